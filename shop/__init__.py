@@ -1,0 +1,89 @@
+"""Karya Binaan: the online shop for products made in Indonesia's correctional facilities."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, render_template
+
+from shop.config import load_config
+from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        overrides = dict(test_config)
+        if "DATABASE_URL" in overrides:
+            overrides["SQLALCHEMY_DATABASE_URI"] = overrides.pop("DATABASE_URL")
+        app.config.update(overrides)
+
+    from shop import models  # noqa: F401  (every model registered before Alembic or queries run)
+    from shop.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True,
+                     directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=os.path.join(app.root_path, "translations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+    _register_error_pages(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from shop.accounts import accounts
+    from shop.catalog import catalog
+    from shop.certification import certification
+
+    app.register_blueprint(accounts)
+    app.register_blueprint(catalog)
+    app.register_blueprint(certification)
+
+
+def _register_cli(app: Flask) -> None:
+    from shop.cli import register
+
+    register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from shop import i18n
+    from shop.accounts.models import ROLE_LABELS
+    from shop.certification import service as certs
+    from shop.certification.models import REQUIREMENT_LABELS
+
+    app.jinja_env.filters["rupiah"] = i18n.rupiah
+    app.jinja_env.filters["day"] = i18n.format_day
+    app.jinja_env.filters["moment"] = i18n.format_moment
+    app.jinja_env.globals["localized"] = i18n.localized
+    app.jinja_env.globals["current_language"] = i18n.current_language
+    app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
+    app.jinja_env.globals["is_sellable"] = certs.is_sellable
+    app.jinja_env.globals["requirement_states"] = certs.requirement_states
+    app.jinja_env.globals["role_label"] = lambda role: str(ROLE_LABELS.get(role, role))
+    app.jinja_env.globals["requirement_label"] = lambda name: str(REQUIREMENT_LABELS.get(name, name))
+
+
+def _register_error_pages(app: Flask) -> None:
+    def forbidden(error: Exception) -> tuple[str, int]:
+        return render_template("errors/403.html"), 403
+
+    def not_found(error: Exception) -> tuple[str, int]:
+        return render_template("errors/404.html"), 404
+
+    def server_error(error: Exception) -> tuple[str, int]:
+        return render_template("errors/500.html"), 500
+
+    app.register_error_handler(403, forbidden)
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(500, server_error)

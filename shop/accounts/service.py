@@ -1,0 +1,83 @@
+"""Creating users, checking logins, changing passwords."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from shop.accounts.models import Role, User
+from shop.extensions import db
+from shop.timeutil import utcnow
+
+MIN_PASSWORD_LENGTH = 10
+# Checked when no user has the email, so a wrong email costs as much time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """A user cannot be created or changed as asked."""
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise AccountError(str(error)) from error
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def create_user(email: str, password: str, roles: Iterable[str | Role] = (), name: str = "",
+                facility_id: int | None = None) -> User:
+    address = normalise_email(email)
+    check_password_strength(password)
+    role_values = sorted({Role(r).value for r in roles})
+    if Role.FACILITY.value in role_values and facility_id is None:
+        raise AccountError("facility staff need a facility")
+    if user_by_email(address) is not None:
+        raise AccountError(f"a user with email {address} exists already")
+    user = User(email=address, name=name, roles=role_values, facility_id=facility_id)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user when email and password match an active account; otherwise None, whatever was wrong."""
+    user = user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise AccountError("current password is wrong")
+    check_password_strength(new)
+    user.set_password(new)  # new session token: every other session is logged out
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the cookie holds "<id>:<session token>"."""
+    raw_id, _, token = user_id.partition(":")
+    if not raw_id.isdigit():
+        return None
+    user = db.session.get(User, int(raw_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user

@@ -1,0 +1,60 @@
+"""Login, logout, password change and the staff home."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from shop.accounts import STAFF_LINKS, accounts, service
+from shop.accounts.forms import LoginForm, PasswordForm
+from shop.extensions import db, limiter
+from shop.web import safe_next
+
+
+@accounts.route("/masuk", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login() -> str | Response:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.email.data or "", form.password.data or "")
+        if user is not None:
+            db.session.commit()
+            login_user(user, remember=bool(form.remember.data))
+            default = url_for("accounts.staff") if user.is_staff else url_for("catalog.home")
+            return redirect(safe_next(request.args.get("next"), default))
+        flash(_("Email or password is incorrect."), "error")
+    return render_template("accounts/login.html", form=form)
+
+
+@accounts.post("/keluar")
+@login_required
+def logout() -> Response:
+    logout_user()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("catalog.home"))
+
+
+@accounts.route("/akun/kata-sandi", methods=["GET", "POST"])
+@login_required
+def password() -> str | Response:
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.current.data or "", form.new.data or "")
+        except service.AccountError:
+            form.current.errors = [*form.current.errors, _("The current password is wrong.")]
+        else:
+            db.session.commit()
+            login_user(current_user)  # this session stays; every other one is logged out
+            flash(_("Password changed. You were logged out on every other device."), "success")
+            return redirect(url_for("accounts.password"))
+    return render_template("accounts/password.html", form=form)
+
+
+@accounts.get("/staf")
+@login_required
+def staff() -> str:
+    links = [link for link in STAFF_LINKS if current_user.has_role(*link.roles)]
+    return render_template("accounts/staff.html", links=links)

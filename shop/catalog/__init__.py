@@ -1,0 +1,7 @@
+"""The public catalog: home, facilities, products, language choice and uploaded media."""
+
+from flask import Blueprint
+
+catalog = Blueprint("catalog", __name__)
+
+from shop.catalog import views  # noqa: E402,F401

@@ -1,0 +1,59 @@
+"""Reading the catalog's query string: bad values are dropped with a notice, never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_babel import lazy_gettext as _l
+
+from shop.catalog.service import SORTS, CatalogOptions, ProductFilter
+from shop.web import non_negative_int, positive_int
+
+MAX_QUERY_LENGTH = 100
+
+
+def parse_product_filter(args: Mapping[str, str], options: CatalogOptions) -> tuple[ProductFilter, list[str]]:
+    notices: list[str] = []
+
+    def slug(name: str, known: set[str], message: str) -> str | None:
+        value = (args.get(name) or "").strip()
+        if not value:
+            return None
+        if value not in known:
+            notices.append(str(message))
+            return None
+        return value
+
+    def price(name: str) -> int | None:
+        raw = (args.get(name) or "").strip()
+        if not raw:
+            return None
+        value = non_negative_int(raw)
+        if value is None:
+            notices.append(str(_l("The price “%(value)s” is not a whole number of rupiah; that filter was ignored.",
+                                  value=raw[:20])))
+        return value
+
+    min_price, max_price = price("min_price"), price("max_price")
+    if min_price is not None and max_price is not None and min_price > max_price:
+        min_price, max_price = max_price, min_price
+    sort = args.get("sort") or "newest"
+    if sort not in SORTS:
+        sort = "newest"
+    raw_page = args.get("page")
+    page = positive_int(raw_page, 1) or 1
+    if raw_page not in (None, "") and positive_int(raw_page) is None:
+        notices.append(str(_l("There is no page “%(value)s”; showing the first page.", value=raw_page[:20])))
+    filters = ProductFilter(
+        q=(args.get("q") or "").strip()[:MAX_QUERY_LENGTH],
+        facility=slug("facility", options.facility_slugs, _l("Unknown facility; that filter was ignored.")),
+        region=slug("region", options.region_slugs, _l("Unknown region; that filter was ignored.")),
+        category=slug("category", options.category_slugs, _l("Unknown category; that filter was ignored.")),
+        in_stock=args.get("in_stock") in {"1", "on", "true", "yes"},
+        halal=args.get("halal") in {"1", "on", "true", "yes"},
+        min_price=min_price,
+        max_price=max_price,
+        sort=sort,
+        page=min(page, 10_000),
+    )
+    return filters, notices

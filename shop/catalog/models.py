@@ -1,0 +1,176 @@
+"""Regions, facilities, categories, products and their images."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.extensions import db
+from shop.i18n import localized
+from shop.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from shop.certification.models import Certification
+
+
+def enum_column(enum_type: type[enum.Enum], length: int = 32) -> Enum:
+    """A portable enum column: stored as its string value, the same on SQLite and PostgreSQL."""
+    return Enum(enum_type, native_enum=False, length=length, validate_strings=True,
+                values_callable=lambda members: [m.value for m in members])
+
+
+class FacilityKind(enum.StrEnum):
+    """Kinds of UPT Pemasyarakatan (correctional technical units)."""
+
+    LAPAS = "lapas"
+    LAPAS_PEREMPUAN = "lapas_perempuan"
+    LPKA = "lpka"
+    RUTAN = "rutan"
+    BAPAS = "bapas"
+
+    @property
+    def label(self) -> str:
+        return str(KIND_LABELS[self])
+
+
+KIND_LABELS = {
+    FacilityKind.LAPAS: _l("Prison (Lapas)"),
+    FacilityKind.LAPAS_PEREMPUAN: _l("Women's prison (Lapas Perempuan)"),
+    FacilityKind.LPKA: _l("Juvenile facility (LPKA)"),
+    FacilityKind.RUTAN: _l("Remand centre (Rutan)"),
+    FacilityKind.BAPAS: _l("Probation office (Bapas)"),
+}
+
+
+class Region(db.Model):
+    """A province, served by one Kanwil Ditjenpas (regional corrections office)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    office: Mapped[str] = mapped_column(String(160))
+    city: Mapped[str] = mapped_column(String(80))
+
+    facilities: Mapped[list[Facility]] = relationship(back_populates="region", order_by="Facility.name")
+
+
+class Facility(db.Model):
+    """A Lapas, Rutan, LPKA or Bapas whose workshop makes what the shop sells."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
+    kind: Mapped[FacilityKind] = mapped_column(enum_column(FacilityKind))
+    facility_class: Mapped[str] = mapped_column(String(8), default="")
+    name: Mapped[str] = mapped_column(String(160))
+    city: Mapped[str] = mapped_column(String(80))
+    story_id: Mapped[str] = mapped_column(Text, default="")
+    story_en: Mapped[str] = mapped_column(Text, default="")
+    image: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    region: Mapped[Region] = relationship(back_populates="facilities")
+    products: Mapped[list[Product]] = relationship(back_populates="facility")
+
+    @property
+    def story(self) -> str:
+        return localized(self, "story")
+
+
+class Category(db.Model):
+    """A kind of product. `required_certs` names what its products need (see certification.rules)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name_id: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    required_certs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+
+class Product(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    name_id: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    description_id: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    # An anonymised maker note ("L., 35, learned crochet here"): never a full name (DOMAIN.md).
+    maker_note_id: Mapped[str] = mapped_column(Text, default="")
+    maker_note_en: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[int] = mapped_column()  # whole rupiah
+    weight_g: Mapped[int] = mapped_column()
+    stock: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    featured: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    facility: Mapped[Facility] = relationship(back_populates="products")
+    category: Mapped[Category] = relationship()
+    images: Mapped[list[ProductImage]] = relationship(
+        back_populates="product", order_by="ProductImage.position", cascade="all, delete-orphan"
+    )
+    certifications: Mapped[list[Certification]] = relationship(
+        back_populates="product", order_by="Certification.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("weight_g > 0", name="weight_positive"),
+        Index("ix_product_active_created", "active", "created_at"),
+    )
+
+    @property
+    def name(self) -> str:
+        return localized(self, "name")
+
+    @property
+    def description(self) -> str:
+        return localized(self, "description")
+
+    @property
+    def maker_note(self) -> str:
+        return localized(self, "maker_note")
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+    @property
+    def cover(self) -> ProductImage | None:
+        return self.images[0] if self.images else None
+
+
+class ProductImage(db.Model):
+    """A photo of a product, stored under UPLOAD_FOLDER with a thumbnail made by Pillow."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    thumbnail: Mapped[str] = mapped_column(String(255))
+    width: Mapped[int] = mapped_column()
+    height: Mapped[int] = mapped_column()
+    position: Mapped[int] = mapped_column(default=0)
+    alt_id: Mapped[str] = mapped_column(String(200), default="")
+    alt_en: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    product: Mapped[Product] = relationship(back_populates="images")
+
+    @property
+    def alt(self) -> str:
+        return localized(self, "alt")

@@ -1,0 +1,61 @@
+"""Public catalog pages."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, redirect, render_template, request, send_from_directory, session
+from werkzeug.wrappers import Response
+
+from shop.catalog import catalog, service
+from shop.catalog.forms import parse_product_filter
+from shop.web import safe_next
+
+
+@catalog.get("/")
+def home() -> str:
+    return render_template("catalog/home.html", products=service.featured_products(),
+                           regions=service.facilities_by_region(), figures=service.shop_figures())
+
+
+@catalog.get("/produk")
+def products() -> str:
+    options = service.catalog_options()
+    filters, notices = parse_product_filter(request.args, options)
+    page = service.list_products(filters, current_app.config["PRODUCTS_PER_PAGE"])
+    return render_template("catalog/products.html", page=page, filters=filters, options=options,
+                           notices=notices)
+
+
+@catalog.get("/produk/<slug>")
+def product(slug: str) -> str:
+    try:
+        item = service.product_by_slug(slug)
+    except service.NotFound:
+        abort(404)
+    return render_template("catalog/product.html", product=item)
+
+
+@catalog.get("/fasilitas")
+def facilities() -> str:
+    return render_template("catalog/facilities.html", regions=service.facilities_by_region())
+
+
+@catalog.get("/fasilitas/<slug>")
+def facility(slug: str) -> str:
+    try:
+        item = service.facility_by_slug(slug)
+    except service.NotFound:
+        abort(404)
+    page = service.list_products(service.ProductFilter(facility=slug, page=1), per_page=200)
+    return render_template("catalog/facility.html", facility=item, products=page.items)
+
+
+@catalog.get("/bahasa/<code>")
+def language(code: str) -> Response:
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    return redirect(safe_next(request.args.get("next"), "/"))
+
+
+@catalog.get("/media/<path:filename>")
+def media(filename: str) -> Response:
+    return send_from_directory(current_app.config["UPLOAD_FOLDER"], filename, max_age=7 * 24 * 3600)

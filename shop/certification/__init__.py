@@ -1,0 +1,7 @@
+"""Certificates: halal, BPOM and P-IRT, their status, and the rule that decides what may be sold."""
+
+from flask import Blueprint
+
+certification = Blueprint("certification", __name__)
+
+from shop.certification import views  # noqa: E402,F401

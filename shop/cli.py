@@ -1,0 +1,63 @@
+"""`flask` commands for chores: demo data now; each domain adds its own group here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from sqlalchemy import select
+
+from shop.accounts.models import Role
+from shop.extensions import db
+
+
+@click.command("seed-demo")
+@click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder with facilities.json and products.json (default: the bundled demo set).")
+@click.option("--no-images", is_flag=True, help="Do not generate placeholder product photos.")
+def seed_demo(data_dir: Path | None, no_images: bool) -> None:
+    """Load the demo facilities and catalogue; running it again changes nothing."""
+    from shop import demo
+
+    counts = demo.load(data_dir or demo.DEMO_DIR, with_images=not no_images)
+    db.session.commit()
+    click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
+
+
+@click.group("users")
+def users() -> None:
+    """Staff and customer accounts."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]),
+              help="A staff role; repeat for several.")
+@click.option("--facility", "facility_slug", help="The facility of a facility-staff user (its slug).")
+@click.option("--name", default="", help="The person's name.")
+@click.password_option(help="The password (asked for when not given).")
+def create_user_command(email: str, roles: tuple[str, ...], facility_slug: str | None, name: str,
+                        password: str) -> None:
+    """Create a user, e.g. the first admin: flask --app shop users create --role admin EMAIL"""
+    from shop.accounts.service import AccountError, create_user
+    from shop.catalog.models import Facility
+
+    facility_id = None
+    if facility_slug:
+        facility = db.session.scalar(select(Facility).where(Facility.slug == facility_slug))
+        if facility is None:
+            raise click.BadParameter(f"no facility {facility_slug!r}", param_hint="--facility")
+        facility_id = facility.id
+    try:
+        user = create_user(email, password, roles, name=name, facility_id=facility_id)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"created {user.email} ({', '.join(user.roles) or 'customer'})")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(users)

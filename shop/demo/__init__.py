@@ -1,0 +1,119 @@
+"""The demo data set: facilities from the source articles and a demo catalogue, loaded idempotently."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import select
+
+from shop.catalog.images import save_product_image
+from shop.catalog.models import Category, Facility, FacilityKind, Product, Region
+from shop.certification.models import Certification, CertType, RecordedStatus
+from shop.extensions import db
+
+DEMO_DIR = Path(__file__).parent
+FEATURED = {"bawang-goreng-palu-200g", "tas-rajut-selempang", "abon-ikan-tuna", "sarung-tenun-donggala",
+            "keripik-nanas-tungkal", "kursi-kayu-jati", "tas-rajut-tote", "minyak-kelapa-banggai"}
+ISSUERS = {"halal": "BPJPH", "bpom_md": "BPOM RI", "bpom_ml": "BPOM RI", "pirt": "Pemda {city}"}
+COLOURS = {"olahan-pangan": (196, 120, 52), "kerajinan": (93, 124, 78), "fesyen": (156, 64, 98),
+           "perikanan": (44, 104, 150), "pertanian": (118, 130, 40), "mebel": (120, 84, 52)}
+
+
+def _upsert(model: type, slug: str, **values: Any) -> Any:
+    row = db.session.scalar(select(model).where(model.slug == slug))
+    if row is None:
+        row = model(slug=slug, **values)
+        db.session.add(row)
+    else:
+        for key, value in values.items():
+            if getattr(row, key) != value:
+                setattr(row, key, value)
+    return row
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
+    """Create or update every demo row by its slug; a second run changes nothing."""
+    facilities_data = json.loads((data_dir / "facilities.json").read_text())
+    catalogue = json.loads((data_dir / "products.json").read_text())
+    regions = {
+        r["slug"]: _upsert(Region, r["slug"], name=r["name"], office=r["office"], city=r["city"])
+        for r in facilities_data["regions"]
+    }
+    db.session.flush()
+    facilities = {
+        f["slug"]: _upsert(Facility, f["slug"], region_id=regions[f["region"]].id, kind=FacilityKind(f["kind"]),
+                           facility_class=f.get("class", ""), name=f["name"], city=f["city"],
+                           story_id=f.get("story_id", ""), story_en=f.get("story_en", ""))
+        for f in facilities_data["facilities"]
+    }
+    categories = {
+        c["slug"]: _upsert(Category, c["slug"], name_id=c["name_id"], name_en=c["name_en"],
+                           required_certs=list(c.get("needs", [])), position=position)
+        for position, c in enumerate(catalogue["categories"])
+    }
+    db.session.flush()
+    for p in catalogue["products"]:
+        product = _upsert(Product, p["slug"], facility_id=facilities[p["facility"]].id,
+                          category_id=categories[p["category"]].id, name_id=p["name_id"], name_en=p["name_en"],
+                          price=int(p["price"]), weight_g=int(p["weight_g"]), featured=p["slug"] in FEATURED)
+        if product.id is None:
+            product.stock = int(p["stock"])  # stock is the shop's own after the first load
+        db.session.flush()
+        for cert in p.get("certs", []):
+            _upsert_certificate(product, cert, facilities[p["facility"]].city)
+        if with_images and not product.images:
+            save_product_image(product, placeholder_image(p["name_id"], COLOURS.get(p["category"], (90, 90, 90))),
+                               alt_id=p["name_id"], alt_en=p["name_en"])
+    db.session.flush()
+    return {"regions": len(regions), "facilities": len(facilities), "categories": len(categories),
+            "products": len(catalogue["products"])}
+
+
+def _upsert_certificate(product: Product, data: dict[str, Any], city: str) -> None:
+    cert_type = CertType(data["type"])
+    existing = next((c for c in product.certifications if c.cert_type == cert_type
+                     and (c.number == data.get("number", "") or not c.number)), None)
+    status = RecordedStatus.IN_PROCESS if data.get("status") == "in_process" else RecordedStatus.VALID
+    values = {"number": data.get("number", ""), "issuer": ISSUERS[cert_type.value].format(city=city),
+              "issued_on": _day(data.get("issued_on")), "expires_on": _day(data.get("expires_on")),
+              "status": status}
+    if existing is None:
+        product.certifications.append(Certification(cert_type=cert_type, **values))
+        return
+    for key, value in values.items():
+        if getattr(existing, key) != value:
+            setattr(existing, key, value)
+
+
+def placeholder_image(title: str, colour: tuple[int, int, int]) -> bytes:
+    """A plain coloured card with the product's name, until the cooperative uploads real photos."""
+    image = Image.new("RGB", (800, 800), colour)
+    draw = ImageDraw.Draw(image)
+    for i in range(0, 800, 40):
+        draw.line([(i, 0), (0, i)], fill=tuple(min(255, c + 18) for c in colour), width=6)
+    font = ImageFont.load_default(size=64)
+    words, lines, line = title.split(), [], ""
+    for word in words:
+        candidate = f"{line} {word}".strip()
+        if draw.textlength(candidate, font=font) > 680 and line:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    lines.append(line)
+    y = 400 - len(lines) * 40
+    for text in lines:
+        draw.text((400, y), text, font=font, fill=(255, 255, 255), anchor="mm")
+        y += 80
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()

@@ -1,0 +1,11 @@
+"""Imports every model, so that the metadata Alembic and the app see is complete."""
+
+from shop.accounts.models import Role, User
+from shop.audit.models import AuditEntry
+from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region
+from shop.certification.models import Certification, CertStatus, CertType, RecordedStatus
+
+__all__ = [
+    "AuditEntry", "Role", "User", "Category", "Certification", "CertStatus", "CertType", "Facility", "FacilityKind", "Product",
+    "ProductImage", "RecordedStatus", "Region",
+]

@@ -1,0 +1,41 @@
+"""Product photos are checked by their content and get a thumbnail."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from shop.catalog.images import InvalidImage, save_product_image
+from shop.extensions import db
+from tests import factories as f
+
+
+def picture(fmt: str = "PNG", size: tuple[int, int] = (2400, 1200)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 100, 50)).save(out, fmt)
+    return out.getvalue()
+
+
+def test_photo_is_resized_and_thumbnailed_and_shown_on_the_product_page(app, client):
+    item = f.product(name_id="Tas Rajut")
+    image = save_product_image(item, picture(), alt_id="Tas rajut merah")
+    db.session.commit()
+
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    with Image.open(folder / image.filename) as full, Image.open(folder / image.thumbnail) as thumb:
+        assert max(full.size) == 1600 and max(thumb.size) == 480
+    page = client.get(f"/produk/{item.slug}").get_data(as_text=True)
+    assert f"/media/{image.filename}" in page
+    with client.get(f"/media/{image.thumbnail}") as response:
+        assert response.status_code == 200 and response.mimetype == "image/jpeg"
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7 not a picture", b"GIF89a" + b"\0" * 20, b"", picture("GIF")])
+def test_files_that_are_not_jpeg_png_or_webp_are_refused_whatever_their_name(data):
+    item = f.product()
+
+    with pytest.raises(InvalidImage):
+        save_product_image(item, data)

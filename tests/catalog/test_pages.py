@@ -1,0 +1,179 @@
+"""What a buyer sees on the public catalog pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from shop.catalog.models import FacilityKind
+from shop.certification.models import CertType, RecordedStatus
+from shop.extensions import db
+from tests import factories as f
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", response.get_data(as_text=True))
+
+
+def test_home_shows_featured_products_and_their_facilities(client):
+    palu = f.region(name="Sulawesi Tengah", slug="sulawesi-tengah")
+    lapas = f.facility(region=palu, name="Lapas Perempuan Kelas III Palu", slug="lapas-perempuan-palu")
+    f.product(facility=lapas, name_id="Tas Rajut Selempang", featured=True, price=175_000)
+    db.session.commit()
+
+    page = text_of(client.get("/"))
+
+    assert "Tas Rajut Selempang" in page
+    assert "Rp175.000" in page
+    assert "Lapas Perempuan Kelas III Palu" in page
+    assert "Sulawesi Tengah" in page
+
+
+def test_facilities_are_grouped_by_region_with_kind_class_city_and_story(client):
+    sulteng = f.region(name="Sulawesi Tengah")
+    jambi = f.region(name="Jambi")
+    f.facility(region=sulteng, name="Rutan Kelas IIB Donggala", kind=FacilityKind.RUTAN, facility_class="IIB",
+               city="Donggala", story_id="Tenun dan kerajinan khas Donggala.")
+    f.facility(region=jambi, name="Lapas Kelas IIB Kuala Tungkal", city="Kuala Tungkal")
+    db.session.commit()
+
+    page = text_of(client.get("/fasilitas"))
+
+    assert page.index("Jambi") < page.index("Lapas Kelas IIB Kuala Tungkal") < page.index("Sulawesi Tengah")
+    assert page.index("Sulawesi Tengah") < page.index("Rutan Kelas IIB Donggala")
+    assert "Rumah Tahanan" in page or "Rutan" in page
+    assert "Kelas IIB" in page
+    assert "Tenun dan kerajinan khas Donggala." in page
+
+
+def test_facility_page_shows_its_story_and_only_its_products(client):
+    mine = f.facility(name="Lapas Kelas III Parigi", story_id="Perikanan dari Teluk Tomini.")
+    other = f.facility()
+    f.product(facility=mine, name_id="Abon Ikan Tuna")
+    f.product(facility=other, name_id="Kursi Kayu Jati")
+    db.session.commit()
+
+    page = text_of(client.get(f"/fasilitas/{mine.slug}"))
+
+    assert "Perikanan dari Teluk Tomini." in page
+    assert "Abon Ikan Tuna" in page
+    assert "Kursi Kayu Jati" not in page
+
+
+def test_product_page_shows_price_weight_stock_facility_and_certificates(client):
+    item = f.certified_food(name_id="Bawang Goreng Khas Palu 200 g", price=45_000, weight_g=250, stock=3)
+    db.session.commit()
+
+    page = text_of(client.get(f"/produk/{item.slug}"))
+
+    assert "Bawang Goreng Khas Palu 200 g" in page
+    assert "Rp45.000" in page
+    assert "250 g" in page
+    assert item.facility.name in page
+    assert "Tinggal 3" in page
+    assert "Halal ID311100000000000009" in page
+    assert "P-IRT 2097271010001-29" in page
+
+
+def test_product_with_expired_permit_is_shown_as_temporarily_unavailable(client, app):
+    item = f.product(category=f.food_category(), name_id="Ikan Teri Asin")
+    f.certificate(item, CertType.HALAL)
+    f.certificate(item, CertType.PIRT, expires_on=date(2025, 10, 1))
+    db.session.commit()
+
+    page = text_of(client.get(f"/produk/{item.slug}"))
+
+    assert "Sementara tidak tersedia" in page
+    assert "kedaluwarsa" in page
+
+
+def test_product_in_process_shows_in_process_badge(client):
+    item = f.product(category=f.food_category())
+    f.certificate(item, CertType.HALAL, number="", status=RecordedStatus.IN_PROCESS)
+    db.session.commit()
+
+    page = text_of(client.get("/produk"))
+
+    assert "Halal: dalam proses" in page
+
+
+def test_products_filter_by_facility_region_category_and_stock(client):
+    region_a, region_b = f.region(), f.region()
+    fac_a, fac_b = f.facility(region=region_a), f.facility(region=region_b)
+    crafts = f.category(slug="kerajinan")
+    f.product(facility=fac_a, category=crafts, name_id="Anyaman A", stock=5)
+    f.product(facility=fac_b, name_id="Kopi B", stock=0)
+    db.session.commit()
+
+    def names(query: str) -> set[str]:
+        page = text_of(client.get(f"/produk?{query}"))
+        return {n for n in ("Anyaman A", "Kopi B") if n in page}
+
+    assert names("") == {"Anyaman A", "Kopi B"}
+    assert names(f"facility={fac_b.slug}") == {"Kopi B"}
+    assert names(f"region={region_a.slug}") == {"Anyaman A"}
+    assert names("category=kerajinan") == {"Anyaman A"}
+    assert names("in_stock=1") == {"Anyaman A"}
+    assert names("q=kopi") == {"Kopi B"}
+    assert names("q=100%25") == set()
+
+
+def test_halal_filter_keeps_only_products_with_a_valid_halal_certificate(client):
+    f.certified_food(name_id="Keripik Halal")
+    expired = f.product(category=f.food_category(), name_id="Teri Lama")
+    f.certificate(expired, CertType.HALAL, status=RecordedStatus.REVOKED)
+    f.product(name_id="Tas Rajut")
+    db.session.commit()
+
+    page = text_of(client.get("/produk?halal=1"))
+
+    assert "Keripik Halal" in page
+    assert "Teri Lama" not in page and "Tas Rajut" not in page
+
+
+def test_products_sort_by_price_and_paginate(client, app):
+    fac = f.facility()
+    for price in (30_000, 10_000, 20_000):
+        f.product(facility=fac, name_id=f"Harga {price}", price=price)
+    db.session.commit()
+    app.config["PRODUCTS_PER_PAGE"] = 2
+    try:
+        first = text_of(client.get("/produk?sort=price_asc"))
+        second = text_of(client.get("/produk?sort=price_asc&page=2"))
+        descending = text_of(client.get("/produk?sort=price_desc"))
+    finally:
+        app.config["PRODUCTS_PER_PAGE"] = 24
+
+    assert first.index("Harga 10000") < first.index("Harga 20000")
+    assert "Harga 30000" not in first and "Harga 30000" in second
+    assert "Halaman 2 dari 2" in second
+    assert descending.index("Harga 30000") < descending.index("Harga 20000")
+
+
+def test_english_switches_texts_and_money_format(client):
+    item = f.product(name_id="Tas Rajut Tote", name_en="Crochet Tote", price=225_000)
+    db.session.commit()
+
+    indonesian = text_of(client.get(f"/produk/{item.slug}"))
+    client.get("/bahasa/en?next=/")
+    english = text_of(client.get(f"/produk/{item.slug}"))
+
+    assert "Rp225.000" in indonesian and "Tas Rajut Tote" in indonesian and "Berat" in indonesian
+    assert "IDR 225,000" in english and "Crochet Tote" in english and "Weight" in english
+
+
+def test_language_switch_only_follows_local_next_targets(client):
+    assert client.get("/bahasa/en?next=/produk").headers["Location"] == "/produk"
+    assert client.get("/bahasa/en?next=https://evil.example/").headers["Location"] == "/"
+    assert client.get("/bahasa/en?next=//evil.example/").headers["Location"] == "/"
+
+
+def test_inactive_products_and_facilities_are_hidden(client):
+    hidden_facility = f.facility(active=False)
+    f.product(facility=hidden_facility, name_id="Dari Fasilitas Nonaktif")
+    off = f.product(name_id="Produk Nonaktif", active=False)
+    db.session.commit()
+
+    assert "Dari Fasilitas Nonaktif" not in text_of(client.get("/produk"))
+    assert client.get(f"/produk/{off.slug}").status_code == 404
+    assert client.get(f"/fasilitas/{hidden_facility.slug}").status_code == 404

@@ -1,0 +1,48 @@
+"""`flask seed-demo` loads the shared demo data, and a second run changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from shop.catalog.models import Facility, Product, ProductImage, Region
+from shop.certification.models import Certification
+from shop.extensions import db
+
+
+def snapshot() -> dict:
+    rows = {}
+    for model in (Region, Facility, Product, ProductImage, Certification):
+        for row in db.session.scalars(select(model)):
+            rows[(model.__name__, row.id)] = {c.key: getattr(row, c.key) for c in model.__table__.columns}
+    return rows
+
+
+def test_seed_demo_loads_facilities_and_products_and_is_idempotent(app):
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    db.session.expire_all()
+    before = snapshot()
+    second = runner.invoke(args=["seed-demo"])
+    assert second.exit_code == 0, second.output
+    db.session.expire_all()
+
+    assert snapshot() == before
+    assert db.session.scalar(select(func.count(Facility.id))) == 9
+    assert db.session.scalar(select(func.count(Product.id))) == 14
+    palu = db.session.scalar(select(Facility).where(Facility.slug == "lapas-perempuan-palu"))
+    assert palu.name == "Lapas Perempuan Kelas III Palu" and palu.region.name == "Sulawesi Tengah"
+    bawang = db.session.scalar(select(Product).where(Product.slug == "bawang-goreng-palu-200g"))
+    assert bawang.price == 45_000 and len(bawang.images) == 1
+    assert {c.cert_type.value for c in bawang.certifications} == {"halal", "pirt"}
+
+
+def test_demo_shop_pages_render(app, client):
+    app.test_cli_runner().invoke(args=["seed-demo", "--no-images"])
+
+    home = client.get("/").get_data(as_text=True)
+    teri = client.get("/produk/ikan-asin-teri").get_data(as_text=True)
+
+    assert "Bawang Goreng Khas Palu 200 g" in home
+    assert "Sementara tidak tersedia" in teri  # its P-IRT expired on 2025-10-01

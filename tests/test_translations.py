@@ -1,0 +1,31 @@
+"""Every user-facing string has an Indonesian translation (the shop's first language)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
+            "lazy_ngettext": (1, 2)}
+
+
+def test_every_translatable_string_has_an_indonesian_translation():
+    method_map = [("shop/**.py", "python"), ("shop/templates/**.html", "jinja2")]
+    found = set()
+    for _filename, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map=method_map, keywords=KEYWORDS,
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    with open(ROOT / "shop/translations/id/LC_MESSAGES/messages.po", "rb") as fh:
+        catalog = read_po(fh, locale="id")
+    translated = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id)
+        for m in catalog
+        if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string) and not m.fuzzy
+    }
+
+    missing = sorted(found - translated)
+    assert not missing, "run scripts/translations and translate: " + "; ".join(missing)
