@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 from flask import Flask
-
 from sqlalchemy import select
 
 from shop.accounts.models import Role

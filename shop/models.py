@@ -6,6 +6,6 @@ from shop.catalog.models import Category, Facility, FacilityKind, Product, Produ
 from shop.certification.models import Certification, CertStatus, CertType, RecordedStatus
 
 __all__ = [
-    "AuditEntry", "Role", "User", "Category", "Certification", "CertStatus", "CertType", "Facility", "FacilityKind", "Product",
-    "ProductImage", "RecordedStatus", "Region",
+    "AuditEntry", "Category", "Certification", "CertStatus", "CertType", "Facility", "FacilityKind",
+    "Product", "ProductImage", "RecordedStatus", "Region", "Role", "User",
 ]

@@ -66,6 +66,8 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def empty_all_tables() -> None:
+    # The test's own session may hold a read transaction (PostgreSQL's TRUNCATE would wait on it forever).
+    db.session.close()
     tables = db.metadata.sorted_tables
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
