@@ -44,10 +44,12 @@ def _register_blueprints(app: Flask) -> None:
     from shop.accounts import accounts
     from shop.catalog import catalog
     from shop.certification import certification
+    from shop.health import health
 
     app.register_blueprint(accounts)
     app.register_blueprint(catalog)
     app.register_blueprint(certification)
+    app.register_blueprint(health)
 
 
 def _register_cli(app: Flask) -> None:

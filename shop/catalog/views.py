@@ -45,8 +45,9 @@ def facility(slug: str) -> str:
         item = service.facility_by_slug(slug)
     except service.NotFound:
         abort(404)
-    page = service.list_products(service.ProductFilter(facility=slug, page=1), per_page=200)
-    return render_template("catalog/facility.html", facility=item, products=page.items)
+    page = service.list_products(service.ProductFilter(facility=slug, page=1),
+                                 per_page=current_app.config["PRODUCTS_PER_PAGE"])
+    return render_template("catalog/facility.html", facility=item, products=page.items, total=page.total)
 
 
 @catalog.get("/bahasa/<code>")

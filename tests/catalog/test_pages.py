@@ -177,3 +177,17 @@ def test_inactive_products_and_facilities_are_hidden(client):
     assert "Dari Fasilitas Nonaktif" not in text_of(client.get("/produk"))
     assert client.get(f"/produk/{off.slug}").status_code == 404
     assert client.get(f"/fasilitas/{hidden_facility.slug}").status_code == 404
+
+
+def test_facility_page_shows_one_page_of_products_and_links_to_all_of_them(app, client):
+    mine = f.facility()
+    for n in range(app.config["PRODUCTS_PER_PAGE"] + 3):
+        f.product(facility=mine, name_id=f"Keripik {n:02d}")
+    db.session.commit()
+
+    response = client.get(f"/fasilitas/{mine.slug}")
+    html = response.get_data(as_text=True)
+
+    assert html.count('class="card product-card"') == app.config["PRODUCTS_PER_PAGE"]
+    assert f"Lihat semua {app.config['PRODUCTS_PER_PAGE'] + 3} produk dari fasilitas ini" in html
+    assert f'href="/produk?facility={mine.slug}"' in html
