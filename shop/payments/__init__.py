@@ -1,0 +1,1 @@
+"""Payments: Stripe Checkout (card) and bank transfer confirmed by staff."""

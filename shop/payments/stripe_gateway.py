@@ -1,0 +1,163 @@
+"""The shop's one door to Stripe: the only module that imports `stripe`.
+
+Amounts cross this door as whole rupiah (int) and are converted here: IDR is not a zero-decimal currency
+in Stripe, so Rp45.000 travels as 4500000. Every create call carries an idempotency key derived from the
+order, so a retried click cannot make two sessions or two refunds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from flask import current_app
+
+CURRENCY = "idr"
+
+
+class GatewayError(Exception):
+    """Stripe refused or could not be reached; the message is safe to log, not to show to buyers."""
+
+
+class InvalidWebhook(Exception):
+    """A webhook whose payload or signature does not verify."""
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+    status: str
+    amount: int  # rupiah
+    payment_intent_id: str | None
+
+
+@dataclass(frozen=True)
+class PaymentDetails:
+    """What finance needs to match a payout to an order; money in whole rupiah."""
+
+    payment_intent_id: str
+    status: str
+    charge_id: str | None
+    balance_transaction_id: str | None
+    gross: int
+    fee: int
+    net: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    amount: int
+    status: str
+
+
+def to_stripe_amount(rupiah: int) -> int:
+    if not isinstance(rupiah, int) or isinstance(rupiah, bool):
+        raise TypeError("rupiah amounts are int")
+    return rupiah * 100
+
+
+def from_stripe_amount(minor: int) -> int:
+    rupiah, cents = divmod(int(minor), 100)
+    if cents:
+        raise GatewayError(f"IDR amount {minor} is not whole rupiah")
+    return rupiah
+
+
+def is_configured() -> bool:
+    return bool(current_app.config.get("STRIPE_SECRET_KEY"))
+
+
+def _client() -> stripe.StripeClient:
+    config = current_app.config
+    if not config.get("STRIPE_SECRET_KEY"):
+        raise GatewayError("STRIPE_SECRET_KEY is not set")
+    base = {"api": config["STRIPE_API_BASE"]} if config.get("STRIPE_API_BASE") else None
+    return stripe.StripeClient(config["STRIPE_SECRET_KEY"], base_addresses=base,
+                               max_network_retries=config.get("STRIPE_NETWORK_RETRIES", 2))
+
+
+def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return function(*args, **kwargs)
+    except stripe.StripeError as error:
+        raise GatewayError(f"{type(error).__name__}: {error.user_message or error}") from error
+
+
+def _session(obj: Any) -> CheckoutSession:
+    data = obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+    intent = data.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    return CheckoutSession(id=data["id"], url=data.get("url") or "", status=data.get("status") or "",
+                           amount=from_stripe_amount(data.get("amount_total") or 0), payment_intent_id=intent)
+
+
+def create_checkout_session(*, order_number: str, amount: int, description: str, email: str, locale: str,
+                            success_url: str, cancel_url: str, expires_at: int, idempotency_key: str,
+                            metadata: dict[str, str]) -> CheckoutSession:
+    """One hosted Checkout page for the whole order (one line: the order total incl. shipping)."""
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [{"quantity": 1, "price_data": {
+            "currency": CURRENCY, "unit_amount": to_stripe_amount(amount),
+            "product_data": {"name": description}}}],
+        "payment_method_types": ["card"],
+        "client_reference_id": order_number,
+        "customer_email": email,
+        "locale": locale,
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": expires_at,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+    }
+    return _session(_call(_client().v1.checkout.sessions.create, params=params,
+                          options={"idempotency_key": idempotency_key}))
+
+
+def retrieve_checkout_session(session_id: str) -> CheckoutSession:
+    return _session(_call(_client().v1.checkout.sessions.retrieve, session_id))
+
+
+def expire_checkout_session(session_id: str) -> CheckoutSession:
+    return _session(_call(_client().v1.checkout.sessions.expire, session_id))
+
+
+def payment_details(payment_intent_id: str) -> PaymentDetails:
+    intent = _call(_client().v1.payment_intents.retrieve, payment_intent_id,
+                   params={"expand": ["latest_charge.balance_transaction"]}).to_dict()
+    charge = intent.get("latest_charge")
+    charge = charge if isinstance(charge, dict) else None
+    balance = charge.get("balance_transaction") if charge else None
+    balance = balance if isinstance(balance, dict) else None
+    gross = from_stripe_amount(balance["amount"] if balance else intent.get("amount_received") or intent["amount"])
+    fee = from_stripe_amount(balance.get("fee", 0)) if balance else 0
+    return PaymentDetails(
+        payment_intent_id=intent["id"], status=intent.get("status") or "",
+        charge_id=charge["id"] if charge else None, balance_transaction_id=balance["id"] if balance else None,
+        gross=gross, fee=fee, net=gross - fee, currency=intent.get("currency") or CURRENCY)
+
+
+def refund(*, payment_intent_id: str, amount: int, idempotency_key: str, reason: str | None = None) -> RefundResult:
+    params: dict[str, Any] = {"payment_intent": payment_intent_id, "amount": to_stripe_amount(amount)}
+    if reason in {"duplicate", "fraudulent", "requested_by_customer"}:
+        params["reason"] = reason
+    result = _call(_client().v1.refunds.create, params=params, options={"idempotency_key": idempotency_key})
+    return RefundResult(id=result["id"], amount=from_stripe_amount(result["amount"]), status=result["status"] or "")
+
+
+def parse_webhook(payload: bytes, signature_header: str | None) -> dict[str, Any]:
+    """The verified event as a plain dict; raises InvalidWebhook for a bad payload or signature."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:
+        raise InvalidWebhook("STRIPE_WEBHOOK_SECRET is not set")
+    try:
+        event = stripe.Webhook.construct_event(payload, signature_header, secret,
+                                               tolerance=current_app.config.get("STRIPE_WEBHOOK_TOLERANCE", 300))
+    except (ValueError, stripe.SignatureVerificationError) as error:
+        raise InvalidWebhook(str(error)) from error
+    return event.to_dict()
