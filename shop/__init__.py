@@ -42,14 +42,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from shop.accounts import accounts
+    from shop.cart.views import cart
     from shop.catalog import catalog
     from shop.certification import certification
+    from shop.checkout.views import checkout
     from shop.health import health
+    from shop.orders.views import orders
 
     app.register_blueprint(accounts)
     app.register_blueprint(catalog)
     app.register_blueprint(certification)
     app.register_blueprint(health)
+    app.register_blueprint(cart)
+    app.register_blueprint(checkout)
+    app.register_blueprint(orders)
 
 
 def _register_cli(app: Flask) -> None:

@@ -57,6 +57,22 @@ def create_user_command(email: str, roles: tuple[str, ...], facility_slug: str |
     click.echo(f"created {user.email} ({', '.join(user.roles) or 'customer'})")
 
 
+@click.group("orders")
+def orders() -> None:
+    """Order chores for cron."""
+
+
+@orders.command("expire")
+def expire_orders() -> None:
+    """Cancel unpaid orders past their payment deadline and put their stock back on sale."""
+    from shop.orders.service import expire_overdue_orders
+
+    numbers = expire_overdue_orders()
+    db.session.commit()
+    click.echo(f"{len(numbers)} expired" + (f": {', '.join(numbers)}" if numbers else ""))
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
+    app.cli.add_command(orders)

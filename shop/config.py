@@ -43,6 +43,25 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "ORDER_PAYMENT_MINUTES": _env_int("ORDER_PAYMENT_MINUTES", 60),
+        "BANK_TRANSFER_HOURS": _env_int("BANK_TRANSFER_HOURS", 24),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _env_int("MAIL_PORT", 25),
+        "MAIL_USE_TLS": _env_bool("MAIL_USE_TLS", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "toko@karyabinaan.id"),
+        "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 10),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+        "STRIPE_MIN_AMOUNT": _env_int("STRIPE_MIN_AMOUNT", 10_000),
+        "STRIPE_MAX_AMOUNT": _env_int("STRIPE_MAX_AMOUNT", 999_999),
+        "BANK_ACCOUNT": {
+            "bank": os.environ.get("BANK_NAME", "Bank Rakyat Indonesia (BRI)"),
+            "number": os.environ.get("BANK_ACCOUNT_NUMBER", "0000-01-000000-00-0"),
+            "holder": os.environ.get("BANK_ACCOUNT_HOLDER", "Koperasi Farmtisan Lestari Berjaya"),
+        },
     }
 
 

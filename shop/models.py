@@ -4,8 +4,12 @@ from shop.accounts.models import Role, User
 from shop.audit.models import AuditEntry
 from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region
 from shop.certification.models import Certification, CertStatus, CertType, RecordedStatus
+from shop.checkout.models import Courier, ShippingRate
+from shop.customers.models import Customer
+from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 
 __all__ = [
     "AuditEntry", "Category", "Certification", "CertStatus", "CertType", "Facility", "FacilityKind",
-    "Product", "ProductImage", "RecordedStatus", "Region", "Role", "User",
+    "Product", "ProductImage", "RecordedStatus", "Region", "Role", "User", "Courier", "ShippingRate", "Customer",
+    "Order", "OrderEvent", "OrderLine", "OrderStatus",
 ]

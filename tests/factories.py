@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date
 from typing import Any
+
+from sqlalchemy import select
 
 from shop.accounts.models import User
 from shop.accounts.service import create_user
 from shop.catalog.models import Category, Facility, FacilityKind, Product, Region
 from shop.certification.models import Certification, CertType, RecordedStatus
+from shop.checkout.models import Courier, ShippingRate
 from shop.extensions import db
+from shop.orders.models import Order
+from shop.orders.service import Buyer, place_order
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -90,3 +96,28 @@ def certified_food(**values: Any) -> Product:
 def user(*roles: str, email: str | None = None, facility_id: int | None = None) -> User:
     n = next(_seq)
     return create_user(email or f"user{n}@example.id", PASSWORD, roles, name=f"User {n}", facility_id=facility_id)
+
+
+def courier(code: str | None = None, provinces: dict[str, tuple[int, int]] | None = None) -> Courier:
+    """A courier with rates (first kg, next kg) to the given provinces; Sulawesi Tengah by default."""
+    n = next(_seq)
+    row = Courier(code=code or f"c{n}", name=f"Kurir {n}", tracking_url="https://kurir.test/{resi}", position=n)
+    for province, (first, nxt) in (provinces or {"Sulawesi Tengah": (10_000, 5_000)}).items():
+        row.rates.append(ShippingRate(province=province, first_kg=first, next_kg=nxt))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+BUYER = Buyer(name="Siti Aminah", email="siti@example.id", phone="+6281234567890", street="Jl. Sisingamangaraja 12",
+              rt_rw="003/005", kelurahan="Besusu Tengah", kecamatan="Palu Timur", city="Kota Palu",
+              province="Sulawesi Tengah", postal_code="94111")
+
+
+def order(items: dict[Product, int] | None = None, **buyer: Any) -> Order:
+    """An order awaiting payment, placed through the real service (stock taken)."""
+    items = items or {product(): 1}
+    ship = db.session.scalar(select(Courier).order_by(Courier.id)) or courier()
+    placed = place_order({p.id: qty for p, qty in items.items()}, replace(BUYER, **buyer), ship.id)
+    db.session.flush()
+    return placed

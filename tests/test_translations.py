@@ -13,7 +13,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 
 def test_every_translatable_string_has_an_indonesian_translation():
-    method_map = [("shop/**.py", "python"), ("shop/templates/**.html", "jinja2")]
+    method_map = [("shop/**.py", "python"), ("shop/templates/**.html", "jinja2"), ("shop/templates/**.txt", "jinja2")]
     found = set()
     for _filename, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS,
@@ -29,3 +29,9 @@ def test_every_translatable_string_has_an_indonesian_translation():
 
     missing = sorted(found - translated)
     assert not missing, "run scripts/translations and translate: " + "; ".join(missing)
+
+
+def test_the_catalogs_are_not_marked_fuzzy_so_pybabel_compiles_them():
+    for language in ("id", "en"):
+        with open(ROOT / f"shop/translations/{language}/LC_MESSAGES/messages.po", "rb") as fh:
+            assert read_po(fh, locale=language).fuzzy is False, language

@@ -74,8 +74,47 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
             save_product_image(product, placeholder_image(p["name_id"], COLOURS.get(p["category"], (90, 90, 90))),
                                alt_id=p["name_id"], alt_en=p["name_en"])
     db.session.flush()
+    rates = load_couriers()
     return {"regions": len(regions), "facilities": len(facilities), "categories": len(categories),
-            "products": len(catalogue["products"])}
+            "products": len(catalogue["products"]), "shipping rates": rates}
+
+
+# Demo couriers (price percent of the zone rate) and a zone rate table (rupiah for the first started kg,
+# each further kg, delivery days), seen from Palu. Real rates come from the couriers' contracts: staff edit them.
+COURIERS = [
+    ("jne", "JNE", "https://www.jne.co.id/tracking-package?resi={resi}", 100),
+    ("jnt", "J&T Express", "https://jet.co.id/track?resi={resi}", 95),
+    ("sicepat", "SiCepat", "https://www.sicepat.com/checkAwb?awb={resi}", 90),
+    ("pos", "POS Indonesia", "https://www.posindonesia.co.id/id/tracking?resi={resi}", 85),
+]
+ZONE_RATES = {1: (12_000, 8_000, 2, 4), 2: (28_000, 20_000, 3, 6), 3: (32_000, 24_000, 3, 6),
+              4: (38_000, 28_000, 4, 7), 5: (65_000, 50_000, 5, 10)}
+
+
+def load_couriers() -> int:
+    from shop.checkout.models import Courier, ShippingRate
+    from shop.checkout.provinces import PROVINCES
+
+    count = 0
+    def scaled(price: int, percent: int) -> int:
+        return price * percent // 100 // 100 * 100  # whole hundreds of rupiah
+
+    for position, (code, name, url, percent) in enumerate(COURIERS):
+        courier = db.session.scalar(select(Courier).where(Courier.code == code))
+        if courier is None:
+            courier = Courier(code=code, name=name, tracking_url=url, position=position)
+            db.session.add(courier)
+            db.session.flush()
+        known = {rate.province for rate in courier.rates}
+        for province, zone in PROVINCES.items():
+            count += 1
+            if province in known:
+                continue  # staff may have changed it: the demo never overwrites a rate
+            first, nxt, low, high = ZONE_RATES[zone]
+            courier.rates.append(ShippingRate(province=province, first_kg=scaled(first, percent),
+                                              next_kg=scaled(nxt, percent), days_min=low, days_max=high))
+    db.session.flush()
+    return count
 
 
 def _upsert_certificate(product: Product, data: dict[str, Any], city: str) -> None:

@@ -1,0 +1,44 @@
+"""Couriers and their shipping rates by destination province."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.extensions import db
+
+
+class Courier(db.Model):
+    """A delivery company (JNE, J&T Express, SiCepat, POS Indonesia…); its tracking numbers are *resi*."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    tracking_url: Mapped[str] = mapped_column(String(255), default="")  # with {resi} in it
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    rates: Mapped[list[ShippingRate]] = relationship(back_populates="courier", cascade="all, delete-orphan")
+
+
+class ShippingRate(db.Model):
+    """Price to one province: `first_kg` for the first started kilogram, `next_kg` for each one after."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    courier_id: Mapped[int] = mapped_column(ForeignKey("courier.id"))
+    province: Mapped[str] = mapped_column(String(60))
+    first_kg: Mapped[int]
+    next_kg: Mapped[int]
+    days_min: Mapped[int] = mapped_column(default=2)
+    days_max: Mapped[int] = mapped_column(default=5)
+
+    courier: Mapped[Courier] = relationship(back_populates="rates")
+
+    __table_args__ = (
+        UniqueConstraint("courier_id", "province", name="uq_shipping_rate_courier_province"),
+        CheckConstraint("first_kg >= 0 AND next_kg >= 0", name="prices_not_negative"),
+    )
+
+    def price_for(self, weight_g: int) -> int:
+        kilos = max(1, -(-weight_g // 1000))  # every started kilogram counts
+        return self.first_kg + (kilos - 1) * self.next_kg

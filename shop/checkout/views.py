@@ -1,0 +1,75 @@
+"""The checkout page: one form, re-shown with every typed value and a message at each wrong field."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from shop.cart import service as cart_service
+from shop.cart.views import current_items, save_items
+from shop.checkout import checkout
+from shop.checkout.forms import CheckoutForm
+from shop.checkout.models import Courier
+from shop.extensions import db
+from shop.i18n import current_language
+from shop.orders import service as orders
+from shop.orders.mail import send_confirmation
+from shop.orders.views import remember_order
+
+
+def _courier_choices(form: CheckoutForm, weight_g: int) -> dict[str, int]:
+    """Courier radio buttons: with prices once a province is chosen; returns code → price."""
+    if form.province.data:
+        quotes = orders.shipping_quotes(form.province.data, weight_g)
+        form.courier.choices = [SelectChoice(c.code, c.name) for c, _price, _rate in quotes]
+        return {c.code: price for c, price, _rate in quotes}
+    couriers = db.session.scalars(select(Courier).where(Courier.active.is_(True)).order_by(Courier.position))
+    form.courier.choices = [SelectChoice(c.code, c.name) for c in couriers]
+    return {}
+
+
+@checkout.route("/checkout", methods=["GET", "POST"])
+def form() -> str | Response:
+    cart = cart_service.build(current_items())
+    if not cart.lines:
+        flash(_("Your cart is empty."), "warning")
+        return redirect(url_for("cart.show"))
+    form = CheckoutForm()
+    if request.method == "GET" and getattr(current_user, "address", None):
+        form.process(data=current_user.address)
+    prices = _courier_choices(form, cart.weight_g)
+    if request.method == "POST" and request.form.get("action") == "place" and form.validate():
+        if not cart.ready:
+            flash(_("Some items in your cart cannot be bought as they are: check your cart."), "error")
+            return redirect(url_for("cart.show"))
+        courier = db.session.scalar(select(Courier).where(Courier.code == form.courier.data))
+        buyer = orders.Buyer(**{name: (getattr(form, name).data or "").strip() for name in (
+            "name", "email", "phone", "street", "rt_rw", "kelurahan", "kecamatan", "city", "province",
+            "postal_code", "notes")})
+        try:
+            order = orders.place_order(cart.items(), buyer, courier.id, language=current_language(),
+                                       customer_id=getattr(current_user, "customer_id", None))
+        except orders.OutOfStock as error:
+            db.session.rollback()
+            flash(_("Sold out: only %(count)d of %(name)s left. Your cart was not ordered; adjust it and try "
+                    "again.", count=error.available, name=error.product_name), "error")
+            return redirect(url_for("cart.show"))
+        except orders.NotSellable as error:
+            db.session.rollback()
+            flash(_("%(name)s is temporarily unavailable (its certificate is not valid) and was not ordered.",
+                    name=error.product_name), "error")
+            return redirect(url_for("cart.show"))
+        except orders.NoShippingRate:
+            db.session.rollback()
+            form.courier.errors = [_("This courier does not deliver to the chosen province.")]
+        else:
+            db.session.commit()
+            remember_order(order.number)
+            save_items({})
+            send_confirmation(order)
+            return redirect(url_for("orders.pay", number=order.number))
+    return render_template("checkout/form.html", form=form, cart=cart, prices=prices)

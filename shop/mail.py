@@ -1,0 +1,50 @@
+"""Sending mail over SMTP (MAIL_SERVER…), text and HTML, after the transaction that caused it committed."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+log = logging.getLogger(__name__)
+
+
+def render_message(template: str, *, to: str, subject: str, language: str, **context: object) -> EmailMessage:
+    """`template` names `<template>.txt` and `<template>.html`, both rendered in `language`."""
+    with force_locale(language):
+        text = render_template(f"{template}.txt", **context)
+        html = render_template(f"{template}.html", **context)
+        subject = str(subject)
+    config = current_app.config
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = formataddr((config["SHOP_NAME"], config["MAIL_DEFAULT_SENDER"]))
+    message["To"] = to
+    message["Message-ID"] = make_msgid(domain=config["MAIL_DEFAULT_SENDER"].rpartition("@")[2] or None)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send(message: EmailMessage) -> bool:
+    """Deliver through the configured SMTP server; without one the message is only logged. Never raises."""
+    config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        log.info("MAIL_SERVER not set; not sent: %s to %s", message["Subject"], message["To"])
+        return False
+    try:
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        # The order is already saved; a lost mail must not turn into an error page. Logged for staff.
+        log.error("mail to %s failed: %s", message["To"], error)
+        return False
+    return True

@@ -1,0 +1,147 @@
+"""Orders, their lines (snapshots of what was bought), and their events (every status move)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.catalog.models import enum_column
+from shop.extensions import db
+from shop.timeutil import utcnow
+
+
+class OrderStatus(enum.StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    PAID = "paid"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {
+    OrderStatus.AWAITING_PAYMENT: _l("awaiting payment"),
+    OrderStatus.PAID: _l("paid"),
+    OrderStatus.PACKED: _l("packed"),
+    OrderStatus.SHIPPED: _l("shipped"),
+    OrderStatus.DELIVERED: _l("delivered"),
+    OrderStatus.CANCELLED: _l("cancelled"),
+    OrderStatus.REFUNDED: _l("refunded"),
+    OrderStatus.PARTIALLY_REFUNDED: _l("partially refunded"),
+}
+
+_S = OrderStatus
+# The one transition table of the order state machine: status → statuses it may move to.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    _S.AWAITING_PAYMENT: frozenset({_S.PAID, _S.CANCELLED}),
+    _S.PAID: frozenset({_S.PACKED, _S.CANCELLED, _S.REFUNDED, _S.PARTIALLY_REFUNDED}),
+    _S.PACKED: frozenset({_S.SHIPPED, _S.CANCELLED, _S.REFUNDED, _S.PARTIALLY_REFUNDED}),
+    _S.SHIPPED: frozenset({_S.DELIVERED, _S.REFUNDED, _S.PARTIALLY_REFUNDED}),
+    _S.DELIVERED: frozenset({_S.REFUNDED, _S.PARTIALLY_REFUNDED}),
+    # A partial refund (one item missing, say) does not stop the rest of the order.
+    _S.PARTIALLY_REFUNDED: frozenset({_S.PACKED, _S.SHIPPED, _S.DELIVERED, _S.CANCELLED, _S.REFUNDED,
+                                      _S.PARTIALLY_REFUNDED}),
+    _S.CANCELLED: frozenset(),
+    _S.REFUNDED: frozenset(),
+}
+
+
+class Order(db.Model):
+    """One purchase by one buyer (a guest, or a customer account). Money in whole rupiah."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)  # KB-2026-000123, set from the id
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.AWAITING_PAYMENT,
+                                                index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))  # E.164, +62…
+    street: Mapped[str] = mapped_column(String(200))
+    rt_rw: Mapped[str] = mapped_column(String(20), default="")
+    kelurahan: Mapped[str] = mapped_column(String(100))
+    kecamatan: Mapped[str] = mapped_column(String(100))
+    city: Mapped[str] = mapped_column(String(100))  # kabupaten / kota
+    province: Mapped[str] = mapped_column(String(60))
+    postal_code: Mapped[str] = mapped_column(String(5))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(5), default="id")
+    courier_id: Mapped[int] = mapped_column(ForeignKey("courier.id"))
+    weight_g: Mapped[int]
+    subtotal: Mapped[int]
+    shipping_cost: Mapped[int]
+    total: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # while awaiting payment
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stock_released: Mapped[bool] = mapped_column(default=False)
+
+    lines: Mapped[list[OrderLine]] = relationship(back_populates="order", order_by="OrderLine.id",
+                                                  cascade="all, delete-orphan")
+    events: Mapped[list[OrderEvent]] = relationship(back_populates="order", order_by="OrderEvent.id",
+                                                    cascade="all, delete-orphan")
+    courier: Mapped[Courier] = relationship()  # noqa: F821 (shop.checkout.models)
+
+    __table_args__ = (
+        CheckConstraint("subtotal >= 0 AND shipping_cost >= 0", name="amounts_not_negative"),
+        CheckConstraint("total = subtotal + shipping_cost", name="total_adds_up"),
+    )
+
+    @property
+    def address_lines(self) -> list[str]:
+        street = f"{self.street} RT/RW {self.rt_rw}" if self.rt_rw else self.street
+        return [street, f"{self.kelurahan}, {self.kecamatan}", f"{self.city}, {self.province} {self.postal_code}"]
+
+
+class OrderLine(db.Model):
+    """What was bought, as it was at that moment: name, price and facility are copied, not referenced."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    facility_name: Mapped[str] = mapped_column(String(160))
+    unit_price: Mapped[int]
+    quantity: Mapped[int]
+    weight_g: Mapped[int]
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),
+                      CheckConstraint("unit_price >= 0", name="price_not_negative"))
+
+    @property
+    def amount(self) -> int:
+        return self.unit_price * self.quantity
+
+
+class OrderEvent(db.Model):
+    """One move of an order's status, or a note: who, when, from, to, why."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor: Mapped[str] = mapped_column(String(254), default="")  # "system", "buyer", a staff email
+    from_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus))
+    to_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus))
+    note: Mapped[str] = mapped_column(Text, default="")
+    internal: Mapped[bool] = mapped_column(default=False)  # staff notes the buyer does not see
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+    __table_args__ = (Index("ix_order_event_order", "order_id", "at"),)
+
+
+from shop.checkout.models import Courier  # noqa: E402

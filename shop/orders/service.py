@@ -1,0 +1,265 @@
+"""Order rules: placing an order with its stock reserved, the state machine, expiry, cancellation.
+
+Functions flush, never commit: the caller (a view, a CLI command, a test) commits once, so placing an
+order either writes everything (order, lines, events, stock) or, on any error, nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app, has_request_context
+from flask_login import current_user
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from shop.catalog.models import Facility, Product
+from shop.certification.service import is_sellable
+from shop.checkout.models import Courier, ShippingRate
+from shop.extensions import db
+from shop.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
+from shop.timeutil import utcnow
+
+
+class OrderError(Exception):
+    """A rule refused the request; `str()` is safe to show once translated by the view."""
+
+
+class OutOfStock(OrderError):
+    def __init__(self, product_name: str, available: int) -> None:
+        super().__init__(product_name)
+        self.product_name = product_name
+        self.available = available
+
+
+class NotSellable(OrderError):
+    def __init__(self, product_name: str) -> None:
+        super().__init__(product_name)
+        self.product_name = product_name
+
+
+class NoShippingRate(OrderError):
+    pass
+
+
+class EmptyCart(OrderError):
+    pass
+
+
+class IllegalTransition(OrderError):
+    def __init__(self, current: OrderStatus, wanted: OrderStatus) -> None:
+        super().__init__(f"{current.value} → {wanted.value}")
+        self.current = current
+        self.wanted = wanted
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """What the checkout form collected, already checked and normalised."""
+
+    name: str
+    email: str
+    phone: str  # E.164
+    street: str
+    rt_rw: str
+    kelurahan: str
+    kecamatan: str
+    city: str
+    province: str
+    postal_code: str
+    notes: str = ""
+
+
+# Called with the order once it is paid (the revenue-split ledger hooks in here).
+paid_hooks: list[Callable[[Order], None]] = []
+
+
+def payment_minutes() -> int:
+    return current_app.config["ORDER_PAYMENT_MINUTES"]
+
+
+def shipping_rate(courier_id: int, province: str) -> ShippingRate | None:
+    return db.session.scalar(select(ShippingRate).join(Courier).where(
+        ShippingRate.courier_id == courier_id, ShippingRate.province == province, Courier.active.is_(True)))
+
+
+def shipping_quotes(province: str, weight_g: int) -> list[tuple[Courier, int, ShippingRate]]:
+    """Every active courier that delivers to `province`, with its price for `weight_g`."""
+    rows = db.session.execute(
+        select(Courier, ShippingRate).join(ShippingRate).where(Courier.active.is_(True),
+                                                               ShippingRate.province == province)
+        .order_by(Courier.position, Courier.name)).all()
+    return [(courier, rate.price_for(weight_g), rate) for courier, rate in rows]
+
+
+def _actor_label(actor: Any) -> tuple[int | None, str]:
+    if actor is None and has_request_context() and current_user.is_authenticated and current_user.is_staff:
+        actor = current_user
+    if actor is None:
+        return None, "system"
+    if isinstance(actor, str):
+        return None, actor
+    return getattr(actor, "id", None), getattr(actor, "email", "")
+
+
+def add_event(order: Order, *, to: OrderStatus | None = None, note: str = "", actor: Any = None,
+              internal: bool = False) -> OrderEvent:
+    actor_id, label = _actor_label(actor)
+    event = OrderEvent(order=order, from_status=order.status if to else None, to_status=to, note=note,
+                       actor_id=actor_id, actor=label, internal=internal, at=utcnow())
+    db.session.add(event)
+    return event
+
+
+def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, language: str = "id",
+                customer_id: int | None = None) -> Order:
+    """Create the order awaiting payment and take its stock, all or nothing.
+
+    Stock is taken by one conditional UPDATE per line (`stock >= n`), the same on SQLite and PostgreSQL;
+    if any line cannot be had, OutOfStock is raised and the caller rolls the whole transaction back.
+    """
+    items = {pid: qty for pid, qty in items.items() if qty > 0}
+    if not items:
+        raise EmptyCart()
+    products = db.session.scalars(
+        select(Product).where(Product.id.in_(items)).order_by(Product.id)
+        .options(selectinload(Product.certifications), selectinload(Product.category),
+                 selectinload(Product.facility))).all()
+    if len(products) != len(items):
+        raise NotSellable("?")
+    for product in products:
+        if not is_sellable(product):
+            raise NotSellable(product.name)
+    weight = sum(p.weight_g * items[p.id] for p in products)
+    rate = shipping_rate(courier_id, buyer.province)
+    if rate is None:
+        raise NoShippingRate(buyer.province)
+    subtotal = sum(p.price * items[p.id] for p in products)
+    shipping = rate.price_for(weight)
+    now = utcnow()
+    order = Order(
+        status=OrderStatus.AWAITING_PAYMENT, customer_id=customer_id, email=buyer.email, name=buyer.name,
+        phone=buyer.phone, street=buyer.street, rt_rw=buyer.rt_rw, kelurahan=buyer.kelurahan,
+        kecamatan=buyer.kecamatan, city=buyer.city, province=buyer.province, postal_code=buyer.postal_code,
+        notes=buyer.notes, language=language, courier_id=courier_id, weight_g=weight, subtotal=subtotal,
+        shipping_cost=shipping, total=subtotal + shipping, created_at=now,
+        expires_at=now + timedelta(minutes=payment_minutes()))
+    db.session.add(order)
+    # Products in id order, so two buyers of the same two products lock their rows in the same order.
+    for product in products:
+        _take_stock(product, items[product.id])
+        order.lines.append(OrderLine(
+            product_id=product.id, facility_id=product.facility_id, name=product.name,
+            facility_name=product.facility.name, unit_price=product.price, quantity=items[product.id],
+            weight_g=product.weight_g))
+    db.session.flush()
+    order.number = f"KB-{now.year}-{order.id:06d}"
+    add_event(order, note="order placed", actor="buyer")
+    db.session.flush()
+    return order
+
+
+def _take_stock(product: Product, quantity: int) -> None:
+    result = db.session.execute(
+        update(Product).where(Product.id == product.id, Product.stock >= quantity)
+        .values(stock=Product.stock - quantity).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        available = db.session.scalar(select(Product.stock).where(Product.id == product.id)) or 0
+        raise OutOfStock(product.name, available)
+
+
+def _release_stock(order: Order) -> None:
+    if order.stock_released:
+        return
+    for line in order.lines:
+        db.session.execute(update(Product).where(Product.id == line.product_id)
+                           .values(stock=Product.stock + line.quantity).execution_options(synchronize_session=False))
+    order.stock_released = True
+
+
+def transition(order: Order, to: OrderStatus, *, actor: Any = None, note: str = "") -> Order:
+    """The only way an order's status changes: legal moves only, each recorded as an event."""
+    if to not in TRANSITIONS[order.status]:
+        raise IllegalTransition(order.status, to)
+    add_event(order, to=to, note=note, actor=actor)
+    order.status = to
+    if to is OrderStatus.CANCELLED:
+        _release_stock(order)
+    if to is not OrderStatus.AWAITING_PAYMENT:
+        order.expires_at = None
+    db.session.flush()
+    return order
+
+
+def mark_paid(order: Order, *, actor: Any = None, note: str = "") -> Order:
+    """The single hook point for "this order is paid": the payments code calls it, and only it."""
+    transition(order, OrderStatus.PAID, actor=actor, note=note)
+    order.paid_at = utcnow()
+    for hook in paid_hooks:
+        hook(order)
+    db.session.flush()
+    return order
+
+
+def cancel_order(order: Order, *, reason: str, actor: Any = None) -> Order:
+    if not reason.strip():
+        raise OrderError("reason")
+    return transition(order, OrderStatus.CANCELLED, actor=actor, note=reason.strip())
+
+
+def record_refund(order: Order, *, refunded: int, paid: int, actor: Any = None) -> Order:
+    """After money went back: the order becomes refunded or partially refunded (a cancelled one stays so)."""
+    if order.status is OrderStatus.CANCELLED or refunded <= 0:
+        return order
+    to = OrderStatus.REFUNDED if refunded >= paid else OrderStatus.PARTIALLY_REFUNDED
+    return transition(order, to, actor=actor, note=f"refunded {refunded} of {paid}")
+
+
+def extend_payment_deadline(order: Order, *, hours: int) -> None:
+    """Bank transfers take longer than a card: the reservation is held for `hours` from now."""
+    if order.status is OrderStatus.AWAITING_PAYMENT:
+        order.expires_at = max(order.expires_at or utcnow(), utcnow() + timedelta(hours=hours))
+
+
+def is_overdue(order: Order, now: datetime | None = None) -> bool:
+    if order.status is not OrderStatus.AWAITING_PAYMENT or order.expires_at is None:
+        return False
+    expires = order.expires_at if order.expires_at.tzinfo else order.expires_at.replace(tzinfo=utcnow().tzinfo)
+    return expires <= (now or utcnow())
+
+
+def expire_if_due(order: Order) -> bool:
+    """Expiry at read time: an unpaid order past its deadline is cancelled and its stock released."""
+    if not is_overdue(order):
+        return False
+    transition(order, OrderStatus.CANCELLED, actor="system", note="payment time ran out")
+    return True
+
+
+def expire_overdue_orders() -> list[str]:
+    """For cron (`flask --app shop orders expire`): cancel every overdue unpaid order; returns their numbers."""
+    due = db.session.scalars(select(Order).where(Order.status == OrderStatus.AWAITING_PAYMENT,
+                                                 Order.expires_at <= utcnow())
+                             .options(selectinload(Order.lines))).all()
+    return [order.number for order in due if expire_if_due(order)]
+
+
+def order_for_buyer(number: str, email: str) -> Order | None:
+    """An order found by its number and the buyer's email (case-insensitive), as the tracking page needs."""
+    order = db.session.scalar(select(Order).where(Order.number == number.strip().upper()))
+    if order is None or order.email.lower() != email.strip().lower():
+        return None
+    return order
+
+
+def order_by_number(number: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.number == number)
+                             .options(selectinload(Order.lines), selectinload(Order.events)))
+
+
+def facility_names(order: Order) -> dict[int, str]:
+    ids = {line.facility_id for line in order.lines}
+    return dict(db.session.execute(select(Facility.id, Facility.name).where(Facility.id.in_(ids))).all())

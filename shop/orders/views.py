@@ -1,0 +1,56 @@
+"""The buyer's order pages: track by number + email, order status and history, the payment step."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from shop.extensions import db
+from shop.orders import orders, service
+from shop.orders.models import Order
+
+MAX_REMEMBERED = 20
+
+
+def remember_order(number: str) -> None:
+    """This browser placed or looked up the order: let it see the order page without asking again."""
+    known = [n for n in session.get("orders", []) if n != number]
+    session["orders"] = ([number] + known)[:MAX_REMEMBERED]
+
+
+def order_for_visitor(number: str) -> Order:
+    if number not in session.get("orders", []):
+        abort(404)
+    order = service.order_by_number(number)
+    if order is None:
+        abort(404)
+    if service.expire_if_due(order):
+        db.session.commit()
+    return order
+
+
+@orders.route("/pesanan/lacak", methods=["GET", "POST"])
+def track() -> str | Response:
+    number = (request.values.get("number") or "").strip()
+    email = (request.values.get("email") or "").strip()
+    if request.method == "POST":
+        order = service.order_for_buyer(number, email) if number and email else None
+        if order is not None:
+            remember_order(order.number)
+            return redirect(url_for("orders.detail", number=order.number))
+        flash(_("No order matches that number and email. Check both and try again."), "error")
+    return render_template("orders/track.html", number=number, email=email)
+
+
+@orders.get("/pesanan/<number>")
+def detail(number: str) -> str:
+    order = order_for_visitor(number)
+    return render_template("orders/detail.html", order=order)
+
+
+@orders.get("/pesanan/<number>/bayar")
+def pay(number: str) -> str | Response:
+    """The payment step (cards and bank transfer plug in here)."""
+    order = order_for_visitor(number)
+    return render_template("orders/pay.html", order=order)
