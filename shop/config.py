@@ -28,6 +28,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret_key(instance),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SHOP_NAME": os.environ.get("SHOP_NAME", "Karya Binaan"),
+        "SHOP_URL": os.environ.get("SHOP_URL", "http://127.0.0.1:5000"),
         "SHOP_TIMEZONE": os.environ.get("SHOP_TIMEZONE", "Asia/Makassar"),
         "BABEL_DEFAULT_LOCALE": "id",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SHOP_TIMEZONE", "Asia/Makassar"),

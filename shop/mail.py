@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from contextlib import nullcontext
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 
 log = logging.getLogger(__name__)
@@ -15,11 +16,14 @@ log = logging.getLogger(__name__)
 
 def render_message(template: str, *, to: str, subject: str, language: str, **context: object) -> EmailMessage:
     """`template` names `<template>.txt` and `<template>.html`, both rendered in `language`."""
-    with force_locale(language):
+    config = current_app.config
+    # Links in mail point at the public site, also when the mail is sent from a CLI command.
+    request_context = nullcontext() if has_request_context() else \
+        current_app.test_request_context(base_url=config["SHOP_URL"])
+    with request_context, force_locale(language):
         text = render_template(f"{template}.txt", **context)
         html = render_template(f"{template}.html", **context)
         subject = str(subject)
-    config = current_app.config
     message = EmailMessage()
     message["Subject"] = subject
     message["From"] = formataddr((config["SHOP_NAME"], config["MAIL_DEFAULT_SENDER"]))
