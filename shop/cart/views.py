@@ -18,6 +18,12 @@ def save_items(items: dict[int, int]) -> None:
     session["cart"] = service.dump(items)
 
 
+@cart.app_context_processor
+def cart_count() -> dict[str, int]:
+    """The number of items in the header's cart link."""
+    return {"cart_count": sum(current_items().values())}
+
+
 @cart.get("/keranjang")
 def show() -> str:
     return render_template("cart/show.html", cart=service.build(current_items()))

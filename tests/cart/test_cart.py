@@ -1,0 +1,116 @@
+"""The session cart: add, change, remove; warnings when an item became unavailable or its stock fell."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from shop.certification.models import CertType
+from shop.extensions import db
+from tests import factories as f
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def test_adding_changing_and_removing_items_updates_totals_and_weight(client):
+    bag = f.product(name_id="Tas Rajut", price=175_000, weight_g=400, stock=5)
+    oil = f.product(name_id="Minyak Kelapa", price=55_000, weight_g=300, stock=9)
+    db.session.commit()
+
+    client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 2})
+    client.post("/keranjang/tambah", data={"product_id": oil.id})
+    page = text_of(client.get("/keranjang"))
+    assert "Rp405.000" in page and "1100 g" in page
+
+    client.post("/keranjang/ubah", data={"product_id": bag.id, "quantity": 1})
+    client.post("/keranjang/hapus", data={"product_id": oil.id})
+    page = text_of(client.get("/keranjang"))
+    assert "Rp175.000" in page and "Minyak Kelapa" not in page
+
+
+def test_more_than_the_stock_is_refused_with_the_number_left(client):
+    bag = f.product(name_id="Tas Rajut", stock=2)
+    db.session.commit()
+
+    client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 3})
+    page = text_of(client.get("/keranjang"))
+
+    assert "Hanya tersisa 2 Tas Rajut di stok." in page
+    assert "Keranjang Anda kosong" in page
+
+
+def test_a_product_without_a_valid_certificate_cannot_be_added(client):
+    food = f.product(category=f.food_category(), name_id="Abon Ikan")  # no halal, no permit
+    db.session.commit()
+
+    response = client.post("/keranjang/tambah", data={"product_id": food.id, "next": f"/produk/{food.slug}"},
+                           follow_redirects=True)
+
+    assert "Produk ini sementara tidak tersedia dan tidak dapat dibeli." in text_of(response)
+    assert "Masukkan ke keranjang" not in text_of(client.get(f"/produk/{food.slug}"))
+
+
+def test_the_cart_warns_when_a_certificate_expired_or_the_stock_fell_after_adding(app, client):
+    food = f.certified_food(name_id="Bawang Goreng", stock=10)
+    bag = f.product(name_id="Tas Rajut", stock=10)
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": food.id, "quantity": 2})
+    client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 4})
+
+    permit = next(c for c in food.certifications if c.cert_type == CertType.PIRT)
+    permit.expires_on = date(2026, 1, 1)
+    bag.stock = 3
+    db.session.commit()
+    page = text_of(client.get("/keranjang"))
+
+    assert "Sementara tidak tersedia: belum dapat dibeli sekarang." in page
+    assert "Hanya tersisa 3 di stok sekarang." in page
+    assert "Checkout" not in re.sub(r"Checkout · ", "", page)
+
+    client.post("/keranjang/sesuaikan")
+    page = text_of(client.get("/keranjang"))
+    assert "Bawang Goreng" not in page and "Tas Rajut" in page and "Checkout" in page
+
+
+def test_an_item_whose_certificate_expires_before_checkout_is_refused_there(app, client):
+    food = f.certified_food(name_id="Bawang Goreng", stock=10)
+    f.courier("jne")
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": food.id})
+    halal = next(c for c in food.certifications if c.cert_type == CertType.HALAL)
+    halal.expires_on = date(2026, 1, 1)
+    db.session.commit()
+
+    response = client.post("/checkout", data={
+        "name": "Siti", "email": "siti@example.id", "phone": "081234567890", "street": "Jl. Cut Meutia 1",
+        "kelurahan": "Kamonji", "kecamatan": "Palu Barat", "city": "Kota Palu", "province": "Sulawesi Tengah",
+        "postal_code": "94111", "courier": "jne", "action": "place"}, follow_redirects=True)
+
+    assert "tidak dapat dibeli" in text_of(response)
+    from shop.orders.models import Order
+    assert db.session.query(Order).count() == 0
+
+
+def test_a_tampered_cart_cookie_is_ignored(client):
+    with client.session_transaction() as session:
+        session["cart"] = {"abc": "x", "-1": 2, "999": 5, "1": 10_000}
+    assert "Keranjang Anda kosong" in text_of(client.get("/keranjang"))
+
+
+def test_cart_and_checkout_pages_run_a_fixed_number_of_queries(client, count_queries):
+    counts = []
+    for size in (2, 12):
+        ids = [f.certified_food(stock=50).id for _ in range(size)]
+        f.courier("c" + str(size))
+        db.session.commit()
+        with client.session_transaction() as session:
+            session["cart"] = {str(i): 1 for i in ids}
+        with count_queries() as cart_page:
+            assert client.get("/keranjang").status_code == 200
+        with count_queries() as checkout_page:
+            assert client.post("/checkout", data={"province": "Sulawesi Tengah", "action": "quote"}).status_code == 200
+        counts.append((cart_page.count, checkout_page.count))
+    assert counts[0] == counts[1], counts
+    assert counts[0][0] <= 8 and counts[0][1] <= 10
