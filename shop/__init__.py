@@ -46,6 +46,7 @@ def _register_blueprints(app: Flask) -> None:
     from shop.catalog import catalog
     from shop.certification import certification
     from shop.checkout.views import checkout
+    from shop.customers.views import customers
     from shop.health import health
     from shop.orders.views import orders
 
@@ -56,6 +57,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cart)
     app.register_blueprint(checkout)
     app.register_blueprint(orders)
+    app.register_blueprint(customers)
 
 
 def _register_cli(app: Flask) -> None:

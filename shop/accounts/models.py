@@ -56,6 +56,8 @@ class User(UserMixin, db.Model):
 
     facility: Mapped[Facility | None] = relationship()
 
+    is_customer = False  # staff; buyers with accounts are shop.customers.models.Customer
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)  # scrypt, werkzeug's default
         self.session_token = new_session_token()

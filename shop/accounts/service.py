@@ -73,7 +73,11 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the cookie holds "<id>:<session token>"."""
+    """Flask-Login's loader: the cookie holds "<id>:<session token>" (staff) or "c:…" (a customer)."""
+    if user_id.startswith("c:"):
+        from shop.customers.service import load
+
+        return load(user_id[2:])
     raw_id, _, token = user_id.partition(":")
     if not raw_id.isdigit():
         return None

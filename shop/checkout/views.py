@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
@@ -14,6 +13,8 @@ from shop.cart.views import current_items, save_items
 from shop.checkout import checkout
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.models import Courier
+from shop.customers.service import remember_address
+from shop.customers.views import current_customer
 from shop.extensions import db
 from shop.i18n import current_language
 from shop.orders import service as orders
@@ -39,8 +40,9 @@ def form() -> str | Response:
         flash(_("Your cart is empty."), "warning")
         return redirect(url_for("cart.show"))
     form = CheckoutForm()
-    if request.method == "GET" and getattr(current_user, "address", None):
-        form.process(data=current_user.address)
+    customer = current_customer()
+    if request.method == "GET" and customer is not None:
+        form.process(data=customer.address or {"name": customer.name, "email": customer.email})
     prices = _courier_choices(form, cart.weight_g)
     if request.method == "POST" and request.form.get("action") == "place" and form.validate():
         if not cart.ready:
@@ -52,7 +54,7 @@ def form() -> str | Response:
             "postal_code", "notes")})
         try:
             order = orders.place_order(cart.items(), buyer, courier.id, language=current_language(),
-                                       customer_id=getattr(current_user, "customer_id", None))
+                                       customer_id=customer.id if customer else None)
         except orders.OutOfStock as error:
             db.session.rollback()
             flash(_("Sold out: only %(count)d of %(name)s left. Your cart was not ordered; adjust it and try "
@@ -67,6 +69,8 @@ def form() -> str | Response:
             db.session.rollback()
             form.courier.errors = [_("This courier does not deliver to the chosen province.")]
         else:
+            if customer is not None:
+                remember_address(customer, buyer)
             db.session.commit()
             remember_order(order.number)
             save_items({})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ class Customer(db.Model):
     is_authenticated = True
     is_anonymous = False
     is_staff = False
+    is_customer = True
 
     @property
     def is_active(self) -> bool:
@@ -40,6 +42,7 @@ class Customer(db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
+        self.session_token = secrets.token_hex(16)  # a new password logs out every other session
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from shop.extensions import db
@@ -20,10 +21,13 @@ def remember_order(number: str) -> None:
 
 
 def order_for_visitor(number: str) -> Order:
-    if number not in session.get("orders", []):
-        abort(404)
+    """The order, for a browser that placed or looked it up, or for the customer account that owns it."""
     order = service.order_by_number(number)
     if order is None:
+        abort(404)
+    owner = order.customer_id is not None and getattr(current_user, "is_customer", False) \
+        and current_user.id == order.customer_id
+    if number not in session.get("orders", []) and not owner:
         abort(404)
     if service.expire_if_due(order):
         db.session.commit()

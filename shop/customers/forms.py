@@ -1,0 +1,18 @@
+"""Registration form for customer accounts."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from shop.accounts.service import MIN_PASSWORD_LENGTH
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(_l("This field is required.")), Length(max=120)])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address."))])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("This field is required.")),
+        Length(min=MIN_PASSWORD_LENGTH, message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH))])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        EqualTo("password", message=_l("The two passwords differ."))])
