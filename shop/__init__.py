@@ -49,6 +49,7 @@ def _register_blueprints(app: Flask) -> None:
     from shop.customers.views import customers
     from shop.health import health
     from shop.orders.views import orders
+    from shop.payments.views import payments
 
     app.register_blueprint(accounts)
     app.register_blueprint(catalog)
@@ -58,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(checkout)
     app.register_blueprint(orders)
     app.register_blueprint(customers)
+    app.register_blueprint(payments)
 
 
 def _register_cli(app: Flask) -> None:

@@ -7,9 +7,10 @@ from shop.certification.models import Certification, CertStatus, CertType, Recor
 from shop.checkout.models import Courier, ShippingRate
 from shop.customers.models import Customer
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from shop.payments.models import Payment, Refund, StripeEvent
 
 __all__ = [
     "AuditEntry", "Category", "Certification", "CertStatus", "CertType", "Facility", "FacilityKind",
     "Product", "ProductImage", "RecordedStatus", "Region", "Role", "User", "Courier", "ShippingRate", "Customer",
-    "Order", "OrderEvent", "OrderLine", "OrderStatus",
+    "Order", "OrderEvent", "OrderLine", "OrderStatus", "Payment", "Refund", "StripeEvent",
 ]

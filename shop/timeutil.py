@@ -21,3 +21,8 @@ def today() -> date:
     """Today's date in the shop's time zone (certificates expire by local calendar day)."""
     zone = ZoneInfo(current_app.config["SHOP_TIMEZONE"]) if has_app_context() else ZoneInfo("Asia/Makassar")
     return utcnow().astimezone(zone).date()
+
+
+def aware(value: datetime) -> datetime:
+    """A stored time as aware UTC (SQLite gives back naive datetimes for UTC values)."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

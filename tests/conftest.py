@@ -51,6 +51,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret-key",
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+        "PRIVATE_UPLOAD_FOLDER": str(tmp_path_factory.mktemp("private")),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,

@@ -75,5 +75,5 @@ def form() -> str | Response:
             remember_order(order.number)
             save_items({})
             send_confirmation(order)
-            return redirect(url_for("orders.pay", number=order.number))
+            return redirect(url_for("payments.pay", number=order.number))
     return render_template("checkout/form.html", form=form, cart=cart, prices=prices)

@@ -21,7 +21,7 @@ from shop.certification.service import is_sellable
 from shop.checkout.models import Courier, ShippingRate
 from shop.extensions import db
 from shop.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
-from shop.timeutil import utcnow
+from shop.timeutil import aware, utcnow
 
 
 class OrderError(Exception):
@@ -221,14 +221,13 @@ def record_refund(order: Order, *, refunded: int, paid: int, actor: Any = None) 
 def extend_payment_deadline(order: Order, *, hours: int) -> None:
     """Bank transfers take longer than a card: the reservation is held for `hours` from now."""
     if order.status is OrderStatus.AWAITING_PAYMENT:
-        order.expires_at = max(order.expires_at or utcnow(), utcnow() + timedelta(hours=hours))
+        order.expires_at = max(aware(order.expires_at or utcnow()), utcnow() + timedelta(hours=hours))
 
 
 def is_overdue(order: Order, now: datetime | None = None) -> bool:
     if order.status is not OrderStatus.AWAITING_PAYMENT or order.expires_at is None:
         return False
-    expires = order.expires_at if order.expires_at.tzinfo else order.expires_at.replace(tzinfo=utcnow().tzinfo)
-    return expires <= (now or utcnow())
+    return aware(order.expires_at) <= (now or utcnow())
 
 
 def expire_if_due(order: Order) -> bool:

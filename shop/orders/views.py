@@ -51,10 +51,3 @@ def track() -> str | Response:
 def detail(number: str) -> str:
     order = order_for_visitor(number)
     return render_template("orders/detail.html", order=order)
-
-
-@orders.get("/pesanan/<number>/bayar")
-def pay(number: str) -> str | Response:
-    """The payment step (cards and bank transfer plug in here)."""
-    order = order_for_visitor(number)
-    return render_template("orders/pay.html", order=order)

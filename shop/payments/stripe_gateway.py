@@ -45,6 +45,7 @@ class PaymentDetails:
     fee: int
     net: int
     currency: str
+    refunded: int = 0  # rupiah refunded on the charge so far, whoever made the refunds
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def payment_details(payment_intent_id: str) -> PaymentDetails:
     return PaymentDetails(
         payment_intent_id=intent["id"], status=intent.get("status") or "",
         charge_id=charge["id"] if charge else None, balance_transaction_id=balance["id"] if balance else None,
-        gross=gross, fee=fee, net=gross - fee, currency=intent.get("currency") or CURRENCY)
+        gross=gross, fee=fee, net=gross - fee, currency=intent.get("currency") or CURRENCY,
+        refunded=from_stripe_amount(charge.get("amount_refunded") or 0) if charge else 0)
 
 
 def refund(*, payment_intent_id: str, amount: int, idempotency_key: str, reason: str | None = None) -> RefundResult:

@@ -1,0 +1,26 @@
+"""Staff forms for payments: confirm or reject a transfer, refund."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+
+class ConfirmTransferForm(FlaskForm):
+    reference = StringField(_l("Bank reference of the transfer"), validators=[
+        DataRequired(_l("This field is required.")), Length(max=120)])
+
+
+class RejectTransferForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (shown to the buyer)"), validators=[
+        DataRequired(_l("This field is required.")), Length(max=1000)])
+
+
+class RefundForm(FlaskForm):
+    key = HiddenField()
+    amount = IntegerField(_l("Amount to refund (Rp)"), validators=[
+        InputRequired(_l("Enter the amount in whole rupiah.")),
+        NumberRange(min=1, message=_l("Enter the amount in whole rupiah."))])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("This field is required.")), Length(max=1000)])
+    transfer_reference = StringField(_l("Reference of the refund transfer (bank transfer only)"),
+                                     validators=[Optional(), Length(max=120)])

@@ -1,0 +1,122 @@
+"""Payments of orders (card through Stripe Checkout, or bank transfer), their refunds, and Stripe events seen."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.catalog.models import enum_column
+from shop.extensions import db
+from shop.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from shop.orders.models import Order
+
+
+class PaymentMethod(enum.StrEnum):
+    CARD = "card"
+    BANK_TRANSFER = "bank_transfer"
+
+    @property
+    def label(self) -> str:
+        return str(METHOD_LABELS[self])
+
+
+METHOD_LABELS = {PaymentMethod.CARD: _l("Card (Stripe)"), PaymentMethod.BANK_TRANSFER: _l("Bank transfer")}
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"  # card: Checkout page open; transfer: waiting for the buyer's transfer
+    SUBMITTED = "submitted"  # transfer: receipt uploaded, waiting for staff
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REJECTED = "rejected"  # transfer: staff found no matching transfer
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {
+    PaymentStatus.PENDING: _l("pending"),
+    PaymentStatus.SUBMITTED: _l("receipt sent, being checked"),
+    PaymentStatus.SUCCEEDED: _l("paid"),
+    PaymentStatus.FAILED: _l("failed"),
+    PaymentStatus.EXPIRED: _l("expired"),
+    PaymentStatus.REJECTED: _l("rejected"),
+}
+
+
+class Payment(db.Model):
+    """One attempt to pay one order. Money in whole rupiah; Stripe ids kept so payouts match orders."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
+    status: Mapped[PaymentStatus] = mapped_column(enum_column(PaymentStatus), default=PaymentStatus.PENDING)
+    amount: Mapped[int]
+    refunded: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failure: Mapped[str] = mapped_column(Text, default="")
+    # card
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    checkout_url: Mapped[str] = mapped_column(Text, default="")
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_balance_transaction_id: Mapped[str | None] = mapped_column(String(255))
+    fee: Mapped[int] = mapped_column(default=0)
+    net: Mapped[int] = mapped_column(default=0)
+    # bank transfer
+    receipt: Mapped[str | None] = mapped_column(String(255))
+    receipt_uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    payer_note: Mapped[str] = mapped_column(Text, default="")
+    bank_reference: Mapped[str] = mapped_column(String(120), default="")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rejection_reason: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[Order] = relationship()
+    refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("refunded >= 0 AND refunded <= amount", name="refunded_within_amount"),
+    )
+
+    @property
+    def refundable(self) -> int:
+        return self.amount - self.refunded if self.status is PaymentStatus.SUCCEEDED else 0
+
+
+class Refund(db.Model):
+    """Money given back from one payment: through Stripe's Refund API, or by a bank transfer staff made."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)
+    amount: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    transfer_reference: Mapped[str] = mapped_column(String(120), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    payment: Mapped[Payment] = relationship(back_populates="refunds")
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class StripeEvent(db.Model):
+    """Every Stripe event id handled, once: a second delivery of the same id changes nothing."""
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(80))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(200), default="")

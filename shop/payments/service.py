@@ -1,0 +1,326 @@
+"""Payment rules: start a card or bank-transfer payment, apply Stripe events once, confirm, reject, refund.
+
+Functions flush, never commit; Stripe calls that must follow a commit are returned to the caller as
+`AfterCommit` callables where the order of work matters (a view commits, then runs them).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from shop.audit.service import record
+from shop.extensions import db
+from shop.orders import service as orders
+from shop.orders.models import Order, OrderStatus
+from shop.payments import stripe_gateway as gateway
+from shop.payments.models import Payment, PaymentMethod, PaymentStatus, Refund, StripeEvent
+from shop.timeutil import aware, utcnow
+
+
+class PaymentError(Exception):
+    """A payment request the rules refuse; the message is shown to the user."""
+
+
+class AmountBelowMinimum(PaymentError):
+    pass
+
+
+class AmountAboveCardLimit(PaymentError):
+    pass
+
+
+class NotPayable(PaymentError):
+    pass
+
+
+class RefundTooLarge(PaymentError):
+    pass
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    event_id: str
+    outcome: str
+    duplicate: bool = False
+
+
+# -- starting a payment
+
+def card_limits() -> tuple[int, int]:
+    config = current_app.config
+    return config["STRIPE_MIN_AMOUNT"], config["STRIPE_MAX_AMOUNT"]
+
+
+def card_available(order: Order) -> bool:
+    low, high = card_limits()
+    return gateway.is_configured() and low <= order.total <= high
+
+
+def _payable(order: Order) -> None:
+    orders.expire_if_due(order)
+    if order.status is not OrderStatus.AWAITING_PAYMENT:
+        raise NotPayable(order.status.label)
+
+
+def start_card_payment(order: Order, *, success_url: str, cancel_url: str, locale: str) -> Payment:
+    """The open Checkout Session of this order, created once; a retried click gets the same one."""
+    _payable(order)
+    low, high = card_limits()
+    if order.total < low:
+        raise AmountBelowMinimum(str(low))
+    if order.total > high:
+        raise AmountAboveCardLimit(str(high))
+    current = db.session.scalar(select(Payment).where(
+        Payment.order_id == order.id, Payment.method == PaymentMethod.CARD,
+        Payment.status == PaymentStatus.PENDING, Payment.amount == order.total))
+    if current is not None and current.stripe_checkout_session_id:
+        return current
+    attempt = db.session.scalar(select(db.func.count()).select_from(Payment).where(
+        Payment.order_id == order.id, Payment.method == PaymentMethod.CARD)) + 1
+    # Stripe accepts expiry between 30 minutes and 24 hours ahead; the order's own expiry rules.
+    expires = max(aware(order.expires_at), utcnow() + timedelta(minutes=31)) if order.expires_at else \
+        utcnow() + timedelta(hours=1)
+    session = gateway.create_checkout_session(
+        order_number=order.number, amount=order.total, description=f"{current_app.config['SHOP_NAME']} "
+        f"{order.number}", email=order.email, locale=locale, success_url=success_url, cancel_url=cancel_url,
+        expires_at=int(expires.timestamp()), idempotency_key=f"checkout-{order.number}-{attempt}",
+        metadata={"order_number": order.number})
+    payment = Payment(order=order, method=PaymentMethod.CARD, amount=order.total,
+                      stripe_checkout_session_id=session.id, checkout_url=session.url)
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def start_bank_transfer(order: Order) -> Payment:
+    """A pending transfer for the exact total; the order waits BANK_TRANSFER_HOURS for it."""
+    _payable(order)
+    current = db.session.scalar(select(Payment).where(
+        Payment.order_id == order.id, Payment.method == PaymentMethod.BANK_TRANSFER,
+        Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.SUBMITTED])))
+    if current is not None:
+        return current
+    payment = Payment(order=order, method=PaymentMethod.BANK_TRANSFER, amount=order.total)
+    db.session.add(payment)
+    orders.extend_payment_deadline(order, hours=current_app.config["BANK_TRANSFER_HOURS"])
+    db.session.flush()
+    return payment
+
+
+def submit_transfer_receipt(payment: Payment, stored_file: str, note: str = "") -> Payment:
+    if payment.method is not PaymentMethod.BANK_TRANSFER or payment.status not in (
+            PaymentStatus.PENDING, PaymentStatus.SUBMITTED, PaymentStatus.REJECTED):
+        raise NotPayable(payment.status.label)
+    _payable(payment.order)
+    payment.receipt = stored_file
+    payment.receipt_uploaded_at = utcnow()
+    payment.payer_note = note.strip()[:1000]
+    payment.status = PaymentStatus.SUBMITTED
+    payment.rejection_reason = ""
+    db.session.flush()
+    return payment
+
+
+# -- staff decisions on bank transfers
+
+def confirm_transfer(payment: Payment, *, reference: str, actor: Any) -> Payment:
+    if payment.method is not PaymentMethod.BANK_TRANSFER or payment.status not in (
+            PaymentStatus.PENDING, PaymentStatus.SUBMITTED):
+        raise NotPayable(payment.status.label)
+    if payment.order.status is not OrderStatus.AWAITING_PAYMENT:
+        raise NotPayable(payment.order.status.label)
+    before = {"status": payment.status.value}
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.bank_reference = reference.strip()
+    payment.paid_at = payment.reviewed_at = utcnow()
+    payment.reviewed_by_id = actor.id
+    payment.net = payment.amount
+    record("payment.confirm", payment, before, {"status": "succeeded", "reference": payment.bank_reference},
+           actor=actor)
+    orders.mark_paid(payment.order, actor=actor, note=f"bank transfer {payment.bank_reference}".strip())
+    db.session.flush()
+    return payment
+
+
+def reject_transfer(payment: Payment, *, reason: str, actor: Any) -> Payment:
+    if not reason.strip():
+        raise PaymentError("reason")
+    if payment.method is not PaymentMethod.BANK_TRANSFER or payment.status not in (
+            PaymentStatus.PENDING, PaymentStatus.SUBMITTED):
+        raise NotPayable(payment.status.label)
+    before = {"status": payment.status.value}
+    payment.status = PaymentStatus.REJECTED
+    payment.rejection_reason = reason.strip()
+    payment.reviewed_at = utcnow()
+    payment.reviewed_by_id = actor.id
+    record("payment.reject", payment, before, {"status": "rejected"}, note=payment.rejection_reason, actor=actor)
+    db.session.flush()
+    return payment
+
+
+# -- refunds
+
+def new_refund_key() -> str:
+    """Rendered into each refund form, so a double submit of one form refunds once."""
+    return secrets.token_urlsafe(16)
+
+
+def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Any,
+           transfer_reference: str = "") -> Refund:
+    """Refund part or all of a payment, never more than is left; card refunds go through Stripe."""
+    existing = db.session.scalar(select(Refund).where(Refund.idempotency_key == f"refund-{key}"))
+    if existing is not None:
+        return existing
+    if amount <= 0 or amount > payment.refundable:
+        raise RefundTooLarge(str(payment.refundable))
+    if payment.method is PaymentMethod.BANK_TRANSFER and not transfer_reference.strip():
+        raise PaymentError("transfer_reference")
+    item = Refund(payment=payment, amount=amount, reason=reason.strip(), idempotency_key=f"refund-{key}",
+                  transfer_reference=transfer_reference.strip(), created_by_id=getattr(actor, "id", None))
+    if payment.method is PaymentMethod.CARD:
+        result = gateway.refund(payment_intent_id=payment.stripe_payment_intent_id, amount=amount,
+                                idempotency_key=item.idempotency_key)
+        item.stripe_refund_id = result.id
+    db.session.add(item)
+    payment.refunded += amount
+    record("payment.refund", payment, None, {"amount": amount, "refunded": payment.refunded},
+           note=item.reason, actor=actor)
+    _order_after_refund(payment.order, actor)
+    db.session.flush()
+    return item
+
+
+def _order_after_refund(order: Order, actor: Any) -> None:
+    paid = sum(p.amount for p in order_payments(order) if p.status is PaymentStatus.SUCCEEDED)
+    refunded = sum(p.refunded for p in order_payments(order))
+    orders.record_refund(order, refunded=refunded, paid=paid, actor=actor)
+
+
+def order_payments(order: Order) -> list[Payment]:
+    return list(db.session.scalars(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)))
+
+
+# -- Stripe events
+
+def handle_stripe_event(event: dict[str, Any]) -> WebhookOutcome:
+    """Apply one verified event, once. The event's state is re-read from Stripe where order matters."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(StripeEvent(id=event["id"], type=event["type"]))
+            db.session.flush()
+    except IntegrityError:
+        return WebhookOutcome(event["id"], "duplicate", duplicate=True)
+    handler = _HANDLERS.get(event["type"])
+    outcome = handler(event["data"]["object"]) if handler else "ignored"
+    db.session.get(StripeEvent, event["id"]).outcome = outcome[:200]
+    return WebhookOutcome(event["id"], outcome)
+
+
+def _payment_for_session(session: dict[str, Any]) -> Payment | None:
+    return db.session.scalar(select(Payment).where(Payment.stripe_checkout_session_id == session["id"]))
+
+
+def _on_session_completed(session: dict[str, Any]) -> str:
+    payment = _payment_for_session(session)
+    if payment is None:
+        return "unknown session"
+    return _settle_card_payment(payment, session.get("payment_intent"))
+
+
+def _settle_card_payment(payment: Payment, intent_id: str | None) -> str:
+    """Mark the payment succeeded from what Stripe says now, checking amount and currency."""
+    if payment.status is PaymentStatus.SUCCEEDED:
+        return "already paid"
+    if not intent_id:
+        return "no payment intent"
+    details = gateway.payment_details(intent_id)
+    if details.status != "succeeded":
+        return f"payment intent {details.status}"
+    payment.stripe_payment_intent_id = details.payment_intent_id
+    payment.stripe_charge_id = details.charge_id
+    payment.stripe_balance_transaction_id = details.balance_transaction_id
+    payment.fee, payment.net = details.fee, details.net
+    if details.currency.lower() != gateway.CURRENCY or details.gross != payment.amount:
+        payment.status = PaymentStatus.FAILED
+        payment.failure = f"paid {details.gross} {details.currency}, expected {payment.amount} idr"
+        record("payment.mismatch", payment, None, {"gross": details.gross, "currency": details.currency})
+        return "amount mismatch"
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.paid_at = utcnow()
+    order = payment.order
+    orders.expire_if_due(order)
+    if order.status is OrderStatus.AWAITING_PAYMENT:
+        orders.mark_paid(order, note=f"card {details.payment_intent_id}")
+        # A refund may have reached Stripe before this completion reached us.
+        _sync_refunds(payment, details.refunded, details.charge_id or details.payment_intent_id)
+        return "paid"
+    # The order was cancelled or expired before the money came: give it back in full.
+    refund(payment, amount=payment.amount, reason="order no longer open when payment arrived",
+           key=f"late-{payment.id}", actor=None)
+    return "refunded: order not open"
+
+
+def _on_session_expired(session: dict[str, Any]) -> str:
+    payment = _payment_for_session(session)
+    if payment is None:
+        return "unknown session"
+    if payment.status is not PaymentStatus.PENDING:
+        return f"ignored: payment {payment.status.value}"
+    payment.status = PaymentStatus.EXPIRED
+    order = payment.order
+    open_payments = [p for p in order_payments(order) if p.status in (PaymentStatus.PENDING, PaymentStatus.SUBMITTED)]
+    if order.status is OrderStatus.AWAITING_PAYMENT and not open_payments:
+        orders.cancel_order(order, reason="Stripe Checkout session expired")
+        return "order cancelled, stock released"
+    return "payment expired"
+
+
+def _on_payment_failed(intent: dict[str, Any]) -> str:
+    number = (intent.get("metadata") or {}).get("order_number")
+    payment = db.session.scalar(select(Payment).join(Order).where(
+        Order.number == number, Payment.method == PaymentMethod.CARD,
+        Payment.status == PaymentStatus.PENDING).order_by(Payment.id.desc())) if number else None
+    if payment is None:
+        return "unknown payment"
+    error = intent.get("last_payment_error") or {}
+    payment.failure = (error.get("message") or "payment failed")[:500]
+    return "failure noted"
+
+
+def _on_charge_refunded(charge: dict[str, Any]) -> str:
+    """Refunds made in the Stripe dashboard reach the shop here; ours are already counted."""
+    intent_id = charge.get("payment_intent")
+    payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == intent_id))
+    if payment is None or payment.status is not PaymentStatus.SUCCEEDED:
+        # Before the completion: that event settles the payment and reads the refunds from Stripe then.
+        return "payment not settled yet"
+    refunded = gateway.from_stripe_amount(charge.get("amount_refunded") or 0)
+    return "refund recorded" if _sync_refunds(payment, refunded, charge["id"]) else "refund already recorded"
+
+
+def _sync_refunds(payment: Payment, refunded_at_stripe: int, source_id: str) -> bool:
+    """Record refunds made outside the shop (Stripe dashboard, or reported before the completion)."""
+    missing = min(refunded_at_stripe, payment.amount) - payment.refunded
+    if missing <= 0 or payment.status is not PaymentStatus.SUCCEEDED:
+        return False
+    db.session.add(Refund(payment=payment, amount=missing, reason="refunded in Stripe",
+                          idempotency_key=f"stripe-{source_id}-{refunded_at_stripe}"))
+    payment.refunded += missing
+    _order_after_refund(payment.order, None)
+    return True
+
+
+_HANDLERS = {
+    "checkout.session.completed": _on_session_completed,
+    "checkout.session.async_payment_succeeded": _on_session_completed,
+    "checkout.session.expired": _on_session_expired,
+    "payment_intent.payment_failed": _on_payment_failed,
+    "charge.refunded": _on_charge_refunded,
+}

@@ -1,0 +1,236 @@
+"""Payment pages: the buyer's payment step (card or bank transfer), and the staff's payments screen."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from shop.accounts import register_staff_link
+from shop.accounts.decorators import role_required
+from shop.accounts.models import Role
+from shop.extensions import db
+from shop.i18n import current_language
+from shop.orders import service as order_service
+from shop.orders.models import Order
+from shop.orders.views import order_for_visitor
+from shop.payments import (
+    payments,
+    service,
+    webhooks,  # noqa: F401 (registers the webhook route)
+)
+from shop.payments import stripe_gateway as gateway
+from shop.payments.forms import ConfirmTransferForm, RefundForm, RejectTransferForm
+from shop.payments.models import Payment, PaymentMethod, PaymentStatus
+from shop.uploads import DocumentRejected, private_root, save_private_document
+
+STAFF = (Role.ADMIN, Role.FULFILMENT)
+register_staff_link("payments.review", _l("Payments"), Role.ADMIN, Role.FULFILMENT, Role.FINANCE)
+
+
+# -- the buyer's payment step
+
+@payments.get("/pesanan/<number>/bayar")
+def pay(number: str) -> str:
+    order = order_for_visitor(number)
+    history = service.order_payments(order)
+    transfer = next((p for p in reversed(history) if p.method is PaymentMethod.BANK_TRANSFER), None)
+    return render_template("payments/pay.html", order=order, transfer=transfer, payments=history,
+                           card_available=service.card_available(order), card_limits=service.card_limits(),
+                           card_configured=gateway.is_configured(), bank=current_app.config["BANK_ACCOUNT"])
+
+
+@payments.post("/pesanan/<number>/bayar/kartu")
+def pay_by_card(number: str) -> Response:
+    order = order_for_visitor(number)
+    try:
+        payment = service.start_card_payment(
+            order, locale=current_language(),
+            success_url=url_for("payments.card_return", number=number, _external=True),
+            cancel_url=url_for("payments.pay", number=number, cancelled=1, _external=True))
+    except service.AmountBelowMinimum as error:
+        flash(_("Card payments start at %(amount)s; please pay by bank transfer.",
+                amount=_rupiah(int(str(error)))), "error")
+    except service.AmountAboveCardLimit as error:
+        flash(_("Card payments are limited to %(amount)s; please pay by bank transfer.",
+                amount=_rupiah(int(str(error)))), "error")
+    except service.NotPayable:
+        flash(_("This order can no longer be paid."), "error")
+    except gateway.GatewayError:
+        db.session.rollback()
+        current_app.logger.exception("Stripe Checkout could not be started for %s", number)
+        flash(_("Card payment is not available right now. Please try again in a moment or pay by bank "
+                "transfer."), "error")
+    else:
+        db.session.commit()
+        return redirect(payment.checkout_url, code=303)
+    db.session.commit()
+    return redirect(url_for("payments.pay", number=number))
+
+
+@payments.get("/pesanan/<number>/bayar/selesai")
+def card_return(number: str) -> str:
+    """Back from Stripe: only the webhook decides the order is paid; this page says what is known now."""
+    order = order_for_visitor(number)
+    return render_template("payments/card_return.html", order=order)
+
+
+@payments.post("/pesanan/<number>/bayar/transfer")
+def pay_by_transfer(number: str) -> Response:
+    order = order_for_visitor(number)
+    try:
+        service.start_bank_transfer(order)
+    except service.NotPayable:
+        flash(_("This order can no longer be paid."), "error")
+    db.session.commit()
+    return redirect(url_for("payments.pay", number=number, _anchor="transfer"))
+
+
+@payments.post("/pesanan/<number>/bayar/transfer/bukti")
+def upload_receipt(number: str) -> Response:
+    order = order_for_visitor(number)
+    payment = db.session.scalar(select(Payment).where(
+        Payment.order_id == order.id, Payment.method == PaymentMethod.BANK_TRANSFER).order_by(Payment.id.desc()))
+    upload = request.files.get("receipt")
+    if payment is None:
+        abort(404)
+    try:
+        stored = save_private_document(upload.read() if upload else b"", "receipts")
+        service.submit_transfer_receipt(payment, stored, request.form.get("note", ""))
+    except DocumentRejected as error:
+        flash({"empty": _("Choose the photo or PDF of your transfer receipt."),
+               "too_large": _("The file is too large: at most %(mb)d MB.",
+                              mb=current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024)),
+               "type": _("Upload a PDF, JPEG or PNG file.")}[error.reason], "error")
+    except service.NotPayable:
+        flash(_("This order can no longer be paid."), "error")
+    else:
+        flash(_("Thank you! We check your transfer and confirm the payment soon."), "success")
+    db.session.commit()
+    return redirect(url_for("payments.pay", number=number, _anchor="transfer"))
+
+
+def _rupiah(amount: int) -> str:
+    from shop.i18n import rupiah
+
+    return rupiah(amount)
+
+
+# -- staff
+
+@payments.get("/staf/pembayaran")
+@login_required
+@role_required(*STAFF, Role.FINANCE)
+def review() -> str:
+    waiting = db.session.scalars(select(Payment).where(
+        Payment.method == PaymentMethod.BANK_TRANSFER,
+        Payment.status.in_([PaymentStatus.SUBMITTED, PaymentStatus.PENDING]))
+        .options(selectinload(Payment.order)).order_by(Payment.receipt_uploaded_at.is_(None), Payment.id)).all()
+    recent = db.session.scalars(select(Payment).where(Payment.status == PaymentStatus.SUCCEEDED)
+                                .options(selectinload(Payment.order))
+                                .order_by(Payment.paid_at.desc()).limit(50)).all()
+    return render_template("payments/review.html", waiting=waiting, recent=recent)
+
+
+@payments.get("/staf/pesanan/<number>/pembayaran")
+@login_required
+@role_required(*STAFF, Role.FINANCE)
+def order_payments(number: str) -> str:
+    order = db.session.scalar(select(Order).where(Order.number == number))
+    if order is None:
+        abort(404)
+    return render_template("payments/order.html", order=order, payments=service.order_payments(order),
+                           confirm_form=ConfirmTransferForm(), reject_form=RejectTransferForm(),
+                           refund_form=RefundForm(key=service.new_refund_key()),
+                           can_act=current_user.has_role(*STAFF))
+
+
+def _payment_or_404(payment_id: int) -> Payment:
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        abort(404)
+    return payment
+
+
+@payments.post("/staf/pembayaran/<int:payment_id>/konfirmasi")
+@login_required
+@role_required(*STAFF)
+def confirm(payment_id: int) -> Response:
+    payment = _payment_or_404(payment_id)
+    form = ConfirmTransferForm()
+    if not form.validate():
+        flash(_("Enter the bank reference of the transfer."), "error")
+    else:
+        try:
+            service.confirm_transfer(payment, reference=form.reference.data, actor=current_user)
+            order_service.expire_if_due(payment.order)
+        except service.NotPayable as error:
+            db.session.rollback()
+            flash(_("This payment cannot be confirmed: %(state)s.", state=str(error)), "error")
+        else:
+            db.session.commit()
+            flash(_("Payment confirmed; the order is paid."), "success")
+    return redirect(url_for("payments.order_payments", number=payment.order.number))
+
+
+@payments.post("/staf/pembayaran/<int:payment_id>/tolak")
+@login_required
+@role_required(*STAFF)
+def reject(payment_id: int) -> Response:
+    payment = _payment_or_404(payment_id)
+    form = RejectTransferForm()
+    if not form.validate():
+        flash(_("Give the reason for rejecting the transfer."), "error")
+    else:
+        try:
+            service.reject_transfer(payment, reason=form.reason.data, actor=current_user)
+        except service.PaymentError as error:
+            db.session.rollback()
+            flash(_("This payment cannot be rejected: %(state)s.", state=str(error)), "error")
+        else:
+            db.session.commit()
+            flash(_("Transfer rejected; the buyer sees the reason and may send another receipt."), "success")
+    return redirect(url_for("payments.order_payments", number=payment.order.number))
+
+
+@payments.post("/staf/pembayaran/<int:payment_id>/refund")
+@login_required
+@role_required(*STAFF)
+def refund(payment_id: int) -> Response:
+    payment = _payment_or_404(payment_id)
+    form = RefundForm()
+    if not form.validate() or not form.key.data:
+        flash(_("Enter the amount in whole rupiah and the reason."), "error")
+        return redirect(url_for("payments.order_payments", number=payment.order.number))
+    try:
+        service.refund(payment, amount=form.amount.data, reason=form.reason.data, key=form.key.data,
+                       actor=current_user, transfer_reference=form.transfer_reference.data or "")
+    except service.RefundTooLarge as error:
+        db.session.rollback()
+        flash(_("At most %(amount)s can still be refunded from this payment.", amount=_rupiah(int(str(error)))),
+              "error")
+    except service.PaymentError:
+        db.session.rollback()
+        flash(_("Enter the reference of the transfer that returned the money."), "error")
+    except gateway.GatewayError:
+        db.session.rollback()
+        current_app.logger.exception("Stripe refund failed for payment %s", payment_id)
+        flash(_("Stripe did not accept the refund; nothing was recorded. Try again later."), "error")
+    else:
+        db.session.commit()
+        flash(_("Refund recorded."), "success")
+    return redirect(url_for("payments.order_payments", number=payment.order.number))
+
+
+@payments.get("/staf/pembayaran/<int:payment_id>/bukti")
+@login_required
+@role_required(*STAFF, Role.FINANCE)
+def receipt(payment_id: int) -> Response:
+    payment = _payment_or_404(payment_id)
+    if not payment.receipt:
+        abort(404)
+    return send_from_directory(private_root(), payment.receipt, max_age=0)

@@ -1,0 +1,28 @@
+"""The Stripe webhook endpoint: verify the signature, apply each event once, answer fast."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from werkzeug.wrappers import Response
+
+from shop.extensions import csrf, db
+from shop.payments import payments, service
+from shop.payments import stripe_gateway as gateway
+
+log = logging.getLogger(__name__)
+
+
+@payments.post("/stripe/webhook")
+@csrf.exempt
+def stripe_webhook() -> Response:
+    try:
+        event = gateway.parse_webhook(request.get_data(), request.headers.get("Stripe-Signature"))
+    except gateway.InvalidWebhook as error:
+        log.warning("refused Stripe webhook: %s", error)
+        return Response("invalid signature\n", status=400, mimetype="text/plain")
+    outcome = service.handle_stripe_event(event)
+    db.session.commit()
+    log.info("Stripe event %s %s: %s", event["id"], event["type"], outcome.outcome)
+    return Response(f"{outcome.outcome}\n", status=200, mimetype="text/plain")

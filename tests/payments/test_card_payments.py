@@ -1,0 +1,215 @@
+"""Card payments end to end over the local Stripe rig: Checkout → signed webhook → paid (ledger hook once),
+refunds, and webhooks that are forged, replayed, duplicated or out of order."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from shop.catalog.models import Product
+from shop.extensions import db
+from shop.orders import service as order_service
+from shop.orders.models import OrderStatus
+from shop.payments.models import Payment, PaymentStatus, Refund, StripeEvent
+from shop.timeutil import utcnow
+from tests import factories as f
+
+
+@pytest.fixture
+def paid_hook(monkeypatch):
+    numbers: list[str] = []
+    monkeypatch.setattr(order_service, "paid_hooks", [lambda order: numbers.append(order.number)])
+    return numbers
+
+
+@pytest.fixture
+def placed(client):
+    """An order for Rp90.000 + Rp10.000 shipping, placed by this client's browser."""
+    item = f.product(name_id="Bawang Goreng", price=45_000, stock=10)
+    order = f.order({item: 2})
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["orders"] = [order.number]
+    return order
+
+
+def post_event(client, rig, event, **sign):
+    body, headers = rig.signed(event, **sign)
+    return client.post("/stripe/webhook", data=body, headers=headers)
+
+
+def start_card(client, order):
+    response = client.post(f"/pesanan/{order.number}/bayar/kartu")
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return db.session.scalar(select(Payment).where(Payment.order_id == order.id))
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def test_a_card_payment_end_to_end_marks_the_order_paid_once_and_calls_the_ledger_hook_once(
+        client, stripe_rig, placed, paid_hook):
+    payment = start_card(client, placed)
+    session = stripe_rig.checkout.sessions[payment.stripe_checkout_session_id]
+    assert session["amount_total"] == 100_000 * 100 and session["currency"] == "idr"
+    assert session["client_reference_id"] == placed.number
+
+    stripe_rig.complete_checkout(payment.stripe_checkout_session_id)
+    # The buyer comes back before the webhook: the page must not claim the money arrived.
+    assert "Pembayaran tertunda" in text_of(client.get(f"/pesanan/{placed.number}/bayar/selesai"))
+
+    event = stripe_rig.completed_event(payment.stripe_checkout_session_id)
+    assert post_event(client, stripe_rig, event).status_code == 200
+    assert post_event(client, stripe_rig, event).status_code == 200  # delivered twice
+
+    db.session.expire_all()
+    assert placed.status is OrderStatus.PAID
+    assert paid_hook == [placed.number]
+    assert payment.status is PaymentStatus.SUCCEEDED
+    assert payment.stripe_payment_intent_id.startswith("pi_") and payment.stripe_charge_id.startswith("ch_")
+    assert payment.stripe_balance_transaction_id.startswith("txn_")
+    assert (payment.amount, payment.fee, payment.net) == (100_000, 0, 100_000)
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 1
+    assert "Pembayaran diterima" in text_of(client.get(f"/pesanan/{placed.number}/bayar/selesai"))
+
+
+def test_a_retried_click_reuses_the_open_checkout_session(client, stripe_rig, placed):
+    first = start_card(client, placed)
+    client.post(f"/pesanan/{placed.number}/bayar/kartu")
+
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert len(stripe_rig.checkout.sessions) == 1
+    assert first.checkout_url.startswith(stripe_rig.api_base)
+
+
+def test_forged_and_stale_webhooks_are_refused_and_change_nothing(client, stripe_rig, placed, paid_hook):
+    payment = start_card(client, placed)
+    stripe_rig.complete_checkout(payment.stripe_checkout_session_id)
+    event = stripe_rig.completed_event(payment.stripe_checkout_session_id)
+
+    forged = post_event(client, stripe_rig, event, secret="whsec_attacker")
+    stale = post_event(client, stripe_rig, event, timestamp=int(utcnow().timestamp()) - 3600)
+    unsigned = client.post("/stripe/webhook", json=event)
+
+    assert (forged.status_code, stale.status_code, unsigned.status_code) == (400, 400, 400)
+    db.session.expire_all()
+    assert placed.status is OrderStatus.AWAITING_PAYMENT and paid_hook == []
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+def test_a_completion_whose_amount_differs_from_the_order_does_not_mark_it_paid(client, stripe_rig, placed,
+                                                                                paid_hook):
+    payment = start_card(client, placed)
+    stripe_rig.checkout.sessions[payment.stripe_checkout_session_id]["amount_total"] = 1_000  # Rp10
+    stripe_rig.complete_checkout(payment.stripe_checkout_session_id)
+
+    post_event(client, stripe_rig, stripe_rig.completed_event(payment.stripe_checkout_session_id))
+
+    db.session.expire_all()
+    assert placed.status is OrderStatus.AWAITING_PAYMENT and paid_hook == []
+    assert payment.status is PaymentStatus.FAILED and "expected 100000" in payment.failure
+
+
+def test_expiry_of_the_checkout_session_releases_the_stock(client, stripe_rig, placed):
+    payment = start_card(client, placed)
+
+    post_event(client, stripe_rig, stripe_rig.expired_event(payment.stripe_checkout_session_id))
+
+    db.session.expire_all()
+    assert placed.status is OrderStatus.CANCELLED
+    assert db.session.scalar(select(Product.stock).where(Product.id == placed.lines[0].product_id)) == 10
+
+
+def test_an_expiry_event_arriving_after_the_payment_leaves_the_order_paid(client, stripe_rig, placed, paid_hook):
+    payment = start_card(client, placed)
+    stripe_rig.complete_checkout(payment.stripe_checkout_session_id)
+    completed = stripe_rig.completed_event(payment.stripe_checkout_session_id)
+    expired = stripe_rig.expired_event(payment.stripe_checkout_session_id)
+
+    post_event(client, stripe_rig, completed)
+    post_event(client, stripe_rig, expired)
+
+    db.session.expire_all()
+    assert placed.status is OrderStatus.PAID and paid_hook == [placed.number]
+
+
+def test_a_refund_event_arriving_before_the_completion_ends_refunded(client, stripe_rig, placed, paid_hook):
+    payment = start_card(client, placed)
+    stripe_rig.complete_checkout(payment.stripe_checkout_session_id)
+    intent = stripe_rig.intent_of(payment.stripe_checkout_session_id)
+    stripe_rig.client.v1.refunds.create(params={"payment_intent": intent, "amount": 100_000 * 100})
+    refunded = stripe_rig.charge_refunded_event(intent)
+    completed = stripe_rig.completed_event(payment.stripe_checkout_session_id)
+
+    post_event(client, stripe_rig, refunded)
+    post_event(client, stripe_rig, completed)
+
+    db.session.expire_all()
+    assert placed.status is OrderStatus.REFUNDED
+    assert payment.refunded == 100_000 and paid_hook == [placed.number]
+
+
+def test_staff_refund_part_then_the_rest_through_stripe(client, stripe_rig, placed):
+    payment = start_card(client, placed)
+    stripe_rig.complete_checkout(payment.stripe_checkout_session_id)
+    post_event(client, stripe_rig, stripe_rig.completed_event(payment.stripe_checkout_session_id))
+    staff = f.user("fulfilment")
+    db.session.commit()
+    client.post("/masuk", data={"email": staff.email, "password": f.PASSWORD})
+
+    form = client.get(f"/staf/pesanan/{placed.number}/pembayaran").get_data(as_text=True)
+    key = re.search(r'name="key" type="hidden" value="([^"]+)"', form).group(1)
+    client.post(f"/staf/pembayaran/{payment.id}/refund", data={"key": key, "amount": 30_000, "reason": "1 rusak"})
+    client.post(f"/staf/pembayaran/{payment.id}/refund", data={"key": key, "amount": 30_000, "reason": "1 rusak"})
+    db.session.expire_all()
+    assert payment.refunded == 30_000 and placed.status is OrderStatus.PARTIALLY_REFUNDED  # double submit: once
+
+    too_much = client.post(f"/staf/pembayaran/{payment.id}/refund",
+                           data={"key": "another", "amount": 80_000, "reason": "x"}, follow_redirects=True)
+    assert "Paling banyak Rp70.000" in text_of(too_much)
+    client.post(f"/staf/pembayaran/{payment.id}/refund", data={"key": "rest", "amount": 70_000, "reason": "batal"})
+
+    db.session.expire_all()
+    assert placed.status is OrderStatus.REFUNDED and payment.refunded == 100_000
+    assert [r.amount for r in payment.refunds] == [30_000, 70_000]
+    charge = stripe_rig.client.v1.charges.retrieve(payment.stripe_charge_id)
+    assert charge["amount_refunded"] == 100_000 * 100
+    # Stripe then reports the refunds: already counted, nothing changes.
+    post_event(client, stripe_rig, stripe_rig.charge_refunded_event(payment.stripe_payment_intent_id))
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 2
+
+
+def test_money_arriving_after_the_order_expired_is_refunded_in_full(app, client, stripe_rig, placed, paid_hook):
+    payment = start_card(client, placed)
+    stripe_rig.complete_checkout(payment.stripe_checkout_session_id)
+    app.config["FROZEN_NOW"] = utcnow() + timedelta(hours=2)
+
+    post_event(client, stripe_rig, stripe_rig.completed_event(payment.stripe_checkout_session_id))
+
+    db.session.expire_all()
+    assert placed.status is OrderStatus.CANCELLED and paid_hook == []
+    assert payment.refunded == 100_000
+
+
+def test_card_payment_is_not_offered_without_a_stripe_key_or_below_the_minimum(app, client, placed):
+    page = text_of(client.get(f"/pesanan/{placed.number}/bayar"))
+    assert "Pembayaran kartu sedang tidak tersedia" in page
+    assert "Bayar dengan transfer bank" in page
+
+
+def test_below_the_minimum_the_shop_refuses_before_calling_stripe(app, client, stripe_rig):
+    item = f.product(price=1_000)
+    order = f.order({item: 1})
+    order.shipping_cost, order.total = 0, 1_000
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["orders"] = [order.number]
+
+    response = client.post(f"/pesanan/{order.number}/bayar/kartu", follow_redirects=True)
+
+    assert "Pembayaran kartu mulai dari Rp10.000" in text_of(response)
+    assert stripe_rig.checkout.sessions == {}
