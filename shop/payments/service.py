@@ -175,14 +175,15 @@ def new_refund_key() -> str:
 def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Any,
            transfer_reference: str = "") -> Refund:
     """Refund part or all of a payment, never more than is left; card refunds go through Stripe."""
-    existing = db.session.scalar(select(Refund).where(Refund.idempotency_key == f"refund-{key}"))
+    idempotency_key = f"refund-{payment.order.number}-{key}"  # the order's, and the form's own
+    existing = db.session.scalar(select(Refund).where(Refund.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
     if amount <= 0 or amount > payment.refundable:
         raise RefundTooLarge(str(payment.refundable))
     if payment.method is PaymentMethod.BANK_TRANSFER and not transfer_reference.strip():
         raise PaymentError("transfer_reference")
-    item = Refund(payment=payment, amount=amount, reason=reason.strip(), idempotency_key=f"refund-{key}",
+    item = Refund(payment=payment, amount=amount, reason=reason.strip(), idempotency_key=idempotency_key,
                   transfer_reference=transfer_reference.strip(), created_by_id=getattr(actor, "id", None))
     if payment.method is PaymentMethod.CARD:
         result = gateway.refund(payment_intent_id=payment.stripe_payment_intent_id, amount=amount,

@@ -213,3 +213,18 @@ def test_below_the_minimum_the_shop_refuses_before_calling_stripe(app, client, s
 
     assert "Pembayaran kartu mulai dari Rp10.000" in text_of(response)
     assert stripe_rig.checkout.sessions == {}
+
+
+def test_a_declined_card_is_noted_and_the_order_still_waits_for_payment(client, stripe_rig, placed):
+    payment = start_card(client, placed)
+
+    post_event(client, stripe_rig, stripe_rig.payment_failed_event(payment.stripe_checkout_session_id))
+
+    db.session.expire_all()
+    assert placed.status is OrderStatus.AWAITING_PAYMENT
+    assert payment.status is PaymentStatus.PENDING and payment.failure == "Your card was declined."
+
+
+def test_an_event_type_the_shop_does_not_handle_is_stored_and_ignored(client, stripe_rig):
+    response = post_event(client, stripe_rig, stripe_rig.event("customer.created", {"id": "cus_1"}))
+    assert response.status_code == 200 and response.get_data(as_text=True).strip() == "ignored"
