@@ -73,6 +73,7 @@ def _register_template_helpers(app: Flask) -> None:
     from shop.accounts.models import ROLE_LABELS
     from shop.certification import service as certs
     from shop.certification.models import REQUIREMENT_LABELS
+    from shop.timeutil import today
 
     app.jinja_env.filters["rupiah"] = i18n.rupiah
     app.jinja_env.filters["day"] = i18n.format_day
@@ -81,6 +82,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["current_language"] = i18n.current_language
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     app.jinja_env.globals["is_sellable"] = certs.is_sellable
+    app.jinja_env.globals["today"] = today
     app.jinja_env.globals["requirement_states"] = certs.requirement_states
     app.jinja_env.globals["role_label"] = lambda role: str(ROLE_LABELS.get(role, role))
     app.jinja_env.globals["requirement_label"] = lambda name: str(REQUIREMENT_LABELS.get(name, name))

@@ -72,7 +72,41 @@ def expire_orders() -> None:
     click.echo(f"{len(numbers)} expired" + (f": {', '.join(numbers)}" if numbers else ""))
 
 
+@click.group("certs")
+def certs() -> None:
+    """Certificate chores for cron."""
+
+
+@certs.command("check")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Warning window in days (default: CERT_EXPIRY_WARNING_DAYS).")
+@click.option("--email", "email", default=None, help="Also mail the list to this address.")
+@click.option("--mail-cooperative", is_flag=True, help="Also mail the list to COOPERATIVE_EMAIL.")
+def certs_check(days: int | None, email: str | None, mail_cooperative: bool) -> None:
+    """List certificates expiring soon and products that cannot be sold; optionally mail the list."""
+    from flask import current_app
+
+    from shop.certification.alerts import send_alerts
+    from shop.certification.service import alerts as find_alerts
+
+    window = current_app.config["CERT_EXPIRY_WARNING_DAYS"] if days is None else days
+    found = find_alerts(window)
+    click.echo(f"Expiring within {window} days: {len(found.expiring)}")
+    for cert in found.expiring:
+        click.echo(f"  {cert.expires_on.isoformat()}  {cert.product.slug}  {cert.cert_type.value} {cert.number}")
+    click.echo(f"Not sellable: {len(found.unsellable)}")
+    for product, states in found.unsellable:
+        reasons = ", ".join(f"{s.requirement} {s.status.value}" for s in states)
+        click.echo(f"  {product.slug}  ({reasons})")
+    recipient = email or (current_app.config["COOPERATIVE_EMAIL"] if mail_cooperative else None)
+    if recipient:
+        if not send_alerts(found, recipient, window):
+            raise click.ClickException(f"mail to {recipient} could not be sent (see the log)")
+        click.echo(f"mailed to {recipient}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
     app.cli.add_command(orders)
+    app.cli.add_command(certs)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint
 
@@ -19,6 +21,22 @@ class StaffLink:
 
 
 STAFF_LINKS: list[StaffLink] = []
+
+
+@dataclass(frozen=True)
+class StaffPanel:
+    template: str
+    context: Callable[[], dict[str, Any]]
+    roles: tuple[Role, ...]
+
+
+STAFF_PANELS: list[StaffPanel] = []
+
+
+def register_staff_panel(template: str, context: Callable[[], dict[str, Any]], *roles: Role) -> None:
+    """Each domain may show a panel on the staff home (alerts, queues) to the roles it concerns."""
+    if all(panel.template != template for panel in STAFF_PANELS):
+        STAFF_PANELS.append(StaffPanel(template, context, roles))
 
 
 def register_staff_link(endpoint: str, label: object, *roles: Role) -> None:

@@ -115,6 +115,9 @@ class Product(db.Model):
     stock: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     featured: Mapped[bool] = mapped_column(default=False)
+    # Staff may override the certificates the category requires (None: follow the category), with a reason.
+    required_certs_override: Mapped[list[str] | None] = mapped_column(JSON)
+    required_certs_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from flask import current_app, has_app_context
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
+from shop.audit.models import AuditEntry
+from shop.audit.service import record, snapshot
 from shop.catalog.models import Product
-from shop.certification.models import Certification, CertStatus, CertType
+from shop.certification.models import Certification, CertStatus, CertType, RecordedStatus
+from shop.extensions import db
 from shop.timeutil import today
 
 # A category names requirements; each requirement is met by a valid certificate of one of these types.
@@ -34,7 +40,10 @@ def warning_days() -> int:
 
 
 def required(product: Product) -> list[str]:
-    return [name for name in (product.category.required_certs or []) if name in REQUIREMENTS]
+    """What the product needs: its category's requirements, unless staff overrode them for this product."""
+    names = product.required_certs_override if product.required_certs_override is not None \
+        else product.category.required_certs
+    return [name for name in (names or []) if name in REQUIREMENTS]
 
 
 def requirement_states(product: Product, on: date | None = None) -> list[RequirementState]:
@@ -68,3 +77,146 @@ def has_valid_halal(product: Product, on: date | None = None) -> bool:
         cert.cert_type == CertType.HALAL and cert.status_on(day, warning_days()).allows_sale
         for cert in product.certifications
     )
+
+
+# -- managing certificates (staff)
+
+class CertificationError(ValueError):
+    """A change the rules refuse; `field` names the form field, `str()` the problem key."""
+
+    def __init__(self, problem: str, field: str = "") -> None:
+        super().__init__(problem)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class CertificateInput:
+    cert_type: CertType
+    number: str
+    issuer: str
+    issued_on: date | None
+    expires_on: date | None
+    in_process: bool = False
+    document: str | None = None
+
+
+AUDIT_FIELDS = ["cert_type", "number", "issuer", "issued_on", "expires_on", "status", "composition_changed",
+                "revoked_reason", "document"]
+
+
+def _check_access(actor: Any, product: Product) -> None:
+    if actor is not None and not actor.can_manage_facility(product.facility_id):
+        raise PermissionError("not this facility's staff")
+
+
+def add_certificate(product: Product, data: CertificateInput, *, actor: Any,
+                    renews: Certification | None = None) -> Certification:
+    """Add a certificate, or a renewal of one (the old one stays, for the history)."""
+    from shop.certification.numbers import normalise
+
+    _check_access(actor, product)
+    number = normalise(data.cert_type, data.number) if data.number or not data.in_process else ""
+    if data.issued_on and data.issued_on > today():
+        raise CertificationError("issued_in_future", "issued_on")
+    if data.expires_on is None and data.cert_type is not CertType.HALAL and not data.in_process:
+        raise CertificationError("expiry_required", "expires_on")
+    if data.issued_on and data.expires_on and data.expires_on <= data.issued_on:
+        raise CertificationError("expiry_before_issue", "expires_on")
+    cert = Certification(product=product, cert_type=data.cert_type, number=number, issuer=data.issuer.strip(),
+                         issued_on=data.issued_on, expires_on=data.expires_on, document=data.document,
+                         status=RecordedStatus.IN_PROCESS if data.in_process else RecordedStatus.VALID)
+    db.session.add(cert)
+    db.session.flush()
+    record("certificate.renew" if renews else "certificate.add", cert,
+           snapshot(renews, AUDIT_FIELDS) if renews else None, snapshot(cert, AUDIT_FIELDS), actor=actor,
+           note=f"product {product.slug}")
+    return cert
+
+
+def revoke_certificate(cert: Certification, *, reason: str, actor: Any) -> Certification:
+    _check_access(actor, cert.product)
+    if not reason.strip():
+        raise CertificationError("reason_required", "reason")
+    before = snapshot(cert, AUDIT_FIELDS)
+    cert.status = RecordedStatus.REVOKED
+    cert.revoked_reason = reason.strip()
+    db.session.flush()
+    record("certificate.revoke", cert, before, snapshot(cert, AUDIT_FIELDS), note=cert.revoked_reason,
+           actor=actor)
+    return cert
+
+
+def mark_composition_changed(cert: Certification, *, note: str, actor: Any) -> Certification:
+    """A halal certificate no longer holds once the recipe or process changed (Perppu 2/2022)."""
+    _check_access(actor, cert.product)
+    if cert.cert_type is not CertType.HALAL:
+        raise CertificationError("only_halal")
+    before = snapshot(cert, AUDIT_FIELDS)
+    cert.composition_changed = True
+    db.session.flush()
+    record("certificate.composition_changed", cert, before, snapshot(cert, AUDIT_FIELDS), note=note, actor=actor)
+    return cert
+
+
+def override_requirements(product: Product, requirements: list[str] | None, *, reason: str,
+                          actor: Any) -> Product:
+    """Set what this product needs regardless of its category (None: follow the category again)."""
+    _check_access(actor, product)
+    if requirements is not None and any(name not in REQUIREMENTS for name in requirements):
+        raise CertificationError("unknown_requirement", "requirements")
+    if not reason.strip():
+        raise CertificationError("reason_required", "reason")
+    before = {"required_certs_override": product.required_certs_override, "reason": product.required_certs_reason}
+    product.required_certs_override = sorted(requirements) if requirements is not None else None
+    product.required_certs_reason = reason.strip()
+    db.session.flush()
+    record("product.required_certificates", product, before,
+           {"required_certs_override": product.required_certs_override, "reason": product.required_certs_reason},
+           note=reason.strip(), actor=actor)
+    return product
+
+
+def certificate_history(product: Product) -> list[AuditEntry]:
+    cert_ids = [str(c.id) for c in product.certifications]
+    return list(db.session.scalars(
+        select(AuditEntry).where(or_(
+            and_(AuditEntry.target_type == "Certification", AuditEntry.target_id.in_(cert_ids)),
+            and_(AuditEntry.target_type == "Product", AuditEntry.target_id == str(product.id),
+                 AuditEntry.action == "product.required_certificates")))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())))
+
+
+# -- alerts
+
+@dataclass(frozen=True)
+class Alerts:
+    expiring: list[Certification]
+    unsellable: list[tuple[Product, list[RequirementState]]]
+
+    @property
+    def empty(self) -> bool:
+        return not self.expiring and not self.unsellable
+
+
+def alerts(days: int | None = None, facility_id: int | None = None) -> Alerts:
+    """Certificates expiring within `days` (default: the warning window) and products no longer sellable."""
+    window = warning_days() if days is None else days
+    day = today()
+    products = db.session.scalars(
+        select(Product).where(Product.active.is_(True)).options(
+            selectinload(Product.certifications), selectinload(Product.category), selectinload(Product.facility))
+        .where(*([Product.facility_id == facility_id] if facility_id else []))
+        .order_by(Product.name_id)).all()
+    expiring: list[Certification] = []
+    unsellable = []
+    for product in products:
+        states = requirement_states(product, day)
+        for state in states:
+            cert = state.certificate
+            if cert and cert.expires_on and state.status.allows_sale \
+                    and cert.expires_on <= day + timedelta(days=window):
+                expiring.append(cert)
+        if product.facility.active and not all(state.status.allows_sale for state in states):
+            unsellable.append((product, [s for s in states if not s.status.allows_sale]))
+    expiring.sort(key=lambda cert: cert.expires_on)
+    return Alerts(expiring, unsellable)

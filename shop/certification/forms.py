@@ -1,0 +1,39 @@
+"""Staff forms for certificates."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from shop.certification.models import REQUIREMENT_LABELS, CertType
+
+REQUIRED = _l("This field is required.")
+# WTForms' own messages, listed so that they are extracted and translated in our catalog (Flask-WTF's
+# i18n looks them up there).
+WTFORMS_MESSAGES = [_l("Not a valid date value."), _l("Not a valid choice.")]
+
+
+class CertificateForm(FlaskForm):
+    cert_type = SelectField(_l("Type"), choices=[SelectChoice(t.value, t.label) for t in CertType],
+                            validators=[DataRequired(REQUIRED)])
+    number = StringField(_l("Number"), validators=[Optional(), Length(max=40)])
+    issuer = StringField(_l("Issued by"), validators=[DataRequired(REQUIRED), Length(max=160)])
+    issued_on = DateField(_l("Issue date"), validators=[Optional()], format="%Y-%m-%d")
+    expires_on = DateField(_l("Expiry date (optional for halal)"), validators=[Optional()], format="%Y-%m-%d")
+    in_process = BooleanField(_l("Applied for, not granted yet (in process)"))
+    document = FileField(_l("Scanned certificate (PDF, JPEG or PNG)"))
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(REQUIRED), Length(max=1000)])
+
+
+class OverrideForm(FlaskForm):
+    follow_category = BooleanField(_l("Follow the category's requirements"))
+    requirements = SelectMultipleField(
+        _l("This product needs"), choices=[SelectChoice(k, v) for k, v in REQUIREMENT_LABELS.items()],
+        option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False), validate_choice=False)
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(REQUIRED), Length(max=1000)])
