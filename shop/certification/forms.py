@@ -11,9 +11,16 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from shop.certification.models import REQUIREMENT_LABELS, CertType
 
 REQUIRED = _l("This field is required.")
-# WTForms' own messages, listed so that they are extracted and translated in our catalog (Flask-WTF's
-# i18n looks them up there).
-WTFORMS_MESSAGES = [_l("Not a valid date value."), _l("Not a valid choice.")]
+
+
+class LocalDateField(DateField):
+    """A date field whose error is in the shop's languages (WTForms ships no Indonesian catalog)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(str(_l("Enter a date like 2026-11-23."))) from error
 
 
 class CertificateForm(FlaskForm):
@@ -21,8 +28,8 @@ class CertificateForm(FlaskForm):
                             validators=[DataRequired(REQUIRED)])
     number = StringField(_l("Number"), validators=[Optional(), Length(max=40)])
     issuer = StringField(_l("Issued by"), validators=[DataRequired(REQUIRED), Length(max=160)])
-    issued_on = DateField(_l("Issue date"), validators=[Optional()], format="%Y-%m-%d")
-    expires_on = DateField(_l("Expiry date (optional for halal)"), validators=[Optional()], format="%Y-%m-%d")
+    issued_on = LocalDateField(_l("Issue date"), validators=[Optional()], format="%Y-%m-%d")
+    expires_on = LocalDateField(_l("Expiry date (optional for halal)"), validators=[Optional()], format="%Y-%m-%d")
     in_process = BooleanField(_l("Applied for, not granted yet (in process)"))
     document = FileField(_l("Scanned certificate (PDF, JPEG or PNG)"))
 

@@ -24,7 +24,7 @@ from shop.extensions import db
 from shop.uploads import DocumentRejected, private_root, save_private_document
 
 MANAGERS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
-register_staff_link("certification.staff_list", _l("Certificates"), *MANAGERS)
+register_staff_link("certification.staff_list", _l("Manage certificates"), *MANAGERS)
 
 
 def _panel_context() -> dict[str, object]:

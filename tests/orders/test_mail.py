@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-import email
-import socket
-from collections.abc import Iterator
 from email.message import Message
-
-import pytest
-from aiosmtpd.controller import Controller
 
 from shop.extensions import db
 from shop.orders.mail import send_confirmation
 from tests import factories as f
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_inbox(app) -> Iterator[Inbox]:
-    """A real SMTP server (aiosmtpd) on a free loopback port; the app's MAIL_* point at it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-        app.config.update(MAIL_SERVER="", MAIL_PORT=25)
 
 
 def parts(message: Message) -> dict[str, str]:

@@ -1,0 +1,47 @@
+"""Staff add a food permit in the browser; the buyer then sees the badge and can buy."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shop.certification.models import CertType
+from shop.extensions import db
+from tests import factories as f
+
+pytestmark = pytest.mark.browser
+
+
+def test_staff_add_a_permit_and_the_public_badge_appears(page, live_server):
+    food = f.product(category=f.food_category(), name_id="Abon Ikan Tuna", slug="abon-ikan-tuna")
+    f.certificate(food, CertType.HALAL, number="ID311100000000000002")
+    staff = f.user("fulfilment", email="rina@koperasi.id")
+    db.session.commit()
+
+    page.goto(f"{live_server}/produk/abon-ikan-tuna")
+    assert page.get_by_text("Sementara tidak tersedia").first.is_visible()
+    assert page.get_by_role("button", name="Masukkan ke keranjang").count() == 0
+    assert page.get_by_text("Halal ID311100000000000002").first.is_visible()
+
+    page.goto(f"{live_server}/masuk")
+    page.get_by_label("Email").fill(staff.email)
+    page.get_by_label("Kata sandi").fill(f.PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.get_by_role("link", name="Kelola sertifikat").click()
+    page.get_by_role("link", name="Abon Ikan Tuna").first.click()
+    page.get_by_label("Jenis").select_option("bpom_md")
+    page.get_by_label("Nomor").fill("BPOM RI MD 23456789012")  # one digit short
+    page.get_by_label("Diterbitkan oleh").fill("BPOM RI")
+    page.get_by_label("Tanggal terbit").fill("2025-06-01")
+    page.get_by_label("Tanggal berakhir").fill("2030-06-01")
+    page.get_by_role("button", name="Simpan sertifikat").click()
+    assert page.get_by_text("MD diikuti 12 angka").is_visible()
+    page.get_by_label("Nomor").fill("BPOM RI MD 234567890123")
+    page.get_by_role("button", name="Simpan sertifikat").click()
+    page.wait_for_url(re.compile(r"/staf/sertifikat/produk/\d+$"))
+    assert page.get_by_text("dapat dijual", exact=True).is_visible()
+
+    page.goto(f"{live_server}/produk/abon-ikan-tuna")
+    assert page.get_by_text("BPOM RI MD 234567890123").first.is_visible()
+    assert page.get_by_role("button", name="Masukkan ke keranjang").is_visible()

@@ -1,0 +1,148 @@
+"""The staff certification screen: access by role, adding with a scanned document, refusals, alerts."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+
+from shop.certification.models import Certification, CertType
+from shop.extensions import db
+from tests import factories as f
+
+PDF = b"%PDF-1.7\n%scan\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def logged_in(app, *roles, facility_id=None):
+    user = f.user(*roles, facility_id=facility_id)
+    db.session.commit()
+    client = app.test_client()
+    client.post("/masuk", data={"email": user.email, "password": f.PASSWORD})
+    return client
+
+
+def certificate_form(**values):
+    data = {"cert-cert_type": "pirt", "cert-number": "2097271010001-29", "cert-issuer": "Pemda Palu",
+            "cert-issued_on": "2025-03-01", "cert-expires_on": "2030-03-01"}
+    data.update(values)
+    return data
+
+
+@pytest.fixture
+def food():
+    product = f.product(category=f.food_category(), name_id="Abon Ikan Tuna")
+    f.certificate(product, CertType.HALAL)
+    db.session.commit()
+    return product
+
+
+def test_fulfilment_staff_add_a_permit_with_its_scan_and_the_product_becomes_sellable(app, food):
+    staff = logged_in(app, "fulfilment")
+    assert "sementara tidak tersedia bagi pembeli" in text_of(staff.get(f"/staf/sertifikat/produk/{food.id}"))
+
+    response = staff.post(f"/staf/sertifikat/produk/{food.id}", content_type="multipart/form-data",
+                          data=certificate_form(**{"cert-document": (io.BytesIO(PDF), "izin.pdf")}))
+
+    assert response.status_code == 302
+    page = text_of(staff.get(f"/staf/sertifikat/produk/{food.id}"))
+    assert "dapat dijual" in page and "2097271010001-29" in page and "certificate.add" in page
+    cert = db.session.query(Certification).filter_by(cert_type=CertType.PIRT).one()
+    document = staff.get(f"/staf/sertifikat/{cert.id}/dokumen")
+    assert document.data == PDF
+    document.close()
+    assert "P-IRT 2097271010001-29" in text_of(app.test_client().get(f"/produk/{food.slug}"))
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"cert-number": "12345"}, "Bentuk nomor ini tidak benar: 15 angka, misalnya 2097271010001-29."),
+    ({"cert-cert_type": "halal", "cert-number": "KH-0042/2025"}, "Nomor Ketetapan Halal (KH) adalah keputusan"),
+    ({"cert-expires_on": ""}, "Masukkan tanggal berakhir"),
+    ({"cert-expires_on": "kemarin"}, "Masukkan tanggal seperti 2026-11-23."),
+    ({"cert-document": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "scan.pdf")}, "Unggah berkas PDF, JPEG, atau PNG."),
+    ({"cert-issuer": ""}, "Kolom ini wajib diisi."),
+])
+def test_a_bad_certificate_is_refused_at_its_field_and_the_typed_values_stay(app, food, values, message):
+    staff = logged_in(app, "fulfilment")
+
+    response = staff.post(f"/staf/sertifikat/produk/{food.id}", data=certificate_form(**values),
+                          content_type="multipart/form-data")
+
+    assert response.status_code == 200
+    assert message in text_of(response)
+    assert 'value="Pemda Palu"' in response.get_data(as_text=True) or values.get("cert-issuer") == ""
+    assert db.session.query(Certification).filter_by(cert_type=CertType.PIRT).count() == 0
+
+
+def test_a_png_scan_named_pdf_is_accepted_as_the_png_it_is(app, food):
+    staff = logged_in(app, "fulfilment")
+    staff.post(f"/staf/sertifikat/produk/{food.id}", content_type="multipart/form-data",
+               data=certificate_form(**{"cert-document": (io.BytesIO(PNG), "izin.pdf")}))
+    assert db.session.query(Certification).filter_by(cert_type=CertType.PIRT).one().document.endswith(".png")
+
+
+def test_revoking_needs_a_reason_and_takes_the_product_off_sale(app, food):
+    permit = f.certificate(food, CertType.PIRT, expires_on=date(2030, 1, 1))
+    db.session.commit()
+    staff = logged_in(app, "fulfilment")
+
+    staff.post(f"/staf/sertifikat/{permit.id}/cabut", data={"revoke-reason": ""})
+    db.session.refresh(permit)
+    assert permit.status.value == "valid"
+    staff.post(f"/staf/sertifikat/{permit.id}/cabut", data={"revoke-reason": "Izin ditarik Pemda"})
+
+    db.session.refresh(permit)
+    assert permit.status.value == "revoked"
+    assert "Sementara tidak tersedia" in text_of(app.test_client().get(f"/produk/{food.slug}"))
+
+
+def test_access_by_role(app, food, client):
+    url = f"/staf/sertifikat/produk/{food.id}"
+    assert client.get(url).status_code == 302
+    assert logged_in(app, "finance").get(url).status_code == 403
+    assert logged_in(app, "facility", facility_id=f.facility().id).get(url).status_code == 403
+    assert logged_in(app, "facility", facility_id=food.facility_id).get(url).status_code == 200
+    other_list = text_of(logged_in(app, "facility", facility_id=f.facility().id).get("/staf/sertifikat"))
+    assert "Abon Ikan Tuna" not in other_list
+
+
+def test_the_staff_home_and_the_list_show_expiring_and_unsellable_products_sorted_by_expiry(app, food):
+    soon = f.certified_food(name_id="Bawang Goreng")
+    later = f.certified_food(name_id="Keripik Nanas")
+    next(c for c in later.certifications if c.cert_type == CertType.PIRT).expires_on = date(2031, 6, 1)
+    db.session.commit()
+    app.config["FROZEN_NOW"] = datetime(2029, 12, 1, 4, tzinfo=UTC)  # Bawang Goreng's permit ends 2030-01-01
+    staff = logged_in(app, "fulfilment")
+
+    home = text_of(staff.get("/staf"))
+    assert "Peringatan sertifikat" in home
+    assert "Bawang Goreng : P-IRT 2097271010001-29 — 1 Jan 2030" in home
+    assert "Abon Ikan Tuna" in home  # no food permit: not sellable
+    listing = staff.get("/staf/sertifikat").get_data(as_text=True)
+    assert listing.index("Bawang Goreng") < listing.index("Keripik Nanas")
+    assert soon.id
+
+
+def test_the_certs_check_command_lists_and_mails_the_alerts(app, food, smtp_inbox):
+    f.certified_food(name_id="Bawang Goreng")
+    db.session.commit()
+    app.config["FROZEN_NOW"] = datetime(2029, 12, 1, 4, tzinfo=UTC)
+
+    result = app.test_cli_runner().invoke(args=["certs", "check", "--email", "koperasi@example.id"])
+
+    assert result.exit_code == 0, result.output
+    assert "Expiring within 60 days: 1" in result.output and "Not sellable: 1" in result.output
+    assert "mailed to koperasi@example.id" in result.output
+    [message] = smtp_inbox.messages
+    assert message["To"] == "koperasi@example.id"
+    body = message.get_payload()[0].get_payload(decode=True).decode()
+    assert "Bawang Goreng" in body and "Abon Ikan Tuna" in body
+
+    short = app.test_cli_runner().invoke(args=["certs", "check", "--days", "10"])
+    assert "Expiring within 10 days: 0" in short.output
