@@ -47,6 +47,7 @@ def _register_blueprints(app: Flask) -> None:
     from shop.certification import certification
     from shop.checkout.views import checkout
     from shop.customers.views import customers
+    from shop.fulfilment.views import fulfilment
     from shop.health import health
     from shop.orders.views import orders
     from shop.payments.views import payments
@@ -60,6 +61,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(orders)
     app.register_blueprint(customers)
     app.register_blueprint(payments)
+    app.register_blueprint(fulfilment)
 
 
 def _register_cli(app: Flask) -> None:

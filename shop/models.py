@@ -2,15 +2,16 @@
 
 from shop.accounts.models import Role, User
 from shop.audit.models import AuditEntry
-from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region
+from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region, StockMovement
 from shop.certification.models import Certification, CertStatus, CertType, RecordedStatus
 from shop.checkout.models import Courier, ShippingRate
 from shop.customers.models import Customer
+from shop.fulfilment.models import Shipment
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from shop.payments.models import Payment, Refund, StripeEvent
 
 __all__ = [
     "AuditEntry", "Category", "Certification", "CertStatus", "CertType", "Facility", "FacilityKind",
     "Product", "ProductImage", "RecordedStatus", "Region", "Role", "User", "Courier", "ShippingRate", "Customer",
-    "Order", "OrderEvent", "OrderLine", "OrderStatus", "Payment", "Refund", "StripeEvent",
+    "Order", "OrderEvent", "OrderLine", "OrderStatus", "Payment", "Refund", "StripeEvent", "Shipment", "StockMovement",
 ]

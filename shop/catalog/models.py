@@ -177,3 +177,41 @@ class ProductImage(db.Model):
     @property
     def alt(self) -> str:
         return localized(self, "alt")
+
+
+class StockReason(enum.StrEnum):
+    OPENING = "opening"  # the stock a product started with
+    PRODUCTION = "production"  # a production batch received from the workshop
+    DAMAGED = "damaged"
+    CORRECTION = "correction"  # a stock count found a different number
+    ORDER = "order"  # reserved by an order
+    ORDER_RELEASED = "order_released"  # an unpaid or cancelled order gave it back
+
+    @property
+    def label(self) -> str:
+        return str(STOCK_REASON_LABELS[self])
+
+
+STOCK_REASON_LABELS = {
+    StockReason.OPENING: _l("opening stock"),
+    StockReason.PRODUCTION: _l("production batch received"),
+    StockReason.DAMAGED: _l("damaged"),
+    StockReason.CORRECTION: _l("count correction"),
+    StockReason.ORDER: _l("order"),
+    StockReason.ORDER_RELEASED: _l("order released"),
+}
+
+
+class StockMovement(db.Model):
+    """One change of a product's stock on hand; the stock is always the sum of its movements."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    delta: Mapped[int]
+    reason: Mapped[StockReason] = mapped_column(enum_column(StockReason))
+    note: Mapped[str] = mapped_column(Text, default="")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (CheckConstraint("delta <> 0", name="delta_not_zero"),)

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
 from shop.catalog.images import save_product_image
-from shop.catalog.models import Category, Facility, FacilityKind, Product, Region
+from shop.catalog.models import Category, Facility, FacilityKind, Product, Region, StockMovement, StockReason
 from shop.certification.models import Certification, CertType, RecordedStatus
 from shop.extensions import db
 
@@ -65,9 +65,13 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
         product = _upsert(Product, p["slug"], facility_id=facilities[p["facility"]].id,
                           category_id=categories[p["category"]].id, name_id=p["name_id"], name_en=p["name_en"],
                           price=int(p["price"]), weight_g=int(p["weight_g"]), featured=p["slug"] in FEATURED)
-        if product.id is None:
+        is_new = product.id is None
+        if is_new:
             product.stock = int(p["stock"])  # stock is the shop's own after the first load
         db.session.flush()
+        if is_new and product.stock:
+            db.session.add(StockMovement(product_id=product.id, delta=product.stock, reason=StockReason.OPENING,
+                                         note="demo data"))
         for cert in p.get("certs", []):
             _upsert_certificate(product, cert, facilities[p["facility"]].city)
         if with_images and not product.images:

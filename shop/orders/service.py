@@ -13,10 +13,11 @@ from typing import Any
 
 from flask import current_app, has_request_context
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shop.catalog.models import Facility, Product
+from shop.catalog.models import Facility, Product, StockReason
+from shop.catalog.stock import change_stock, current_stock
 from shop.certification.service import is_sellable
 from shop.checkout.models import Courier, ShippingRate
 from shop.extensions import db
@@ -149,8 +150,9 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
         expires_at=now + timedelta(minutes=payment_minutes()))
     db.session.add(order)
     # Products in id order, so two buyers of the same two products lock their rows in the same order.
+    db.session.flush()  # the order's id, for its stock movements
     for product in products:
-        _take_stock(product, items[product.id])
+        _take_stock(product, items[product.id], order.id)
         order.lines.append(OrderLine(
             product_id=product.id, facility_id=product.facility_id, name=product.name,
             facility_name=product.facility.name, unit_price=product.price, quantity=items[product.id],
@@ -162,21 +164,16 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
     return order
 
 
-def _take_stock(product: Product, quantity: int) -> None:
-    result = db.session.execute(
-        update(Product).where(Product.id == product.id, Product.stock >= quantity)
-        .values(stock=Product.stock - quantity).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        available = db.session.scalar(select(Product.stock).where(Product.id == product.id)) or 0
-        raise OutOfStock(product.name, available)
+def _take_stock(product: Product, quantity: int, order_id: int) -> None:
+    if not change_stock(product.id, -quantity, StockReason.ORDER, order_id=order_id):
+        raise OutOfStock(product.name, current_stock(product.id))
 
 
 def _release_stock(order: Order) -> None:
     if order.stock_released:
         return
     for line in order.lines:
-        db.session.execute(update(Product).where(Product.id == line.product_id)
-                           .values(stock=Product.stock + line.quantity).execution_options(synchronize_session=False))
+        change_stock(line.product_id, line.quantity, StockReason.ORDER_RELEASED, order_id=order.id)
     order.stock_released = True
 
 

@@ -49,5 +49,7 @@ def track() -> str | Response:
 
 @orders.get("/pesanan/<number>")
 def detail(number: str) -> str:
+    from shop.fulfilment.service import shipments
+
     order = order_for_visitor(number)
-    return render_template("orders/detail.html", order=order)
+    return render_template("orders/detail.html", order=order, shipments=shipments(order))

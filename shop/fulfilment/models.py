@@ -1,0 +1,32 @@
+"""Shipments: one per facility group of an order, with courier and tracking number (resi)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.checkout.models import Courier
+from shop.extensions import db
+from shop.timeutil import utcnow
+
+
+class Shipment(db.Model):
+    """The parcel that carries an order's lines from one facility. `tracking_number` is the courier's *resi*."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    courier_id: Mapped[int] = mapped_column(ForeignKey("courier.id"))
+    tracking_number: Mapped[str] = mapped_column(String(60))
+    shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    shipped_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    courier: Mapped[Courier] = relationship()
+
+    __table_args__ = (UniqueConstraint("order_id", "facility_id", name="uq_shipment_order_facility"),)
+
+    @property
+    def tracking_url(self) -> str:
+        return self.courier.tracking_url.replace("{resi}", self.tracking_number) if self.courier.tracking_url else ""

@@ -1,0 +1,194 @@
+"""The fulfilment desk: queue, order screen and its actions, packing slip and label, stock screen."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from shop.accounts import register_staff_link
+from shop.accounts.decorators import role_required
+from shop.accounts.models import Role
+from shop.catalog import stock
+from shop.catalog.models import Facility, Product, StockReason
+from shop.checkout.models import Courier
+from shop.extensions import db
+from shop.fulfilment import fulfilment, service
+from shop.orders import service as orders
+from shop.orders.mail import send_shipped
+from shop.orders.models import Order, OrderStatus
+from shop.payments import service as payments
+from shop.payments import stripe_gateway as gateway
+from shop.web import positive_int
+
+DESK = (Role.ADMIN, Role.FULFILMENT)
+READERS = (Role.ADMIN, Role.FULFILMENT, Role.FINANCE)
+STOCK_KEEPERS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
+register_staff_link("fulfilment.queue", _l("Orders"), *READERS)
+register_staff_link("fulfilment.stock_list", _l("Stock"), *STOCK_KEEPERS)
+
+PROBLEMS = {
+    "tracking_required": _l("Enter the tracking number (resi)."),
+    "not_packed": _l("Mark the order packed before shipping it."),
+    "unknown_facility": _l("Choose one of the order's facilities."),
+    "unknown_courier": _l("Choose a courier."),
+    "already_shipped": _l("This facility's parcel was shipped already."),
+    "reason_required": _l("Give a reason."),
+    "transfer_reference_required": _l("This order was paid by bank transfer: enter the reference of the transfer "
+                                      "that returned the money."),
+    "note_required": _l("Write the note."),
+}
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@fulfilment.get("/staf/pesanan")
+@login_required
+@role_required(*READERS)
+def queue() -> str:
+    status = request.args.get("status") or None
+    filters = service.QueueFilter(
+        status=OrderStatus(status) if status in OrderStatus.__members__.values() else None,
+        facility_id=positive_int(request.args.get("facility")), courier_id=positive_int(request.args.get("courier")),
+        day_from=_day(request.args.get("from")), day_to=_day(request.args.get("to")))
+    return render_template("fulfilment/queue.html", orders=service.queue(filters), counts=service.counts(),
+                           filters=filters, facilities=db.session.scalars(select(Facility).order_by(Facility.name)),
+                           couriers=db.session.scalars(select(Courier).order_by(Courier.position)))
+
+
+def _order_or_404(number: str) -> Order:
+    order = orders.order_by_number(number)
+    if order is None:
+        abort(404)
+    return order
+
+
+@fulfilment.get("/staf/pesanan/<number>")
+@login_required
+@role_required(*READERS)
+def order(number: str) -> str:
+    item = _order_or_404(number)
+    if orders.expire_if_due(item):
+        db.session.commit()
+    return render_template("fulfilment/order.html", order=item, groups=service.groups(item),
+                           shipments={s.facility_id: s for s in service.shipments(item)},
+                           payments=payments.order_payments(item), can_act=current_user.has_role(*DESK),
+                           couriers=db.session.scalars(select(Courier).where(Courier.active.is_(True))
+                                                       .order_by(Courier.position)).all())
+
+
+def _act(number: str, action: str) -> Response:
+    item = _order_or_404(number)
+    form = request.form
+    shipment = None
+    try:
+        if action == "pack":
+            service.mark_packed(item, actor=current_user)
+        elif action == "ship":
+            shipment = service.ship(item, facility_id=positive_int(form.get("facility_id")) or 0,
+                                    courier_id=positive_int(form.get("courier_id")) or 0,
+                                    tracking_number=form.get("tracking_number", ""), actor=current_user)
+        elif action == "deliver":
+            service.mark_delivered(item, actor=current_user)
+        elif action == "cancel":
+            service.cancel(item, reason=form.get("reason", ""), actor=current_user,
+                           transfer_reference=form.get("transfer_reference", ""))
+        else:
+            service.add_note(item, note=form.get("note", ""), actor=current_user)
+    except service.FulfilmentError as error:
+        db.session.rollback()
+        flash(str(PROBLEMS[str(error)]), "error")
+    except orders.IllegalTransition as error:
+        db.session.rollback()
+        flash(_("Not possible now: the order is %(status)s.", status=error.current.label), "error")
+    except gateway.GatewayError:
+        db.session.rollback()
+        current_app.logger.exception("refund on cancelling %s failed", number)
+        flash(_("Stripe did not accept the refund; the order was not cancelled. Try again later."), "error")
+    else:
+        db.session.commit()
+        if shipment is not None:
+            send_shipped(item, shipment)
+        flash(_("Saved."), "success")
+    return redirect(url_for("fulfilment.order", number=number))
+
+
+@fulfilment.post("/staf/pesanan/<number>/<any(kemas, kirim, diterima, batal, catatan):step>")
+@login_required
+@role_required(*DESK)
+def act(number: str, step: str) -> Response:
+    return _act(number, {"kemas": "pack", "kirim": "ship", "diterima": "deliver", "batal": "cancel",
+                         "catatan": "note"}[step])
+
+
+@fulfilment.get("/staf/pesanan/<number>/<any(slip, label):kind>/<int:facility_id>")
+@login_required
+@role_required(*DESK)
+def printable(number: str, kind: str, facility_id: int) -> str:
+    item = _order_or_404(number)
+    group = next((g for g in service.groups(item) if g[0] == facility_id), None)
+    if group is None:
+        abort(404)
+    shipment = next((s for s in service.shipments(item) if s.facility_id == facility_id), None)
+    return render_template(f"fulfilment/{kind}.html", order=item, group=group, shipment=shipment,
+                           facility=db.session.get(Facility, facility_id))
+
+
+# -- stock
+
+def _stock_products() -> list[Product]:
+    query = select(Product).options(selectinload(Product.facility)).order_by(Product.name_id)
+    if not current_user.has_role(Role.ADMIN, Role.FULFILMENT):
+        query = query.where(Product.facility_id == current_user.facility_id)
+    return list(db.session.scalars(query))
+
+
+@fulfilment.get("/staf/stok")
+@login_required
+@role_required(*STOCK_KEEPERS)
+def stock_list() -> str:
+    return render_template("fulfilment/stock_list.html", products=_stock_products())
+
+
+@fulfilment.route("/staf/stok/<int:product_id>", methods=["GET", "POST"])
+@login_required
+@role_required(*STOCK_KEEPERS)
+def stock_product(product_id: int) -> str | Response:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        abort(404)
+    if not current_user.can_manage_facility(product.facility_id):
+        abort(403)
+    error = None
+    if request.method == "POST":
+        raw = (request.form.get("quantity") or "").strip()
+        reason = request.form.get("reason", "")
+        quantity = int(raw) if raw.lstrip("-").isdigit() else 0
+        if quantity == 0:
+            error = _("Enter a whole number other than 0 (negative takes stock away).")
+        elif reason not in {r.value for r in (StockReason.PRODUCTION, StockReason.DAMAGED, StockReason.CORRECTION)}:
+            error = _("Choose the reason.")
+        else:
+            try:
+                stock.adjust_stock(product, quantity, StockReason(reason), note=request.form.get("note", ""),
+                                   actor=current_user)
+            except stock.NotEnoughStock as short:
+                db.session.rollback()
+                error = _("Only %(count)d in stock: it cannot go below zero.", count=short.available)
+            else:
+                db.session.commit()
+                flash(_("Stock saved."), "success")
+                return redirect(url_for("fulfilment.stock_product", product_id=product.id))
+    return render_template("fulfilment/stock_product.html", product=product, history=stock.history(product.id),
+                           error=error, reasons=[StockReason.PRODUCTION, StockReason.DAMAGED, StockReason.CORRECTION])
