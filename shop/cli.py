@@ -16,11 +16,16 @@ from shop.extensions import db
 @click.option("--data", "data_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder with facilities.json and products.json (default: the bundled demo set).")
 @click.option("--no-images", is_flag=True, help="Do not generate placeholder product photos.")
-def seed_demo(data_dir: Path | None, no_images: bool) -> None:
+@click.option("--with-users", is_flag=True, help="Also create the demo staff users (always in DEMO_MODE).")
+def seed_demo(data_dir: Path | None, no_images: bool, with_users: bool) -> None:
     """Load the demo facilities and catalogue; running it again changes nothing."""
+    from flask import current_app
+
     from shop import demo
 
     counts = demo.load(data_dir or demo.DEMO_DIR, with_images=not no_images)
+    if with_users or current_app.config["DEMO_MODE"]:
+        counts["demo users"] = demo.load_users()
     db.session.commit()
     click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
 

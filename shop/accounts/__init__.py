@@ -43,6 +43,3 @@ def register_staff_link(endpoint: str, label: object, *roles: Role) -> None:
     """Each domain adds its staff screens to the staff menu, shown to the roles that may open them."""
     if all(link.endpoint != endpoint for link in STAFF_LINKS):
         STAFF_LINKS.append(StaffLink(endpoint, label, roles))
-
-
-from shop.accounts import views  # noqa: E402,F401

@@ -8,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shop.accounts.models import Role, User
+from shop.accounts.models import Role, User, new_session_token
 from shop.extensions import db
 from shop.timeutil import utcnow
 
@@ -84,4 +84,27 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(raw_id))
     if user is None or not user.active or user.session_token != token:
         return None
+    return user
+
+
+def update_user(user: User, *, roles: Iterable[str | Role], facility_id: int | None, active: bool,
+                actor: User) -> User:
+    """An admin changes a user's roles, facility or active flag; the change is audited."""
+    from shop.audit.service import record, snapshot
+
+    role_values = sorted({Role(r).value for r in roles})
+    if Role.FACILITY.value in role_values and facility_id is None:
+        raise AccountError("facility staff need a facility")
+    if user.id == actor.id and (Role.ADMIN.value not in role_values or not active):
+        raise AccountError("you cannot remove your own admin role or deactivate yourself")
+    before = snapshot(user, ["roles", "facility_id", "active"])
+    user.roles = role_values
+    user.facility_id = facility_id if Role.FACILITY.value in role_values else None
+    if user.active and not active:
+        user.session_token = new_session_token()  # logged out at once
+    user.active = active
+    after = snapshot(user, ["roles", "facility_id", "active"])
+    if before != after:
+        record("user.update", user, before, after, actor=actor)
+    db.session.flush()
     return user

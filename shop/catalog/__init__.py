@@ -4,4 +4,3 @@ from flask import Blueprint
 
 catalog = Blueprint("catalog", __name__)
 
-from shop.catalog import views  # noqa: E402,F401

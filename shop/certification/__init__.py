@@ -4,4 +4,3 @@ from flask import Blueprint
 
 certification = Blueprint("certification", __name__)
 
-from shop.certification import views  # noqa: E402,F401

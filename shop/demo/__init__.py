@@ -160,3 +160,24 @@ def placeholder_image(title: str, colour: tuple[int, int, int]) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
+
+
+# One staff user per role, for trying the shop out (README lists them). Only in demo mode.
+DEMO_PASSWORD = "karyabinaan-demo"
+DEMO_USERS = [
+    ("admin@demo.karyabinaan.id", "Admin Demo", ["admin"], None),
+    ("gudang@demo.karyabinaan.id", "Staf Gudang Koperasi", ["fulfilment"], None),
+    ("keuangan@demo.karyabinaan.id", "Staf Keuangan", ["finance"], None),
+    ("lapas-perempuan-palu@demo.karyabinaan.id", "Staf Lapas Perempuan Palu", ["facility"], "lapas-perempuan-palu"),
+]
+
+
+def load_users() -> int:
+    from shop.accounts.service import create_user, user_by_email
+
+    for email, name, roles, facility_slug in DEMO_USERS:
+        if user_by_email(email) is not None:
+            continue
+        facility = db.session.scalar(select(Facility).where(Facility.slug == facility_slug)) if facility_slug else None
+        create_user(email, DEMO_PASSWORD, roles, name=name, facility_id=facility.id if facility else None)
+    return len(DEMO_USERS)

@@ -1,0 +1,69 @@
+"""Admin screens for staff users and their roles."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from shop.accounts import accounts, register_staff_link, service
+from shop.accounts.decorators import role_required
+from shop.accounts.models import Role, User
+from shop.audit.service import record
+from shop.catalog.models import Facility
+from shop.extensions import db
+from shop.web import positive_int
+
+register_staff_link("accounts.users", _l("Users and roles"), Role.ADMIN)
+
+
+@accounts.get("/staf/pengguna")
+@login_required
+@role_required(Role.ADMIN)
+def users() -> str:
+    return render_template("accounts/users.html", users=db.session.scalars(select(User).order_by(User.email)).all(),
+                           facilities=db.session.scalars(select(Facility).order_by(Facility.name)).all(),
+                           roles=list(Role))
+
+
+@accounts.post("/staf/pengguna")
+@login_required
+@role_required(Role.ADMIN)
+def create_user() -> Response:
+    form = request.form
+    try:
+        user = service.create_user(form.get("email", ""), form.get("password", ""), form.getlist("roles"),
+                                   name=form.get("name", "").strip(),
+                                   facility_id=positive_int(form.get("facility_id")))
+    except (service.AccountError, ValueError) as error:
+        db.session.rollback()
+        flash(_("The user was not created: %(problem)s", problem=str(error)), "error")
+    else:
+        record("user.create", user, None, {"email": user.email, "roles": user.roles, "facility_id": user.facility_id},
+               actor=current_user)
+        db.session.commit()
+        flash(_("User %(email)s created.", email=user.email), "success")
+    return redirect(url_for("accounts.users"))
+
+
+@accounts.post("/staf/pengguna/<int:user_id>")
+@login_required
+@role_required(Role.ADMIN)
+def update_user(user_id: int) -> Response:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    try:
+        service.update_user(user, roles=request.form.getlist("roles"),
+                            facility_id=positive_int(request.form.get("facility_id")),
+                            active=request.form.get("active") == "1", actor=current_user)
+    except (service.AccountError, ValueError) as error:
+        db.session.rollback()
+        flash(_("Not saved: %(problem)s", problem=str(error)), "error")
+    else:
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return redirect(url_for("accounts.users"))

@@ -1,0 +1,104 @@
+"""Staff product management: edit names, prices, weight, visibility and photos (facility staff: their own)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from shop.accounts import register_staff_link
+from shop.accounts.decorators import role_required
+from shop.accounts.models import Role
+from shop.audit.service import record, snapshot
+from shop.catalog import catalog
+from shop.catalog.images import InvalidImage, save_product_image
+from shop.catalog.models import Product
+from shop.extensions import db
+
+EDITORS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
+FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "weight_g", "active", "featured"]
+register_staff_link("catalog.staff_products", _l("Products"), *EDITORS)
+
+
+class ProductInvalid(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+def update_product(product: Product, values: dict[str, Any], *, actor: Any) -> Product:
+    """Apply an edit; price and every other change are audited with before → after."""
+    if actor is not None and not actor.can_manage_facility(product.facility_id):
+        raise PermissionError("not this facility's staff")
+    errors: dict[str, str] = {}
+    name = (values.get("name_id") or "").strip()
+    if not name:
+        errors["name_id"] = str(_l("This field is required."))
+    for key in ("price", "weight_g"):
+        raw = str(values.get(key, "")).strip().replace(".", "")
+        if not raw.isdigit() or (key == "weight_g" and int(raw) == 0):
+            errors[key] = str(_l("Enter a whole number (rupiah or grams), like 25000."))
+    if errors:
+        raise ProductInvalid(errors)
+    before = snapshot(product, FIELDS)
+    product.name_id = name
+    product.name_en = (values.get("name_en") or "").strip()
+    product.description_id = (values.get("description_id") or "").strip()
+    product.description_en = (values.get("description_en") or "").strip()
+    product.price = int(str(values["price"]).strip().replace(".", ""))
+    product.weight_g = int(str(values["weight_g"]).strip().replace(".", ""))
+    product.active = bool(values.get("active"))
+    product.featured = bool(values.get("featured"))
+    after = snapshot(product, FIELDS)
+    changed = {k for k in FIELDS if before[k] != after[k]}
+    if changed:
+        record("product.price" if "price" in changed else "product.update", product,
+               {k: before[k] for k in changed}, {k: after[k] for k in changed}, actor=actor)
+    db.session.flush()
+    return product
+
+
+@catalog.get("/staf/produk")
+@login_required
+@role_required(*EDITORS)
+def staff_products() -> str:
+    query = select(Product).options(selectinload(Product.facility)).order_by(Product.name_id)
+    if not current_user.has_role(Role.ADMIN, Role.FULFILMENT):
+        query = query.where(Product.facility_id == current_user.facility_id)
+    return render_template("catalog/staff_products.html", products=db.session.scalars(query).all())
+
+
+@catalog.route("/staf/produk/<int:product_id>", methods=["GET", "POST"])
+@login_required
+@role_required(*EDITORS)
+def staff_product(product_id: int) -> str | Response:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        abort(404)
+    if not current_user.can_manage_facility(product.facility_id):
+        abort(403)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            update_product(product, request.form, actor=current_user)
+            photo = request.files.get("photo")
+            if photo and photo.filename:
+                save_product_image(product, photo.read(), alt_id=product.name_id, alt_en=product.name_en)
+        except ProductInvalid as error:
+            db.session.rollback()
+            errors = error.errors
+        except InvalidImage:
+            db.session.rollback()
+            errors = {"photo": _("Upload a JPEG, PNG or WEBP photo.")}
+        else:
+            db.session.commit()
+            flash(_("Product saved."), "success")
+            return redirect(url_for("catalog.staff_product", product_id=product.id))
+    values = request.form if request.method == "POST" else {k: getattr(product, k) for k in FIELDS}
+    return render_template("catalog/staff_product.html", product=product, values=values, errors=errors)
