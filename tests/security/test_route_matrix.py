@@ -1,0 +1,131 @@
+"""Every staff URL, requested as anonymous, as each role, and as facility staff of another facility, gets
+exactly the answer its access rule allows: 200, 302 to the login page, or 403.
+
+The URLs come from the app's url_map, so a new staff route without an entry in ACCESS fails this test."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from shop.extensions import db
+from shop.orders import service as orders
+from shop.payments.models import Payment, PaymentMethod, PaymentStatus
+from shop.uploads import save_private_document
+from tests import factories as f
+
+ADMIN, FULFIL, FINANCE, OWN, OTHER = "admin", "fulfilment", "finance", "facility-own", "facility-other"
+EVERYONE = {ADMIN, FULFIL, FINANCE, OWN, OTHER}
+DESK = {ADMIN, FULFIL}
+READERS = {ADMIN, FULFIL, FINANCE}
+CATALOG_KEEPERS = {ADMIN, FULFIL, OWN, OTHER}  # lists: facility staff see their own rows
+OWN_PRODUCT = {ADMIN, FULFIL, OWN}
+
+# endpoint → who gets 200 on GET (everyone else logged in gets 403; anonymous gets 302 to the login page)
+ACCESS = {
+    "accounts.staff": EVERYONE,
+    "accounts.password": EVERYONE,
+    "accounts.users": {ADMIN},
+    "audit.log": {ADMIN},
+    "catalog.staff_products": CATALOG_KEEPERS,
+    "catalog.staff_product": OWN_PRODUCT,
+    "certification.staff_list": CATALOG_KEEPERS,
+    "certification.staff_product": OWN_PRODUCT,
+    "certification.document": OWN_PRODUCT,
+    "fulfilment.queue": READERS,
+    "fulfilment.order": READERS,
+    "fulfilment.printable": DESK,
+    "fulfilment.stock_list": CATALOG_KEEPERS,
+    "fulfilment.stock_product": OWN_PRODUCT,
+    "payments.review": READERS,
+    "payments.order_payments": READERS,
+    "payments.receipt": READERS,
+}
+# endpoint → who may POST (others: 403; anonymous: 302 to login). Allowed posts are not sent (they act).
+POST_ACCESS = {
+    "accounts.password": EVERYONE,
+    "accounts.create_user": {ADMIN},
+    "accounts.update_user": {ADMIN},
+    "catalog.staff_product": OWN_PRODUCT,
+    "certification.staff_product": OWN_PRODUCT,
+    "certification.revoke": OWN_PRODUCT,
+    "certification.composition_changed": OWN_PRODUCT,
+    "certification.override": OWN_PRODUCT,
+    "fulfilment.act": DESK,
+    "fulfilment.stock_product": OWN_PRODUCT,
+    "payments.confirm": DESK,
+    "payments.reject": DESK,
+    "payments.refund": DESK,
+}
+STAFF_PREFIXES = ("/staf", "/akun/kata-sandi")
+
+
+@pytest.fixture
+def world(app: Flask):
+    own_facility = f.facility()
+    product = f.certified_food(facility=own_facility)
+    cert = product.certifications[0]
+    cert.document = save_private_document(b"%PDF-1.4 scan", "certificates")
+    order = f.order({product: 1})
+    payment = Payment(order=order, method=PaymentMethod.BANK_TRANSFER, amount=order.total,
+                      status=PaymentStatus.SUBMITTED, receipt=save_private_document(b"%PDF-1.4 bukti", "receipts"))
+    db.session.add(payment)
+    orders.mark_paid(order)
+    users = {ADMIN: f.user("admin"), FULFIL: f.user("fulfilment"), FINANCE: f.user("finance"),
+             OWN: f.user("facility", facility_id=own_facility.id),
+             OTHER: f.user("facility", facility_id=f.facility().id)}
+    db.session.commit()
+    values = {"number": order.number, "product_id": product.id, "cert_id": cert.id, "payment_id": payment.id,
+              "user_id": users[FINANCE].id, "facility_id": own_facility.id, "kind": "slip", "step": "catatan"}
+    return values, users
+
+
+def staff_rules(app: Flask, method: str):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(STAFF_PREFIXES) and method in rule.methods:
+            yield rule
+
+
+def url_for_rule(rule, values) -> str:
+    return rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]
+
+
+def client_as(app, users, who):
+    client = app.test_client()
+    if who != "anonymous":
+        response = client.post("/masuk", data={"email": users[who].email, "password": f.PASSWORD})
+        assert response.status_code == 302, who
+    return client
+
+
+def test_every_staff_route_has_an_access_rule(app):
+    gets = {rule.endpoint for rule in staff_rules(app, "GET")}
+    posts = {rule.endpoint for rule in staff_rules(app, "POST")}
+    assert gets == set(ACCESS), gets ^ set(ACCESS)
+    assert posts == set(POST_ACCESS), posts ^ set(POST_ACCESS)
+
+
+@pytest.mark.parametrize("who", ["anonymous", ADMIN, FULFIL, FINANCE, OWN, OTHER])
+def test_each_identity_gets_exactly_the_allowed_answer_on_every_staff_url(app, world, who):
+    values, users = world
+    client = client_as(app, users, who)
+    wrong = []
+    for rule in staff_rules(app, "GET"):
+        url = url_for_rule(rule, values)
+        response = client.get(url)
+        if who == "anonymous":
+            expected = 302
+        else:
+            expected = 200 if who in ACCESS[rule.endpoint] else 403
+        if response.status_code != expected or (expected == 302 and "/masuk" not in response.headers["Location"]):
+            wrong.append(f"GET {url}: {response.status_code}, expected {expected}")
+        response.close()
+    for rule in staff_rules(app, "POST"):
+        if who != "anonymous" and who in POST_ACCESS[rule.endpoint]:
+            continue
+        url = url_for_rule(rule, values)
+        response = client.post(url, data={})
+        expected = 302 if who == "anonymous" else 403
+        if response.status_code != expected:
+            wrong.append(f"POST {url}: {response.status_code}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
