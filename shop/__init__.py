@@ -44,9 +44,9 @@ def _register_blueprints(app: Flask) -> None:
     """Each domain's blueprint, with its routes attached by importing its view modules."""
     from importlib import import_module
 
-    modules = ["catalog.views", "catalog.staff", "certification.views", "accounts.views", "accounts.admin",
-               "health", "cart.views", "checkout.views", "orders.views", "customers.views", "payments.views",
-               "fulfilment.views", "audit.views"]
+    modules = ["catalog.views", "catalog.staff", "catalog.admin", "certification.views", "accounts.views",
+               "accounts.admin", "health", "cart.views", "checkout.views", "checkout.admin", "orders.views",
+               "customers.views", "payments.views", "fulfilment.views", "audit.views"]
     for name in modules:
         import_module(f"shop.{name}")
     from shop.accounts import accounts

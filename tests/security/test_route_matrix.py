@@ -26,6 +26,8 @@ ACCESS = {
     "accounts.staff": EVERYONE,
     "accounts.password": EVERYONE,
     "accounts.users": {ADMIN},
+    "catalog.admin_facilities": {ADMIN},
+    "checkout.couriers": {ADMIN},
     "audit.log": {ADMIN},
     "catalog.staff_products": CATALOG_KEEPERS,
     "catalog.staff_product": OWN_PRODUCT,
@@ -46,6 +48,9 @@ POST_ACCESS = {
     "accounts.password": EVERYONE,
     "accounts.create_user": {ADMIN},
     "accounts.update_user": {ADMIN},
+    "catalog.admin_facility": {ADMIN},
+    "catalog.admin_category": {ADMIN},
+    "checkout.save_rate": {ADMIN},
     "catalog.staff_product": OWN_PRODUCT,
     "certification.staff_product": OWN_PRODUCT,
     "certification.revoke": OWN_PRODUCT,
@@ -76,7 +81,8 @@ def world(app: Flask):
              OTHER: f.user("facility", facility_id=f.facility().id)}
     db.session.commit()
     values = {"number": order.number, "product_id": product.id, "cert_id": cert.id, "payment_id": payment.id,
-              "user_id": users[FINANCE].id, "facility_id": own_facility.id, "kind": "slip", "step": "catatan"}
+              "user_id": users[FINANCE].id, "facility_id": own_facility.id,
+              "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan"}
     return values, users
 
 

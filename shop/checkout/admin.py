@@ -1,0 +1,70 @@
+"""Admin screen for couriers and their shipping rates by province."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from shop.accounts import register_staff_link
+from shop.accounts.decorators import role_required
+from shop.accounts.models import Role
+from shop.audit.service import record, snapshot
+from shop.checkout import checkout
+from shop.checkout.models import Courier, ShippingRate
+from shop.checkout.provinces import PROVINCES
+from shop.extensions import db
+
+register_staff_link("checkout.couriers", _l("Couriers and shipping rates"), Role.ADMIN)
+
+
+def _whole(value: str | None) -> int | None:
+    raw = (value or "").strip().replace(".", "")
+    return int(raw) if raw.isdigit() else None
+
+
+@checkout.get("/staf/kurir")
+@login_required
+@role_required(Role.ADMIN)
+def couriers() -> str:
+    rows = db.session.scalars(select(Courier).options(selectinload(Courier.rates)).order_by(Courier.position)).all()
+    return render_template("checkout/couriers.html", couriers=rows, provinces=list(PROVINCES))
+
+
+@checkout.post("/staf/kurir/<int:courier_id>")
+@login_required
+@role_required(Role.ADMIN)
+def save_rate(courier_id: int) -> Response:
+    """Set one courier's rate to one province, or its active flag."""
+    courier = db.session.get(Courier, courier_id)
+    if courier is None:
+        abort(404)
+    if "active" in request.form:
+        before = snapshot(courier, ["active"])
+        courier.active = request.form["active"] == "1"
+        record("courier.update", courier, before, snapshot(courier, ["active"]), actor=current_user)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("checkout.couriers"))
+    province = request.form.get("province", "")
+    first, nxt = _whole(request.form.get("first_kg")), _whole(request.form.get("next_kg"))
+    if province not in PROVINCES or first is None or nxt is None:
+        flash(_("Choose a province and enter both prices in whole rupiah."), "error")
+        return redirect(url_for("checkout.couriers"))
+    rate = db.session.scalar(select(ShippingRate).where(ShippingRate.courier_id == courier.id,
+                                                        ShippingRate.province == province))
+    before = snapshot(rate, ["first_kg", "next_kg"]) if rate else None
+    if rate is None:
+        rate = ShippingRate(courier=courier, province=province, first_kg=first, next_kg=nxt)
+        db.session.add(rate)
+    rate.first_kg, rate.next_kg = first, nxt
+    db.session.flush()
+    record("shipping_rate.update", rate, before, {"province": province, "first_kg": first, "next_kg": nxt},
+           actor=current_user, note=courier.name)
+    db.session.commit()
+    flash(_("Rate saved."), "success")
+    return redirect(url_for("checkout.couriers"))

@@ -1,0 +1,120 @@
+"""Admin screens: users and roles, couriers and rates, facilities and categories, product prices; all audited.
+The audit log can be read and filtered, never changed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from shop.accounts.models import User
+from shop.audit.models import AuditEntry, AuditLogIsAppendOnly
+from shop.audit.service import record
+from shop.checkout.models import ShippingRate
+from shop.extensions import db
+from tests import factories as f
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+@pytest.fixture
+def admin(app):
+    user = f.user("admin", email="admin@koperasi.id")
+    db.session.commit()
+    client = app.test_client()
+    client.post("/masuk", data={"email": user.email, "password": f.PASSWORD})
+    return client
+
+
+def actions() -> list[str]:
+    return [e.action for e in db.session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def test_an_admin_creates_a_user_and_changes_roles_and_the_log_shows_before_and_after(app, admin):
+    facility = f.facility()
+    db.session.commit()
+    admin.post("/staf/pengguna", data={"email": "rina@koperasi.id", "name": "Rina", "password": "kata sandi baru",
+                                       "roles": ["fulfilment"]})
+    rina = db.session.scalar(select(User).where(User.email == "rina@koperasi.id"))
+    admin.post(f"/staf/pengguna/{rina.id}", data={"roles": ["facility"], "facility_id": facility.id, "active": "1"})
+
+    db.session.expire_all()
+    assert rina.roles == ["facility"] and rina.facility_id == facility.id
+    change = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.update"))
+    assert change.before["roles"] == ["fulfilment"] and change.after["roles"] == ["facility"]
+    assert change.actor_email == "admin@koperasi.id"
+    log = text_of(admin.get("/staf/audit?action=user."))
+    assert "user.update" in log and "user.create" in log and "kata sandi baru" not in log
+
+
+def test_an_admin_cannot_lock_themself_out(app, admin):
+    me = db.session.scalar(select(User).where(User.email == "admin@koperasi.id"))
+    response = admin.post(f"/staf/pengguna/{me.id}", data={"roles": ["finance"], "active": "1"},
+                          follow_redirects=True)
+    db.session.refresh(me)
+    assert me.roles == ["admin"] and "Tidak disimpan" in text_of(response)
+
+
+def test_deactivating_a_user_logs_them_out_at_once(app, admin):
+    clerk = f.user("fulfilment")
+    db.session.commit()
+    session = app.test_client()
+    session.post("/masuk", data={"email": clerk.email, "password": f.PASSWORD})
+    assert session.get("/staf").status_code == 200
+
+    admin.post(f"/staf/pengguna/{clerk.id}", data={"roles": ["fulfilment"]})
+
+    assert session.get("/staf").status_code == 302
+
+
+def test_rates_facilities_and_categories_are_edited_and_audited(app, admin):
+    courier = f.courier("jne")
+    facility = f.facility(name="Rutan Donggala")
+    category = f.category()
+    db.session.commit()
+
+    admin.post(f"/staf/kurir/{courier.id}", data={"province": "Papua", "first_kg": "70.000", "next_kg": "55000"})
+    admin.post(f"/staf/fasilitas/{facility.id}", data={"name": "Rutan Kelas IIB Donggala", "city": "Donggala",
+                                                       "story_id": "Tenun ikat", "active": "1"})
+    admin.post(f"/staf/kategori/{category.id}", data={"name_id": "Olahan Pangan", "required_certs": ["halal"]})
+
+    rate = db.session.scalar(select(ShippingRate).where(ShippingRate.province == "Papua"))
+    assert (rate.first_kg, rate.next_kg) == (70_000, 55_000)
+    db.session.expire_all()
+    assert facility.name == "Rutan Kelas IIB Donggala" and category.required_certs == ["halal"]
+    assert actions() == ["shipping_rate.update", "facility.update", "category.update"]
+
+
+def test_a_price_change_is_audited_with_the_old_and_new_price(app, admin):
+    item = f.product(name_id="Tas Rajut", price=175_000)
+    db.session.commit()
+
+    bad = admin.post(f"/staf/produk/{item.id}", data={"name_id": "Tas Rajut", "price": "mahal", "weight_g": "400"})
+    assert "Masukkan bilangan bulat" in text_of(bad) and 'value="mahal"' in bad.get_data(as_text=True)
+    admin.post(f"/staf/produk/{item.id}", data={"name_id": "Tas Rajut", "price": "185.000", "weight_g": "400",
+                                                "active": "1"})
+
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "product.price"))
+    assert entry.before["price"] == 175_000 and entry.after["price"] == 185_000
+
+
+def test_the_audit_log_cannot_be_changed_or_deleted():
+    entry = record("test.entry", ("Thing", 1), None, {"x": 1})
+    db.session.commit()
+
+    entry.note = "rewritten"
+    with pytest.raises(AuditLogIsAppendOnly):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEntry, entry.id))
+    with pytest.raises(AuditLogIsAppendOnly):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_the_audit_log_has_no_edit_or_delete_routes(app):
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("audit.")]
+    assert [r.rule for r in rules] == ["/staf/audit"] and all(r.methods <= {"GET", "HEAD", "OPTIONS"} for r in rules)
