@@ -26,6 +26,16 @@ FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "we
 register_staff_link("catalog.staff_products", _l("Products"), *EDITORS)
 
 
+def product_for_staff(product_id: int) -> Product:
+    """The product, if the logged-in staff member may manage it (404 unknown, 403 another facility's)."""
+    product = db.session.get(Product, product_id)
+    if product is None:
+        abort(404)
+    if not current_user.can_manage_facility(product.facility_id):
+        abort(403)
+    return product
+
+
 class ProductInvalid(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(", ".join(errors))
@@ -78,11 +88,7 @@ def staff_products() -> str:
 @login_required
 @role_required(*EDITORS)
 def staff_product(product_id: int) -> str | Response:
-    product = db.session.get(Product, product_id)
-    if product is None:
-        abort(404)
-    if not current_user.can_manage_facility(product.facility_id):
-        abort(403)
+    product = product_for_staff(product_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:

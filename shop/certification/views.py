@@ -16,6 +16,7 @@ from shop.accounts import register_staff_link, register_staff_panel
 from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
 from shop.catalog.models import Product
+from shop.catalog.staff import product_for_staff
 from shop.certification import certification, service
 from shop.certification.forms import CertificateForm, OverrideForm, RevokeForm
 from shop.certification.models import Certification, CertType
@@ -56,15 +57,6 @@ def _visible_products() -> list[Product]:
     return list(db.session.scalars(query))
 
 
-def _product_for_staff(product_id: int) -> Product:
-    product = db.session.get(Product, product_id)
-    if product is None:
-        abort(404)
-    if not current_user.can_manage_facility(product.facility_id):
-        abort(403)
-    return product
-
-
 @certification.get("/staf/sertifikat")
 @login_required
 @role_required(*MANAGERS)
@@ -82,7 +74,7 @@ def staff_list() -> str:
 @login_required
 @role_required(*MANAGERS)
 def staff_product(product_id: int) -> str | Response:
-    product = _product_for_staff(product_id)
+    product = product_for_staff(product_id)
     form = CertificateForm(prefix="cert")
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -121,7 +113,7 @@ def _certificate_for_staff(cert_id: int) -> Certification:
     cert = db.session.get(Certification, cert_id)
     if cert is None:
         abort(404)
-    _product_for_staff(cert.product_id)
+    product_for_staff(cert.product_id)
     return cert
 
 
@@ -156,7 +148,7 @@ def composition_changed(cert_id: int) -> Response:
 @login_required
 @role_required(*MANAGERS)
 def override(product_id: int) -> Response:
-    product = _product_for_staff(product_id)
+    product = product_for_staff(product_id)
     form = OverrideForm(prefix="override")
     requirements = None if form.follow_category.data else list(form.requirements.data or [])
     try:

@@ -50,7 +50,7 @@ def login() -> str | Response:
             login_user(customer, remember=bool(form.remember.data))
             return redirect(safe_next(request.args.get("next"), url_for("customers.account")))
         flash(_("Email or password is incorrect."), "error")
-    return render_template("customers/login.html", form=form)
+    return render_template("accounts/login.html", form=form, customer=True)
 
 
 @customers.get("/akun")

@@ -17,6 +17,7 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
 from shop.catalog import stock
 from shop.catalog.models import Facility, Product, StockReason
+from shop.catalog.staff import product_for_staff
 from shop.checkout.models import Courier
 from shop.extensions import db
 from shop.fulfilment import fulfilment, service
@@ -165,11 +166,7 @@ def stock_list() -> str:
 @login_required
 @role_required(*STOCK_KEEPERS)
 def stock_product(product_id: int) -> str | Response:
-    product = db.session.get(Product, product_id)
-    if product is None:
-        abort(404)
-    if not current_user.can_manage_facility(product.facility_id):
-        abort(403)
+    product = product_for_staff(product_id)
     error = None
     if request.method == "POST":
         raw = (request.form.get("quantity") or "").strip()

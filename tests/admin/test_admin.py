@@ -3,8 +3,6 @@ The audit log can be read and filtered, never changed."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -14,10 +12,7 @@ from shop.audit.service import record
 from shop.checkout.models import ShippingRate
 from shop.extensions import db
 from tests import factories as f
-
-
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+from tests.helpers import text_of
 
 
 @pytest.fixture

@@ -8,10 +8,7 @@ from datetime import date
 from shop.certification.models import CertType
 from shop.extensions import db
 from tests import factories as f
-
-
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+from tests.helpers import text_of
 
 
 def test_adding_changing_and_removing_items_updates_totals_and_weight(client):

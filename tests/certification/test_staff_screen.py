@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -11,21 +10,12 @@ import pytest
 from shop.certification.models import Certification, CertType
 from shop.extensions import db
 from tests import factories as f
+from tests.helpers import logged_in, text_of
 
 PDF = b"%PDF-1.7\n%scan\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-
-
-def logged_in(app, *roles, facility_id=None):
-    user = f.user(*roles, facility_id=facility_id)
-    db.session.commit()
-    client = app.test_client()
-    client.post("/masuk", data={"email": user.email, "password": f.PASSWORD})
-    return client
 
 
 def certificate_form(**values):

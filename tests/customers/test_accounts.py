@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from shop.customers.models import Customer
 from shop.extensions import db
 from shop.orders.models import Order
 from tests import factories as f
+from tests.helpers import text_of
 
 CHECKOUT = {"name": "Siti Aminah", "email": "siti@example.id", "phone": "081234567890",
             "street": "Jl. Cut Meutia 1", "rt_rw": "001/002", "kelurahan": "Kamonji", "kecamatan": "Palu Barat",
             "city": "Kota Palu", "province": "Sulawesi Tengah", "postal_code": "94111", "courier": "jne",
             "action": "place"}
 
-
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
 
 
 def register(client, email="siti@example.id", password="kata sandi rahasia"):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -13,18 +11,7 @@ from shop.orders import service as orders
 from shop.orders.models import OrderStatus
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from tests import factories as f
-
-
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-
-
-def logged_in(app, *roles, facility_id=None):
-    user = f.user(*roles, facility_id=facility_id)
-    db.session.commit()
-    client = app.test_client()
-    client.post("/masuk", data={"email": user.email, "password": f.PASSWORD})
-    return client
+from tests.helpers import logged_in, text_of
 
 
 def paid_order(items, method=PaymentMethod.BANK_TRANSFER):

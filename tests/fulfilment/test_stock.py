@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from shop import demo
@@ -12,18 +10,7 @@ from shop.catalog.models import Product, StockMovement, StockReason
 from shop.extensions import db
 from shop.orders import service as orders
 from tests import factories as f
-
-
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
-
-
-def logged_in(app, *roles, facility_id=None):
-    user = f.user(*roles, facility_id=facility_id)
-    db.session.commit()
-    client = app.test_client()
-    client.post("/masuk", data={"email": user.email, "password": f.PASSWORD})
-    return client
+from tests.helpers import logged_in, text_of
 
 
 def test_stock_on_hand_always_equals_the_sum_of_its_movements_through_orders_and_adjustments():

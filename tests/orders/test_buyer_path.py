@@ -11,6 +11,7 @@ from shop.catalog.models import Product
 from shop.extensions import db
 from shop.orders.models import Order, OrderLine, OrderStatus
 from tests import factories as f
+from tests.helpers import text_of
 
 ADDRESS = {"name": "Siti Aminah", "email": "Siti@Example.ID ", "phone": "0812-3456-7890",
            "street": "Jl. Sisingamangaraja 12", "rt_rw": "003/005", "kelurahan": "Besusu Tengah",
@@ -30,9 +31,6 @@ def shop_items():
 def stock_of(product: Product) -> int:
     return db.session.scalar(select(Product.stock).where(Product.id == product.id))
 
-
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
 
 
 def test_a_guest_buys_two_products_and_gets_an_order_awaiting_payment(client, shop_items):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 from sqlalchemy import select
@@ -12,13 +11,11 @@ from shop.extensions import db
 from shop.orders.models import OrderStatus
 from shop.payments.models import Payment, PaymentStatus
 from tests import factories as f
+from tests.helpers import logged_in, text_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%receipt\n"
 
-
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
 
 
 @pytest.fixture
@@ -35,14 +32,6 @@ def upload(client, order, data: bytes, name: str):
     return client.post(f"/pesanan/{order.number}/bayar/transfer/bukti", follow_redirects=True,
                        data={"receipt": (io.BytesIO(data), name), "note": "a.n. Siti, BRI"},
                        content_type="multipart/form-data")
-
-
-def staff_client(app, *roles):
-    user = f.user(*roles)
-    db.session.commit()
-    staff = app.test_client()
-    staff.post("/masuk", data={"email": user.email, "password": f.PASSWORD})
-    return staff
 
 
 def test_the_buyer_sees_the_account_and_exact_amount_and_uploads_a_receipt(app, client, transfer):
@@ -80,7 +69,7 @@ def test_staff_confirm_a_transfer_and_the_order_is_paid(app, client, transfer, m
     monkeypatch.setattr(order_service, "paid_hooks", [lambda order: calls.append(order.number)])
     upload(client, transfer, PDF, "bukti.pdf")
     payment = db.session.scalar(select(Payment))
-    staff = staff_client(app, "fulfilment")
+    staff = logged_in(app, "fulfilment")
 
     document = staff.get(f"/staf/pembayaran/{payment.id}/bukti")
     assert document.data == PDF
@@ -97,7 +86,7 @@ def test_staff_confirm_a_transfer_and_the_order_is_paid(app, client, transfer, m
 def test_staff_reject_a_transfer_with_a_reason_the_buyer_sees(app, client, transfer):
     upload(client, transfer, PDF, "bukti.pdf")
     payment = db.session.scalar(select(Payment))
-    staff = staff_client(app, "fulfilment")
+    staff = logged_in(app, "fulfilment")
 
     refused = staff.post(f"/staf/pembayaran/{payment.id}/tolak", data={"reason": ""}, follow_redirects=True)
     assert "Berikan alasan" in text_of(refused)
@@ -113,7 +102,7 @@ def test_staff_reject_a_transfer_with_a_reason_the_buyer_sees(app, client, trans
 
 def test_a_bank_transfer_refund_needs_the_transfer_reference(app, client, transfer):
     payment = db.session.scalar(select(Payment))
-    staff = staff_client(app, "fulfilment")
+    staff = logged_in(app, "fulfilment")
     staff.post(f"/staf/pembayaran/{payment.id}/konfirmasi", data={"reference": "BRI 1"})
 
     missing = staff.post(f"/staf/pembayaran/{payment.id}/refund", follow_redirects=True,
@@ -129,7 +118,7 @@ def test_a_bank_transfer_refund_needs_the_transfer_reference(app, client, transf
 
 def test_finance_can_read_payments_but_not_act(app, transfer):
     payment = db.session.scalar(select(Payment))
-    finance = staff_client(app, "finance")
+    finance = logged_in(app, "finance")
 
     assert finance.get(f"/staf/pesanan/{transfer.number}/pembayaran").status_code == 200
     assert finance.post(f"/staf/pembayaran/{payment.id}/konfirmasi", data={"reference": "x"}).status_code == 403

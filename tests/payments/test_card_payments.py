@@ -16,6 +16,7 @@ from shop.orders.models import OrderStatus
 from shop.payments.models import Payment, PaymentStatus, Refund, StripeEvent
 from shop.timeutil import utcnow
 from tests import factories as f
+from tests.helpers import text_of
 
 
 @pytest.fixture
@@ -46,9 +47,6 @@ def start_card(client, order):
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     return db.session.scalar(select(Payment).where(Payment.order_id == order.id))
 
-
-def text_of(response) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
 
 
 def test_a_card_payment_end_to_end_marks_the_order_paid_once_and_calls_the_ledger_hook_once(
