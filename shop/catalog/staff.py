@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -18,7 +19,8 @@ from shop.accounts.models import Role
 from shop.audit.service import record, snapshot
 from shop.catalog import catalog
 from shop.catalog.images import InvalidImage, save_product_image
-from shop.catalog.models import Product
+from shop.catalog.models import Category, Facility, Product, StockReason
+from shop.catalog.stock import change_stock
 from shop.extensions import db
 
 EDITORS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
@@ -42,7 +44,7 @@ class ProductInvalid(ValueError):
         self.errors = errors
 
 
-def update_product(product: Product, values: dict[str, Any], *, actor: Any) -> Product:
+def update_product(product: Product, values: dict[str, Any], *, actor: Any, audit: bool = True) -> Product:
     """Apply an edit; price and every other change are audited with before → after."""
     if actor is not None and not actor.can_manage_facility(product.facility_id):
         raise PermissionError("not this facility's staff")
@@ -67,11 +69,79 @@ def update_product(product: Product, values: dict[str, Any], *, actor: Any) -> P
     product.featured = bool(values.get("featured"))
     after = snapshot(product, FIELDS)
     changed = {k for k in FIELDS if before[k] != after[k]}
-    if changed:
+    if changed and audit:
         record("product.price" if "price" in changed else "product.update", product,
                {k: before[k] for k in changed}, {k: after[k] for k in changed}, actor=actor)
     db.session.flush()
     return product
+
+
+def _slug(name: str) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:100] or "produk"
+    slug, n = base, 1
+    while db.session.scalar(select(Product.id).where(Product.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def create_product(values: dict[str, Any], *, actor: Any) -> Product:
+    """A new product of a facility (facility staff: their own), with its opening stock as a movement."""
+    errors: dict[str, str] = {}
+    facility = db.session.get(Facility, int(values["facility_id"])) if str(values.get("facility_id", "")).isdigit() \
+        else None
+    category = db.session.get(Category, int(values["category_id"])) if str(values.get("category_id", "")).isdigit() \
+        else None
+    if facility is None:
+        errors["facility_id"] = str(_l("Choose the facility."))
+    elif actor is not None and not actor.can_manage_facility(facility.id):
+        raise PermissionError("not this facility's staff")
+    if category is None:
+        errors["category_id"] = str(_l("Choose the category."))
+    raw_stock = str(values.get("stock", "0")).strip() or "0"
+    if not raw_stock.isdigit():
+        errors["stock"] = str(_l("Enter a whole number (rupiah or grams), like 25000."))
+    product = Product(slug="", price=0, weight_g=1, stock=0, active=False)
+    try:
+        if errors:
+            raise ProductInvalid(errors)
+        product.facility_id, product.category_id = facility.id, category.id
+        update_product(product, values, actor=None, audit=False)  # audited below as one creation
+    except ProductInvalid as error:
+        raise ProductInvalid({**errors, **error.errors}) from error
+    product.slug = _slug(product.name_id)
+    db.session.add(product)
+    db.session.flush()
+    if int(raw_stock):
+        change_stock(product.id, int(raw_stock), StockReason.OPENING, user_id=getattr(actor, "id", None),
+                     note="opening stock")
+    record("product.create", product, None, snapshot(product, FIELDS), actor=actor)
+    return product
+
+
+@catalog.route("/staf/produk/baru", methods=["GET", "POST"])
+@login_required
+@role_required(*EDITORS)
+def staff_new_product() -> str | Response:
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            product = create_product(request.form, actor=current_user)
+        except PermissionError:
+            abort(403)
+        except ProductInvalid as error:
+            db.session.rollback()
+            errors = error.errors
+        else:
+            db.session.commit()
+            flash(_("Product saved."), "success")
+            return redirect(url_for("catalog.staff_product", product_id=product.id))
+    facilities = select(Facility).order_by(Facility.name)
+    if not current_user.has_role(Role.ADMIN, Role.FULFILMENT):
+        facilities = facilities.where(Facility.id == current_user.facility_id)
+    return render_template("catalog/staff_new_product.html", errors=errors, values=request.form,
+                           facilities=db.session.scalars(facilities).all(),
+                           categories=db.session.scalars(select(Category).order_by(Category.position)).all())
 
 
 @catalog.get("/staf/produk")

@@ -113,3 +113,31 @@ def test_the_audit_log_cannot_be_changed_or_deleted():
 def test_the_audit_log_has_no_edit_or_delete_routes(app):
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("audit.")]
     assert [r.rule for r in rules] == ["/staf/audit"] and all(r.methods <= {"GET", "HEAD", "OPTIONS"} for r in rules)
+
+
+def test_facility_staff_add_a_product_to_their_own_facility_with_its_opening_stock(app):
+    from shop.catalog import stock
+    from shop.catalog.models import Product
+    from tests.helpers import logged_in
+
+    own = f.facility()
+    other = f.facility()
+    category = f.category()
+    clerk = logged_in(app, "facility", facility_id=own.id)
+
+    refused = clerk.post("/staf/produk/baru", data={"facility_id": other.id, "category_id": category.id,
+                                                    "name_id": "Tas", "price": "1000", "weight_g": "100"})
+    missing = clerk.post("/staf/produk/baru", data={"facility_id": own.id, "name_id": "Tas Rajut Mini",
+                                                    "price": "", "weight_g": "200"})
+    clerk.post("/staf/produk/baru", data={"facility_id": own.id, "category_id": category.id,
+                                          "name_id": "Tas Rajut Mini", "price": "95.000", "weight_g": "200",
+                                          "stock": "12", "active": "1"})
+
+    assert refused.status_code == 403
+    assert "Pilih kategori." in text_of(missing) and 'value="Tas Rajut Mini"' in missing.get_data(as_text=True)
+    product = db.session.scalar(select(Product).where(Product.slug == "tas-rajut-mini"))
+    assert (product.price, product.stock, product.facility_id) == (95_000, 12, own.id)
+    assert stock.movements_total(product.id) == 12
+    assert "Tas Rajut Mini" in text_of(app.test_client().get("/produk/tas-rajut-mini"))
+    assert [e.action for e in db.session.scalars(select(AuditEntry).where(AuditEntry.target_type == "Product"))] \
+        == ["product.create"]
