@@ -25,7 +25,7 @@ from shop.extensions import db
 
 EDITORS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "weight_g", "active", "featured"]
-register_staff_link("catalog.staff_products", _l("Products"), *EDITORS)
+register_staff_link("catalog.staff_products", _l("Manage products"), *EDITORS)
 
 
 def product_for_staff(product_id: int) -> Product:

@@ -106,12 +106,16 @@ def test_the_staff_home_and_the_list_show_expiring_and_unsellable_products_sorte
     soon = f.certified_food(name_id="Bawang Goreng")
     later = f.certified_food(name_id="Keripik Nanas")
     next(c for c in later.certifications if c.cert_type == CertType.PIRT).expires_on = date(2031, 6, 1)
+    oil = f.product(category=f.food_category(), name_id="Minyak Kelapa")
+    f.certificate(oil, CertType.HALAL)
+    f.certificate(oil, CertType.BPOM_MD, number="MD 234567890123", expires_on=date(2030, 1, 15))
     db.session.commit()
     app.config["FROZEN_NOW"] = datetime(2029, 12, 1, 4, tzinfo=UTC)  # Bawang Goreng's permit ends 2030-01-01
     staff = logged_in(app, "fulfilment")
 
     home = text_of(staff.get("/staf"))
     assert "Peringatan sertifikat" in home
+    assert "Minyak Kelapa : BPOM RI MD 234567890123 — 15 Jan 2030" in home
     assert "Bawang Goreng : P-IRT 2097271010001-29 — 1 Jan 2030" in home
     assert "Abon Ikan Tuna" in home  # no food permit: not sellable
     listing = staff.get("/staf/sertifikat").get_data(as_text=True)
