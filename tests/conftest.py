@@ -24,7 +24,7 @@ from sqlalchemy import event, text
 from werkzeug.serving import make_server
 
 from shop import create_app
-from shop.extensions import db
+from shop.extensions import db, limiter
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -57,10 +57,11 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
         "PRIVATE_UPLOAD_FOLDER": str(tmp_path_factory.mktemp("private")),
         "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
+        "RATELIMIT_ENABLED": True,  # hooks installed; switched off below, on again by the rate-limit test
         "SERVER_NAME": None,
     })
     app.test_client_class = FreshContextClient
+    limiter.enabled = False
     with app.app_context():
         db.drop_all()
         db.create_all()

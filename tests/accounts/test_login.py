@@ -87,3 +87,18 @@ def test_users_create_refuses_short_passwords_and_duplicates(app):
 
     assert short.exit_code != 0 and "at least" in short.output
     assert again.exit_code != 0 and "exists already" in again.output
+
+
+def test_login_attempts_are_rate_limited(app):
+    from shop.extensions import limiter
+
+    limiter.enabled = True
+    limiter.reset()
+    try:
+        client = app.test_client()
+        answers = [client.post("/masuk", data={"email": "x@example.id", "password": "wrong-wrong"}).status_code
+                   for _ in range(11)]
+    finally:
+        limiter.enabled = False
+        limiter.reset()
+    assert answers[:10] == [200] * 10 and answers[10] == 429
