@@ -8,7 +8,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from shop.accounts import STAFF_LINKS, STAFF_PANELS, accounts, service
+from shop.accounts.decorators import role_required
 from shop.accounts.forms import LoginForm, PasswordForm
+from shop.accounts.models import Role
 from shop.extensions import db, limiter
 from shop.web import safe_next
 
@@ -55,6 +57,7 @@ def password() -> str | Response:
 
 @accounts.get("/staf")
 @login_required
+@role_required(*Role)
 def staff() -> str:
     links = [link for link in STAFF_LINKS if current_user.has_role(*link.roles)]
     panels = [(panel.template, panel.context()) for panel in STAFF_PANELS if current_user.has_role(*panel.roles)]

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shop.catalog.models import Facility, Product, StockReason
+from shop.catalog.models import Product, StockReason
 from shop.catalog.stock import change_stock, current_stock
 from shop.certification.service import is_sellable
 from shop.checkout.models import Courier, ShippingRate
@@ -255,7 +255,3 @@ def order_by_number(number: str) -> Order | None:
     return db.session.scalar(select(Order).where(Order.number == number)
                              .options(selectinload(Order.lines), selectinload(Order.events)))
 
-
-def facility_names(order: Order) -> dict[int, str]:
-    ids = {line.facility_id for line in order.lines}
-    return dict(db.session.execute(select(Facility.id, Facility.name).where(Facility.id.in_(ids))).all())

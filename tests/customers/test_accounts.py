@@ -93,3 +93,9 @@ def test_guest_checkout_stays_the_default(client):
 
     assert response.status_code == 302
     assert db.session.scalar(select(Order)).customer_id is None
+
+
+def test_a_customer_account_is_not_a_staff_account(client):
+    register(client)
+    assert client.get("/staf").status_code == 403
+    assert client.get("/staf/pesanan").status_code == 403
