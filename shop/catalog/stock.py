@@ -21,17 +21,20 @@ class NotEnoughStock(Exception):
 
 def change_stock(product_id: int, delta: int, reason: StockReason, *, order_id: int | None = None,
                  user_id: int | None = None, note: str = "") -> bool:
-    """Add `delta` (negative takes) in one statement that never lets stock go below zero; False if short."""
+    """Add `delta` (negative takes) in one statement that never lets stock go below zero; False if short.
+
+    The movement row is written first, so the UPDATE is the last statement before the caller commits (the
+    product row stays locked only that long); when the UPDATE finds too little stock the caller rolls back.
+    """
+    db.session.add(StockMovement(product_id=product_id, delta=delta, reason=reason, order_id=order_id,
+                                 user_id=user_id, note=note, at=utcnow()))
+    db.session.flush()
     statement = update(Product).where(Product.id == product_id)
     if delta < 0:
         statement = statement.where(Product.stock >= -delta)
     result = db.session.execute(statement.values(stock=Product.stock + delta)
                                 .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        return False
-    db.session.add(StockMovement(product_id=product_id, delta=delta, reason=reason, order_id=order_id,
-                                 user_id=user_id, note=note, at=utcnow()))
-    return True
+    return result.rowcount == 1
 
 
 def adjust_stock(product: Product, delta: int, reason: StockReason, *, note: str, actor: Any) -> int:

@@ -149,10 +149,7 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
         shipping_cost=shipping, total=subtotal + shipping, created_at=now,
         expires_at=now + timedelta(minutes=payment_minutes()))
     db.session.add(order)
-    # Products in id order, so two buyers of the same two products lock their rows in the same order.
-    db.session.flush()  # the order's id, for its stock movements
     for product in products:
-        _take_stock(product, items[product.id], order.id)
         order.lines.append(OrderLine(
             product_id=product.id, facility_id=product.facility_id, name=product.name,
             facility_name=product.facility.name, unit_price=product.price, quantity=items[product.id],
@@ -160,7 +157,10 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
     db.session.flush()
     order.number = f"KB-{now.year}-{order.id:06d}"
     add_event(order, note="order placed", actor="buyer")
-    db.session.flush()
+    # Stock last: a product's row stays locked from its UPDATE to the caller's commit, so everything else is
+    # written before. Products in id order, so two buyers of the same two products lock them in one order.
+    for product in products:
+        _take_stock(product, items[product.id], order.id)
     return order
 
 

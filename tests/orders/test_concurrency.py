@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from shop.catalog.models import Product
+from shop.catalog.models import Product, StockMovement
 from shop.extensions import db
 from shop.orders import service
 from shop.orders.models import Order, OrderEvent, OrderLine
@@ -65,17 +65,23 @@ def test_a_crash_after_the_stock_was_taken_leaves_no_half_written_order(monkeypa
     ship = f.courier()
     db.session.commit()
 
-    def crash(*args, **kwargs):
+    take_stock = service._take_stock
+    taken = []
+
+    def crash_after_the_first_line(product, quantity, order_id):
+        take_stock(product, quantity, order_id)
+        taken.append(product.id)
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(service, "add_event", crash)  # runs after every line took its stock
+    monkeypatch.setattr(service, "_take_stock", crash_after_the_first_line)
     with pytest.raises(RuntimeError):
         service.place_order({first.id: 2, second.id: 1}, f.BUYER, ship.id)
     db.session.rollback()
 
+    assert taken == [first.id]
     assert db.session.scalar(select(Product.stock).where(Product.id == first.id)) == 3
     assert db.session.scalar(select(Product.stock).where(Product.id == second.id)) == 3
-    for model in (Order, OrderLine, OrderEvent):
+    for model in (Order, OrderLine, OrderEvent, StockMovement):
         assert db.session.scalar(select(func.count()).select_from(model)) == 0
 
 
