@@ -124,6 +124,8 @@ def submit_transfer_receipt(payment: Payment, stored_file: str, note: str = "") 
     payment.payer_note = note.strip()[:1000]
     payment.status = PaymentStatus.SUBMITTED
     payment.rejection_reason = ""
+    # The buyer has paid as far as they can tell: the stock stays reserved until staff decide.
+    payment.order.expires_at = None
     db.session.flush()
     return payment
 
@@ -161,6 +163,8 @@ def reject_transfer(payment: Payment, *, reason: str, actor: Any) -> Payment:
     payment.reviewed_at = utcnow()
     payment.reviewed_by_id = actor.id
     record("payment.reject", payment, before, {"status": "rejected"}, note=payment.rejection_reason, actor=actor)
+    # A new deadline: the buyer may send another receipt, or the order expires and its stock goes back.
+    payment.order.expires_at = utcnow() + timedelta(hours=current_app.config["BANK_TRANSFER_HOURS"])
     db.session.flush()
     return payment
 

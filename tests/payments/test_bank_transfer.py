@@ -122,3 +122,20 @@ def test_finance_can_read_payments_but_not_act(app, transfer):
 
     assert finance.get(f"/staf/pesanan/{transfer.number}/pembayaran").status_code == 200
     assert finance.post(f"/staf/pembayaran/{payment.id}/konfirmasi", data={"reference": "x"}).status_code == 403
+
+
+def test_a_sent_receipt_holds_the_stock_until_staff_decide_and_a_rejection_starts_a_new_deadline(app, client,
+                                                                                                  transfer):
+    from datetime import timedelta
+
+    from shop.timeutil import utcnow
+
+    upload(client, transfer, PDF, "bukti.pdf")
+    app.config["FROZEN_NOW"] = utcnow() + timedelta(days=3)  # staff were slow
+    assert "menunggu pembayaran" in text_of(client.get(f"/pesanan/{transfer.number}"))
+
+    payment = db.session.scalar(select(Payment))
+    logged_in(app, "fulfilment").post(f"/staf/pembayaran/{payment.id}/tolak", data={"reason": "Tidak ditemukan"})
+    app.config["FROZEN_NOW"] = utcnow() + timedelta(hours=25)
+
+    assert "dibatalkan" in text_of(client.get(f"/pesanan/{transfer.number}"))
