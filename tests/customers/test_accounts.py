@@ -99,3 +99,16 @@ def test_a_customer_account_is_not_a_staff_account(client):
     register(client)
     assert client.get("/staf").status_code == 403
     assert client.get("/staf/pesanan").status_code == 403
+
+
+def test_a_customer_changes_the_password_and_other_sessions_end(app, client):
+    register(client)
+    other = app.test_client()
+    other.post("/akun/masuk", data={"email": "siti@example.id", "password": "kata sandi rahasia"})
+    assert other.get("/akun").status_code == 200
+
+    client.post("/akun/kata-sandi", data={"current": "kata sandi rahasia", "new": "kata sandi yang baru",
+                                          "confirm": "kata sandi yang baru"})
+
+    assert client.get("/akun").status_code == 200
+    assert other.get("/akun").status_code == 302
