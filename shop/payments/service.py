@@ -81,7 +81,9 @@ def start_card_payment(order: Order, *, success_url: str, cancel_url: str, local
         Payment.order_id == order.id, Payment.method == PaymentMethod.CARD,
         Payment.status == PaymentStatus.PENDING, Payment.amount == order.total))
     if current is not None and current.stripe_checkout_session_id:
-        return current
+        if gateway.retrieve_checkout_session(current.stripe_checkout_session_id).status == "open":
+            return current
+        current.status = PaymentStatus.EXPIRED  # lapsed at Stripe before its webhook reached us
     attempt = db.session.scalar(select(db.func.count()).select_from(Payment).where(
         Payment.order_id == order.id, Payment.method == PaymentMethod.CARD)) + 1
     # Stripe accepts expiry between 30 minutes and 24 hours ahead; the order's own expiry rules.

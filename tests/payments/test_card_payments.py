@@ -226,3 +226,15 @@ def test_a_declined_card_is_noted_and_the_order_still_waits_for_payment(client, 
 def test_an_event_type_the_shop_does_not_handle_is_stored_and_ignored(client, stripe_rig):
     response = post_event(client, stripe_rig, stripe_rig.event("customer.created", {"id": "cus_1"}))
     assert response.status_code == 200 and response.get_data(as_text=True).strip() == "ignored"
+
+
+def test_a_session_that_lapsed_at_stripe_is_replaced_by_a_new_one(client, stripe_rig, placed):
+    first = start_card(client, placed)
+    stripe_rig.checkout.sessions[first.stripe_checkout_session_id]["status"] = "expired"  # no webhook yet
+
+    client.post(f"/pesanan/{placed.number}/bayar/kartu")
+
+    db.session.expire_all()
+    payments = db.session.scalars(select(Payment).order_by(Payment.id)).all()
+    assert [p.status for p in payments] == [PaymentStatus.EXPIRED, PaymentStatus.PENDING]
+    assert len(stripe_rig.checkout.sessions) == 2
