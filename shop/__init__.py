@@ -86,6 +86,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["current_language"] = i18n.current_language
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     app.jinja_env.globals["is_sellable"] = certs.is_sellable
+    app.jinja_env.globals["sale_state"] = certs.sale_state
     app.jinja_env.globals["today"] = today
     app.jinja_env.globals["requirement_states"] = certs.requirement_states
     app.jinja_env.globals["role_label"] = lambda role: str(ROLE_LABELS.get(role, role))

@@ -64,11 +64,23 @@ def requirement_states(product: Product, on: date | None = None) -> list[Require
     return states
 
 
-def is_sellable(product: Product, on: date | None = None) -> bool:
+@dataclass(frozen=True)
+class SaleState:
+    """A product's requirement states and whether it may be sold, computed once for a page that shows both."""
+
+    states: list[RequirementState]
+    sellable: bool
+
+
+def sale_state(product: Product, on: date | None = None) -> SaleState:
     """The one sellability rule: active, from an active facility, and every required certificate valid."""
-    if not product.active or not product.facility.active:
-        return False
-    return all(state.status.allows_sale for state in requirement_states(product, on))
+    states = requirement_states(product, on)
+    sellable = product.active and product.facility.active and all(s.status.allows_sale for s in states)
+    return SaleState(states, bool(sellable))
+
+
+def is_sellable(product: Product, on: date | None = None) -> bool:
+    return sale_state(product, on).sellable
 
 
 def has_valid_halal(product: Product, on: date | None = None) -> bool:
