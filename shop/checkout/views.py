@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -33,6 +33,15 @@ def _courier_choices(form: CheckoutForm, weight_g: int) -> dict[str, int]:
     return {}
 
 
+DRAFT_FIELDS = ("name", "email", "phone", "street", "rt_rw", "kelurahan", "kecamatan", "city", "province",
+                "postal_code", "courier", "notes")
+
+
+def _keep_draft(form: CheckoutForm) -> None:
+    """The cart must change before the order can be placed: keep what the buyer typed for their return."""
+    session["checkout_draft"] = {name: request.form.get(name, "") for name in DRAFT_FIELDS}
+
+
 @checkout.route("/checkout", methods=["GET", "POST"])
 def form() -> str | Response:
     cart = cart_service.build(current_items())
@@ -41,27 +50,32 @@ def form() -> str | Response:
         return redirect(url_for("cart.show"))
     form = CheckoutForm()
     customer = current_customer()
-    if request.method == "GET" and customer is not None:
-        form.process(data=customer.address or {"name": customer.name, "email": customer.email})
+    if request.method == "GET":
+        saved = session.get("checkout_draft") or (
+            (customer.address or {"name": customer.name, "email": customer.email}) if customer else None)
+        if saved:
+            form.process(data=saved)
     prices = _courier_choices(form, cart.weight_g)
     if request.method == "POST" and request.form.get("action") == "place" and form.validate():
         if not cart.ready:
+            _keep_draft(form)
             flash(_("Some items in your cart cannot be bought as they are: check your cart."), "error")
             return redirect(url_for("cart.show"))
         courier = db.session.scalar(select(Courier).where(Courier.code == form.courier.data))
-        buyer = orders.Buyer(**{name: (getattr(form, name).data or "").strip() for name in (
-            "name", "email", "phone", "street", "rt_rw", "kelurahan", "kecamatan", "city", "province",
-            "postal_code", "notes")})
+        buyer = orders.Buyer(**{name: (getattr(form, name).data or "").strip() for name in DRAFT_FIELDS
+                                if name != "courier"})
         try:
             order = orders.place_order(cart.items(), buyer, courier.id, language=current_language(),
                                        customer_id=customer.id if customer else None)
         except orders.OutOfStock as error:
             db.session.rollback()
+            _keep_draft(form)
             flash(_("Sold out: only %(count)d of %(name)s left. Your cart was not ordered; adjust it and try "
                     "again.", count=error.available, name=error.product_name), "error")
             return redirect(url_for("cart.show"))
         except orders.NotSellable as error:
             db.session.rollback()
+            _keep_draft(form)
             flash(_("%(name)s is temporarily unavailable (its certificate is not valid) and was not ordered.",
                     name=error.product_name), "error")
             return redirect(url_for("cart.show"))
@@ -74,6 +88,7 @@ def form() -> str | Response:
             db.session.commit()
             remember_order(order.number)
             save_items({})
+            session.pop("checkout_draft", None)
             send_confirmation(order)
             return redirect(url_for("payments.pay", number=order.number))
     return render_template("checkout/form.html", form=form, cart=cart, prices=prices)

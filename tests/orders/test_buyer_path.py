@@ -147,6 +147,10 @@ def test_a_sold_out_product_at_checkout_gives_a_clear_answer_and_writes_nothing(
     assert db.session.scalar(select(func.count()).select_from(Order)) == 0
     assert db.session.scalar(select(func.count()).select_from(OrderLine)) == 0
     assert stock_of(shallots) == 20
+    # What the buyer typed waits for them after they adjust the cart.
+    client.post("/keranjang/sesuaikan")
+    form = client.get("/checkout").get_data(as_text=True)
+    assert 'value="Jl. Sisingamangaraja 12"' in form and 'value="Besusu Tengah"' in form
 
 
 def test_an_empty_cart_cannot_check_out(client, shop_items):
