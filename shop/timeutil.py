@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -17,10 +17,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def shop_zone() -> str:
+    """The shop's own time zone name (SHOP_TIMEZONE; Palu's WITA by default)."""
+    return current_app.config["SHOP_TIMEZONE"] if has_app_context() else "Asia/Makassar"
+
+
 def today() -> date:
     """Today's date in the shop's time zone (certificates expire by local calendar day)."""
-    zone = ZoneInfo(current_app.config["SHOP_TIMEZONE"]) if has_app_context() else ZoneInfo("Asia/Makassar")
-    return utcnow().astimezone(zone).date()
+    return utcnow().astimezone(ZoneInfo(shop_zone())).date()
+
+
+def day_start(day: date, zone: str | None = None) -> datetime:
+    """The UTC moment a calendar day begins in `zone` (the shop's by default): filters cut days there."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone or shop_zone())).astimezone(UTC)
 
 
 def aware(value: datetime) -> datetime:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import re
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -22,4 +25,37 @@ def logged_in(app: Flask, *roles: str, facility_id: int | None = None) -> Any:
     db.session.commit()
     client = app.test_client()
     client.post("/masuk", data={"email": user.email, "password": f.PASSWORD})
+    return client
+
+
+def at_once(*calls: Callable[[], Any], timeout: float = 60) -> list[Any]:
+    """Run the calls in threads released together by a barrier; their results (or exceptions), in order.
+
+    Each call runs in an empty context (its own app context and database session when it makes requests
+    through a test client), as concurrent requests to the shop's workers would."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(n: int, call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results[n] = call()
+        except Exception as error:  # noqa: BLE001 (the test asserts on what each call met)
+            results[n] = error
+
+    threads = [threading.Thread(target=contextvars.Context().run, args=(run, n, call))
+               for n, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), "a concurrent call did not finish"
+    return results
+
+
+def buyer_client(app: Flask, *numbers: str) -> Any:
+    """A test client whose browser placed (so may see) these orders."""
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["orders"] = list(numbers)
     return client

@@ -47,7 +47,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Facility staff see and change only this facility's products, stock and certificates.
-    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id"), index=True)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
     # Part of the login cookie: a new one on password change logs the user out everywhere.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     active: Mapped[bool] = mapped_column(default=True)

@@ -15,8 +15,8 @@ from shop.timeutil import utcnow
 class AuditEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
-    actor_email: Mapped[str] = mapped_column(String(254), default="")  # kept if the user is removed
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="RESTRICT"), index=True)
+    actor_email: Mapped[str] = mapped_column(String(254), default="")  # as it was when they acted
     action: Mapped[str] = mapped_column(String(80), index=True)  # e.g. "certificate.revoke"
     target_type: Mapped[str] = mapped_column(String(40))
     target_id: Mapped[str] = mapped_column(String(40))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
@@ -15,6 +15,7 @@ from shop.accounts.models import Role
 from shop.audit import audit
 from shop.audit.models import AuditEntry
 from shop.extensions import db
+from shop.timeutil import day_start
 from shop.web import positive_int
 
 register_staff_link("audit.log", _l("Audit log"), Role.ADMIN)
@@ -40,9 +41,9 @@ def log() -> str:
     if args.get("action"):
         query = query.where(AuditEntry.action.startswith(args["action"].strip()))
     if day_from := _day(args.get("from")):
-        query = query.where(AuditEntry.at >= datetime.combine(day_from, time.min))
+        query = query.where(AuditEntry.at >= day_start(day_from))
     if day_to := _day(args.get("to")):
-        query = query.where(AuditEntry.at < datetime.combine(day_to + timedelta(days=1), time.min))
+        query = query.where(AuditEntry.at < day_start(day_to + timedelta(days=1)))
     page = db.paginate(query, page=positive_int(args.get("page"), 1), per_page=50, error_out=False)
     targets = db.session.scalars(select(AuditEntry.target_type).distinct().order_by(AuditEntry.target_type)).all()
     return render_template("audit/log.html", page=page, targets=targets, args=args)

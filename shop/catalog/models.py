@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from shop.certification.models import Certification
 
 
-def enum_column(enum_type: type[enum.Enum], length: int = 32) -> Enum:
-    """A portable enum column: stored as its string value, the same on SQLite and PostgreSQL."""
-    return Enum(enum_type, native_enum=False, length=length, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members])
+def enum_column(enum_type: type[enum.Enum], name: str, length: int = 32) -> Enum:
+    """A portable enum column: stored as its string value, the same on SQLite and PostgreSQL, with a CHECK
+    constraint (named after the column, `name`) so the database itself refuses any other value."""
+    return Enum(enum_type, native_enum=False, length=length, validate_strings=True, create_constraint=True,
+                name=name, values_callable=lambda members: [m.value for m in members])
 
 
 class FacilityKind(enum.StrEnum):
@@ -64,14 +65,16 @@ class Facility(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
-    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"), index=True)
-    kind: Mapped[FacilityKind] = mapped_column(enum_column(FacilityKind))
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[FacilityKind] = mapped_column(enum_column(FacilityKind, "kind"))
     facility_class: Mapped[str] = mapped_column(String(8), default="")
     name: Mapped[str] = mapped_column(String(160))
     city: Mapped[str] = mapped_column(String(80))
     story_id: Mapped[str] = mapped_column(Text, default="")
     story_en: Mapped[str] = mapped_column(Text, default="")
     image: Mapped[str | None] = mapped_column(String(255))
+    # The facility's accounting day and month follow its own zone: Palu is WITA, Kuala Tungkal (Jambi) WIB.
+    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Makassar", server_default="Asia/Makassar")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -101,8 +104,8 @@ class Category(db.Model):
 class Product(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
-    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
-    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id", ondelete="RESTRICT"), index=True)
     name_id: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200), default="")
     description_id: Mapped[str] = mapped_column(Text, default="")
@@ -162,7 +165,7 @@ class ProductImage(db.Model):
     """A photo of a product, stored under UPLOAD_FOLDER with a thumbnail made by Pillow."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(255))
     thumbnail: Mapped[str] = mapped_column(String(255))
     width: Mapped[int] = mapped_column()
@@ -186,6 +189,7 @@ class StockReason(enum.StrEnum):
     CORRECTION = "correction"  # a stock count found a different number
     ORDER = "order"  # reserved by an order
     ORDER_RELEASED = "order_released"  # an unpaid or cancelled order gave it back
+    RETURNED = "returned"  # goods a buyer sent back after delivery, received by staff
 
     @property
     def label(self) -> str:
@@ -199,6 +203,7 @@ STOCK_REASON_LABELS = {
     StockReason.CORRECTION: _l("count correction"),
     StockReason.ORDER: _l("order"),
     StockReason.ORDER_RELEASED: _l("order released"),
+    StockReason.RETURNED: _l("returned by the buyer"),
 }
 
 
@@ -206,12 +211,12 @@ class StockMovement(db.Model):
     """One change of a product's stock on hand; the stock is always the sum of its movements."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"), index=True)
     delta: Mapped[int]
-    reason: Mapped[StockReason] = mapped_column(enum_column(StockReason))
+    reason: Mapped[StockReason] = mapped_column(enum_column(StockReason, "reason"))
     note: Mapped[str] = mapped_column(Text, default="")
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (CheckConstraint("delta <> 0", name="delta_not_zero"),)

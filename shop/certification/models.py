@@ -82,13 +82,13 @@ REQUIREMENT_LABELS = {
 
 class Certification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
-    cert_type: Mapped[CertType] = mapped_column(enum_column(CertType))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
+    cert_type: Mapped[CertType] = mapped_column(enum_column(CertType, "cert_type"))
     number: Mapped[str] = mapped_column(String(40), default="")
     issuer: Mapped[str] = mapped_column(String(160), default="")
     issued_on: Mapped[date | None] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)
-    status: Mapped[RecordedStatus] = mapped_column(enum_column(RecordedStatus), default=RecordedStatus.VALID)
+    status: Mapped[RecordedStatus] = mapped_column(enum_column(RecordedStatus, "status"), default=RecordedStatus.VALID)
     # Since Perppu 2/2022 a halal certificate lapses when composition or process changes.
     composition_changed: Mapped[bool] = mapped_column(default=False)
     revoked_reason: Mapped[str] = mapped_column(Text, default="")

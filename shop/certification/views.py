@@ -138,9 +138,14 @@ def revoke(cert_id: int) -> Response:
 @role_required(*MANAGERS)
 def composition_changed(cert_id: int) -> Response:
     cert = _certificate_for_staff(cert_id)
-    service.mark_composition_changed(cert, note=request.form.get("note", ""), actor=current_user)
-    db.session.commit()
-    flash(_("Marked: the recipe changed, so this halal certificate no longer holds."), "success")
+    try:
+        service.mark_composition_changed(cert, note=request.form.get("note", ""), actor=current_user)
+    except service.CertificationError:
+        flash(_("Only a halal certificate ends when the recipe changes; revoke this one instead if it no "
+                "longer holds."), "error")
+    else:
+        db.session.commit()
+        flash(_("Marked: the recipe changed, so this halal certificate no longer holds."), "success")
     return redirect(url_for("certification.staff_product", product_id=cert.product_id))
 
 

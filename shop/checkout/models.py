@@ -25,7 +25,7 @@ class ShippingRate(db.Model):
     """Price to one province: `first_kg` for the first started kilogram, `next_kg` for each one after."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    courier_id: Mapped[int] = mapped_column(ForeignKey("courier.id"))
+    courier_id: Mapped[int] = mapped_column(ForeignKey("courier.id", ondelete="CASCADE"))
     province: Mapped[str] = mapped_column(String(60))
     first_kg: Mapped[int]
     next_kg: Mapped[int]

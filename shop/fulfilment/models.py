@@ -16,12 +16,12 @@ class Shipment(db.Model):
     """The parcel that carries an order's lines from one facility. `tracking_number` is the courier's *resi*."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
-    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
-    courier_id: Mapped[int] = mapped_column(ForeignKey("courier.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"))
+    courier_id: Mapped[int] = mapped_column(ForeignKey("courier.id", ondelete="RESTRICT"))
     tracking_number: Mapped[str] = mapped_column(String(60))
     shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    shipped_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    shipped_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
     courier: Mapped[Courier] = relationship()
 

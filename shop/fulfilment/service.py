@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
 from shop.audit.service import record
+from shop.catalog.models import Facility, StockReason
+from shop.catalog.stock import change_stock
 from shop.checkout.models import Courier
 from shop.extensions import db
 from shop.fulfilment.models import Shipment
 from shop.orders import service as orders
-from shop.orders.models import Order, OrderLine, OrderStatus
+from shop.orders.models import Order, OrderLine, OrderReturn, OrderStatus, ReturnLine
+from shop.orders.service import Actor
 from shop.payments import service as payments
 from shop.payments.models import PaymentStatus
-from shop.timeutil import utcnow
+from shop.timeutil import day_start, shop_zone, utcnow
 
 # The queue shows work in this order: what is paid and waiting to be packed comes first.
-QUEUE_ORDER = [OrderStatus.PAID, OrderStatus.PACKED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.SHIPPED,
-               OrderStatus.AWAITING_PAYMENT, OrderStatus.DELIVERED, OrderStatus.CANCELLED, OrderStatus.REFUNDED]
+QUEUE_ORDER = [OrderStatus.PAID, OrderStatus.PACKED, OrderStatus.SHIPPED, OrderStatus.AWAITING_PAYMENT,
+               OrderStatus.DELIVERED, OrderStatus.CANCELLED]
 
 
 class FulfilmentError(Exception):
@@ -38,25 +40,30 @@ class QueueFilter:
 
 
 def queue(filters: QueueFilter, limit: int = 200) -> list[Order]:
+    """Orders to work on, sorted in the database (state, then oldest first) before the limit is applied."""
     query = select(Order).where(Order.number.is_not(None)).options(selectinload(Order.courier))
     if filters.status:
         query = query.where(Order.status == filters.status)
     else:
-        query = query.where(Order.status.in_([OrderStatus.PAID, OrderStatus.PACKED, OrderStatus.SHIPPED,
-                                              OrderStatus.PARTIALLY_REFUNDED]))
+        query = query.where(Order.status.in_([OrderStatus.PAID, OrderStatus.PACKED, OrderStatus.SHIPPED]))
     if filters.facility_id:
         from_facility = select(OrderLine.order_id).where(OrderLine.facility_id == filters.facility_id)
         query = query.where(Order.id.in_(from_facility))
     if filters.courier_id:
         query = query.where(Order.courier_id == filters.courier_id)
+    zone = facility_zone(filters.facility_id)
     if filters.day_from:
-        query = query.where(Order.created_at >= datetime.combine(filters.day_from, time.min))
+        query = query.where(Order.created_at >= day_start(filters.day_from, zone))
     if filters.day_to:
-        query = query.where(Order.created_at < datetime.combine(filters.day_to + timedelta(days=1), time.min))
-    rank = {status: n for n, status in enumerate(QUEUE_ORDER)}
-    rows = list(db.session.scalars(query.order_by(Order.created_at).limit(limit)))
-    rows.sort(key=lambda order: (rank[order.status], order.created_at))  # stable: oldest first within a state
-    return rows
+        query = query.where(Order.created_at < day_start(filters.day_to + timedelta(days=1), zone))
+    rank = case({status.value: n for n, status in enumerate(QUEUE_ORDER)}, value=Order.status)
+    return list(db.session.scalars(query.order_by(rank, Order.created_at, Order.id).limit(limit)))
+
+
+def facility_zone(facility_id: int | None) -> str:
+    """The time zone a day is counted in: the facility's when one is named, else the shop's."""
+    zone = db.session.scalar(select(Facility.timezone).where(Facility.id == facility_id)) if facility_id else None
+    return zone or shop_zone()
 
 
 def counts() -> dict[OrderStatus, int]:
@@ -78,18 +85,18 @@ def shipments(order: Order) -> list[Shipment]:
                                    .options(selectinload(Shipment.courier)).order_by(Shipment.id)))
 
 
-def mark_packed(order: Order, *, actor: Any) -> Order:
+def mark_packed(order: Order, *, actor: Actor) -> Order:
     orders.transition(order, OrderStatus.PACKED, actor=actor)
     record("order.packed", order, None, {"status": order.status.value}, actor=actor)
     return order
 
 
-def ship(order: Order, *, facility_id: int, courier_id: int, tracking_number: str, actor: Any) -> Shipment:
+def ship(order: Order, *, facility_id: int, courier_id: int, tracking_number: str, actor: Actor) -> Shipment:
     """Ship one facility's parcel; when every facility's parcel left, the order is shipped."""
     tracking = tracking_number.strip().upper()
     if not tracking:
         raise FulfilmentError("tracking_required")
-    if order.status not in (OrderStatus.PACKED, OrderStatus.PARTIALLY_REFUNDED):
+    if order.status is not OrderStatus.PACKED:
         raise FulfilmentError("not_packed")
     facility_ids = [facility for facility, _name, _lines in groups(order)]
     if facility_id not in facility_ids:
@@ -110,13 +117,13 @@ def ship(order: Order, *, facility_id: int, courier_id: int, tracking_number: st
     return shipment
 
 
-def mark_delivered(order: Order, *, actor: Any) -> Order:
+def mark_delivered(order: Order, *, actor: Actor) -> Order:
     orders.transition(order, OrderStatus.DELIVERED, actor=actor)
     record("order.delivered", order, None, {"status": order.status.value}, actor=actor)
     return order
 
 
-def cancel(order: Order, *, reason: str, actor: Any, transfer_reference: str = "") -> list[int]:
+def cancel(order: Order, *, reason: str, actor: Actor, transfer_reference: str = "") -> list[int]:
     """Cancel with a reason: stock goes back and what was paid is refunded in full; returns refunded amounts.
 
     Card payments are refunded through Stripe; a bank transfer needs the reference of the transfer that
@@ -139,7 +146,52 @@ def cancel(order: Order, *, reason: str, actor: Any, transfer_reference: str = "
     return refunded
 
 
-def add_note(order: Order, *, note: str, actor: Any) -> None:
+RETURNABLE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+def receive_return(order: Order, quantities: dict[int, int], *, reason: str, actor: Actor) -> OrderReturn:
+    """Staff received goods back (after shipping): what came back per line goes on sale again, nothing more.
+
+    `quantities` maps order line ids to units received. A refund is a separate decision (payments screen):
+    money going back never touches stock, and goods coming back never move money."""
+    if not reason.strip():
+        raise FulfilmentError("reason_required")
+    orders.lock_order(order)
+    if order.status not in RETURNABLE:
+        raise FulfilmentError("not_returnable")
+    lines = {line.id: line for line in order.lines}
+    wanted = {line_id: qty for line_id, qty in quantities.items() if qty}
+    if not wanted:
+        raise FulfilmentError("nothing_returned")
+    if any(line_id not in lines or qty < 0 for line_id, qty in wanted.items()):
+        raise FulfilmentError("unknown_line")
+    received = OrderReturn(order_id=order.id, reason=reason.strip(), received_by_id=getattr(actor, "id", None),
+                           received_at=utcnow())
+    db.session.add(received)
+    for line_id, qty in wanted.items():
+        line = lines[line_id]
+        counted = db.session.execute(
+            update(OrderLine).where(OrderLine.id == line_id, OrderLine.returned_quantity + qty <= OrderLine.quantity)
+            .values(returned_quantity=OrderLine.returned_quantity + qty).execution_options(synchronize_session=False))
+        if counted.rowcount != 1:
+            raise FulfilmentError("more_than_sent")
+        db.session.refresh(line, ["returned_quantity"])
+        received.lines.append(ReturnLine(order_line_id=line_id, quantity=qty))
+        change_stock(line.product_id, qty, StockReason.RETURNED, order_id=order.id, user_id=received.received_by_id,
+                     note=reason.strip())
+    db.session.flush()
+    orders.add_event(order, note=f"return received: {sum(wanted.values())}", actor=actor)
+    record("order.return", order, None, {str(lines[i].name): q for i, q in wanted.items()}, note=reason.strip(),
+           actor=actor)
+    return received
+
+
+def returns(order: Order) -> list[OrderReturn]:
+    return list(db.session.scalars(select(OrderReturn).where(OrderReturn.order_id == order.id)
+                                   .options(selectinload(OrderReturn.lines)).order_by(OrderReturn.id)))
+
+
+def add_note(order: Order, *, note: str, actor: Actor) -> None:
     if not note.strip():
         raise FulfilmentError("note_required")
     orders.add_event(order, note=note.strip(), actor=actor, internal=True)

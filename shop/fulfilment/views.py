@@ -44,6 +44,10 @@ PROBLEMS = {
     "transfer_reference_required": _l("This order was paid by bank transfer: enter the reference of the transfer "
                                       "that returned the money."),
     "note_required": _l("Write the note."),
+    "not_returnable": _l("Goods can be received back only after the order was shipped; before that, cancel it."),
+    "nothing_returned": _l("Enter how many units of each product came back."),
+    "unknown_line": _l("Enter how many units of each product came back."),
+    "more_than_sent": _l("More units than were sent cannot come back."),
 }
 
 
@@ -85,6 +89,8 @@ def order(number: str) -> str:
     return render_template("fulfilment/order.html", order=item, groups=service.groups(item),
                            shipments={s.facility_id: s for s in service.shipments(item)},
                            payments=payments.order_payments(item), can_act=current_user.has_role(*DESK),
+                           money=payments.money_state(item), returns=service.returns(item),
+                           returnable=item.status in service.RETURNABLE,
                            couriers=db.session.scalars(select(Courier).where(Courier.active.is_(True))
                                                        .order_by(Courier.position)).all())
 
@@ -105,6 +111,9 @@ def _act(number: str, action: str) -> Response:
         elif action == "cancel":
             service.cancel(item, reason=form.get("reason", ""), actor=current_user,
                            transfer_reference=form.get("transfer_reference", ""))
+        elif action == "return":
+            quantities = {line.id: _count(form.get(f"line-{line.id}")) for line in item.lines}
+            service.receive_return(item, quantities, reason=form.get("reason", ""), actor=current_user)
         else:
             service.add_note(item, note=form.get("note", ""), actor=current_user)
     except service.FulfilmentError as error:
@@ -125,12 +134,18 @@ def _act(number: str, action: str) -> Response:
     return redirect(url_for("fulfilment.order", number=number))
 
 
-@fulfilment.post("/staf/pesanan/<number>/<any(kemas, kirim, diterima, batal, catatan):step>")
+def _count(value: str | None) -> int:
+    """A count typed by staff: a whole number, or -1 (refused by the service) for anything else."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else (0 if value == "" else -1)
+
+
+@fulfilment.post("/staf/pesanan/<number>/<any(kemas, kirim, diterima, batal, retur, catatan):step>")
 @login_required
 @role_required(*DESK)
 def act(number: str, step: str) -> Response:
     return _act(number, {"kemas": "pack", "kirim": "ship", "diterima": "deliver", "batal": "cancel",
-                         "catatan": "note"}[step])
+                         "retur": "return", "catatan": "note"}[step])
 
 
 @fulfilment.get("/staf/pesanan/<number>/<any(slip, label):kind>/<int:facility_id>")

@@ -21,8 +21,6 @@ class OrderStatus(enum.StrEnum):
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
-    REFUNDED = "refunded"
-    PARTIALLY_REFUNDED = "partially_refunded"
 
     @property
     def label(self) -> str:
@@ -36,24 +34,24 @@ STATUS_LABELS = {
     OrderStatus.SHIPPED: _l("shipped"),
     OrderStatus.DELIVERED: _l("delivered"),
     OrderStatus.CANCELLED: _l("cancelled"),
-    OrderStatus.REFUNDED: _l("refunded"),
-    OrderStatus.PARTIALLY_REFUNDED: _l("partially refunded"),
 }
 
+# Where the goods are. Where the money is (paid, refunded in part or whole) is derived from the payment and
+# refund rows (shop.payments.service.money_state), never stored here as a competing status.
+
 _S = OrderStatus
-# The one transition table of the order state machine: status → statuses it may move to.
+# The one transition table of the order state machine: status → statuses it may move to. Goods move only
+# forward; an order may be cancelled only before it ships. After that, goods come back through a return.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     _S.AWAITING_PAYMENT: frozenset({_S.PAID, _S.CANCELLED}),
-    _S.PAID: frozenset({_S.PACKED, _S.CANCELLED, _S.REFUNDED, _S.PARTIALLY_REFUNDED}),
-    _S.PACKED: frozenset({_S.SHIPPED, _S.CANCELLED, _S.REFUNDED, _S.PARTIALLY_REFUNDED}),
-    _S.SHIPPED: frozenset({_S.DELIVERED, _S.REFUNDED, _S.PARTIALLY_REFUNDED}),
-    _S.DELIVERED: frozenset({_S.REFUNDED, _S.PARTIALLY_REFUNDED}),
-    # A partial refund (one item missing, say) does not stop the rest of the order.
-    _S.PARTIALLY_REFUNDED: frozenset({_S.PACKED, _S.SHIPPED, _S.DELIVERED, _S.CANCELLED, _S.REFUNDED,
-                                      _S.PARTIALLY_REFUNDED}),
+    _S.PAID: frozenset({_S.PACKED, _S.CANCELLED}),
+    _S.PACKED: frozenset({_S.SHIPPED, _S.CANCELLED}),
+    _S.SHIPPED: frozenset({_S.DELIVERED}),
+    _S.DELIVERED: frozenset(),
     _S.CANCELLED: frozenset(),
-    _S.REFUNDED: frozenset(),
 }
+# Statuses in which the order holds its goods: its stock can never have been released.
+HOLDS_GOODS = (_S.PAID, _S.PACKED, _S.SHIPPED, _S.DELIVERED)
 
 
 class Order(db.Model):
@@ -61,9 +59,9 @@ class Order(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(20), unique=True)  # KB-2026-000123, set from the id
-    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus), default=OrderStatus.AWAITING_PAYMENT,
-                                                index=True)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, "status"),
+                                                default=OrderStatus.AWAITING_PAYMENT, index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"), index=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(20))  # E.164, +62…
@@ -76,7 +74,7 @@ class Order(db.Model):
     postal_code: Mapped[str] = mapped_column(String(5))
     notes: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(5), default="id")
-    courier_id: Mapped[int] = mapped_column(ForeignKey("courier.id"))
+    courier_id: Mapped[int] = mapped_column(ForeignKey("courier.id", ondelete="RESTRICT"))
     weight_g: Mapped[int]
     subtotal: Mapped[int]
     shipping_cost: Mapped[int]
@@ -95,6 +93,10 @@ class Order(db.Model):
     __table_args__ = (
         CheckConstraint("subtotal >= 0 AND shipping_cost >= 0", name="amounts_not_negative"),
         CheckConstraint("total = subtotal + shipping_cost", name="total_adds_up"),
+        # An order that holds its goods (paid and after) can never have given its stock back.
+        CheckConstraint("NOT (stock_released AND status IN ('paid', 'packed', 'shipped', 'delivered'))",
+                        name="goods_held_not_released"),
+        Index("ix_order_status_expires_at", "status", "expires_at"),  # the expiry command's query
     )
 
     @property
@@ -107,19 +109,22 @@ class OrderLine(db.Model):
     """What was bought, as it was at that moment: name, price and facility are copied, not referenced."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
-    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"), index=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     facility_name: Mapped[str] = mapped_column(String(160))
     unit_price: Mapped[int]
     quantity: Mapped[int]
     weight_g: Mapped[int]
+    returned_quantity: Mapped[int] = mapped_column(default=0, server_default="0")  # received back by staff
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),
-                      CheckConstraint("unit_price >= 0", name="price_not_negative"))
+                      CheckConstraint("unit_price >= 0", name="price_not_negative"),
+                      CheckConstraint("returned_quantity >= 0 AND returned_quantity <= quantity",
+                                      name="returned_within_quantity"))
 
     @property
     def amount(self) -> int:
@@ -130,18 +135,45 @@ class OrderEvent(db.Model):
     """One move of an order's status, or a note: who, when, from, to, why."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     actor: Mapped[str] = mapped_column(String(254), default="")  # "system", "buyer", a staff email
-    from_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus))
-    to_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus))
+    from_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus, "from_status"))
+    to_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus, "to_status"))
     note: Mapped[str] = mapped_column(Text, default="")
     internal: Mapped[bool] = mapped_column(default=False)  # staff notes the buyer does not see
 
     order: Mapped[Order] = relationship(back_populates="events")
 
     __table_args__ = (Index("ix_order_event_order", "order_id", "at"),)
+
+
+class OrderReturn(db.Model):
+    """Goods that came back after shipping, received by staff: only what came back goes on sale again."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    lines: Mapped[list[ReturnLine]] = relationship(back_populates="order_return", order_by="ReturnLine.id",
+                                                   cascade="all, delete-orphan")
+
+
+class ReturnLine(db.Model):
+    """How many units of one order line came back in one return."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("order_return.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id", ondelete="RESTRICT"), index=True)
+    quantity: Mapped[int]
+
+    order_return: Mapped[OrderReturn] = relationship(back_populates="lines")
+    order_line: Mapped[OrderLine] = relationship()
+
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
 
 from shop.checkout.models import Courier  # noqa: E402

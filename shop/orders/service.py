@@ -6,15 +6,15 @@ order either writes everything (order, lines, events, stock) or, on any error, n
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Union
 
 from flask import current_app, has_request_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.catalog.models import Product, StockReason
 from shop.catalog.stock import change_stock, current_stock
@@ -23,6 +23,11 @@ from shop.checkout.models import Courier, ShippingRate
 from shop.extensions import db
 from shop.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from shop.timeutil import aware, utcnow
+
+if TYPE_CHECKING:
+    from shop.accounts.models import User
+
+Actor = Union["User", str, None]  # a staff user, a label ("buyer", "system"), or None: the logged-in staff
 
 
 class OrderError(Exception):
@@ -51,6 +56,8 @@ class EmptyCart(OrderError):
 
 
 class IllegalTransition(OrderError):
+    """The move is not in the table, or another request moved the order first (`current` is the fresh state)."""
+
     def __init__(self, current: OrderStatus, wanted: OrderStatus) -> None:
         super().__init__(f"{current.value} → {wanted.value}")
         self.current = current
@@ -74,10 +81,6 @@ class Buyer:
     notes: str = ""
 
 
-# Called with the order once it is paid (the revenue-split ledger hooks in here).
-paid_hooks: list[Callable[[Order], None]] = []
-
-
 def payment_minutes() -> int:
     return current_app.config["ORDER_PAYMENT_MINUTES"]
 
@@ -96,7 +99,7 @@ def shipping_quotes(province: str, weight_g: int) -> list[tuple[Courier, int, Sh
     return [(courier, rate.price_for(weight_g), rate) for courier, rate in rows]
 
 
-def _actor_label(actor: Any) -> tuple[int | None, str]:
+def _actor_label(actor: Actor) -> tuple[int | None, str]:
     if actor is None and has_request_context() and current_user.is_authenticated and current_user.is_staff:
         actor = current_user
     if actor is None:
@@ -106,11 +109,11 @@ def _actor_label(actor: Any) -> tuple[int | None, str]:
     return getattr(actor, "id", None), getattr(actor, "email", "")
 
 
-def add_event(order: Order, *, to: OrderStatus | None = None, note: str = "", actor: Any = None,
-              internal: bool = False) -> OrderEvent:
+def add_event(order: Order, *, to: OrderStatus | None = None, from_status: OrderStatus | None = None,
+              note: str = "", actor: Actor = None, internal: bool = False) -> OrderEvent:
     actor_id, label = _actor_label(actor)
-    event = OrderEvent(order=order, from_status=order.status if to else None, to_status=to, note=note,
-                       actor_id=actor_id, actor=label, internal=internal, at=utcnow())
+    event = OrderEvent(order=order, from_status=(from_status or order.status) if to else None, to_status=to,
+                       note=note, actor_id=actor_id, actor=label, internal=internal, at=utcnow())
     db.session.add(event)
     return event
 
@@ -169,50 +172,63 @@ def _take_stock(product: Product, quantity: int, order_id: int) -> None:
         raise OutOfStock(product.name, current_stock(product.id))
 
 
-def _release_stock(order: Order) -> None:
-    if order.stock_released:
-        return
-    for line in order.lines:
-        change_stock(line.product_id, line.quantity, StockReason.ORDER_RELEASED, order_id=order.id)
-    order.stock_released = True
+def lock_order(order: Order) -> Order:
+    """Take the order's row lock for the rest of the transaction and re-read the order.
+
+    Every change of an order's or its payments' state starts here, so a webhook, read-time expiry, the
+    expiry command, staff and a double click acting on one order at once take turns; each then decides on
+    the state the one before it committed. A no-op UPDATE rather than SELECT … FOR UPDATE, because SQLite
+    has no FOR UPDATE: there the UPDATE takes the database's write lock, which serves the same purpose.
+    """
+    db.session.execute(update(Order).where(Order.id == order.id).values(status=Order.status)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(order)
+    return order
 
 
-def transition(order: Order, to: OrderStatus, *, actor: Any = None, note: str = "") -> Order:
-    """The only way an order's status changes: legal moves only, each recorded as an event."""
-    if to not in TRANSITIONS[order.status]:
-        raise IllegalTransition(order.status, to)
-    add_event(order, to=to, note=note, actor=actor)
-    order.status = to
-    if to is OrderStatus.CANCELLED:
-        _release_stock(order)
+def transition(order: Order, to: OrderStatus, *, actor: Actor = None, note: str = "") -> Order:
+    """The only way an order's status changes: legal moves only, each recorded as an event.
+
+    The UPDATE names the status it expects, so of two requests making a move from the same status only
+    one succeeds; the other gets IllegalTransition with the status the first one left. Cancelling gives
+    the stock back in that same winning move, so stock is released exactly once.
+    """
+    expected = order.status
+    if to not in TRANSITIONS[expected]:
+        raise IllegalTransition(expected, to)
+    values: dict[str, object] = {"status": to}
     if to is not OrderStatus.AWAITING_PAYMENT:
-        order.expires_at = None
+        values["expires_at"] = None
+    if to is OrderStatus.PAID:
+        values["paid_at"] = utcnow()
+    if to is OrderStatus.CANCELLED:
+        values["stock_released"] = True
+    db.session.flush()
+    moved = db.session.execute(update(Order).where(Order.id == order.id, Order.status == expected)
+                               .values(**values).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        db.session.refresh(order)
+        raise IllegalTransition(order.status, to)
+    for key, value in values.items():
+        set_committed_value(order, key, value)
+    add_event(order, to=to, from_status=expected, note=note, actor=actor)
+    if to is OrderStatus.CANCELLED:
+        for line in order.lines:
+            change_stock(line.product_id, line.quantity, StockReason.ORDER_RELEASED, order_id=order.id)
     db.session.flush()
     return order
 
 
-def mark_paid(order: Order, *, actor: Any = None, note: str = "") -> Order:
-    """The single hook point for "this order is paid": the payments code calls it, and only it."""
-    transition(order, OrderStatus.PAID, actor=actor, note=note)
-    order.paid_at = utcnow()
-    for hook in paid_hooks:
-        hook(order)
-    db.session.flush()
-    return order
+def mark_paid(order: Order, *, actor: Actor = None, note: str = "") -> Order:
+    """The one place an order becomes paid: the payments code calls it, and only it."""
+    return transition(order, OrderStatus.PAID, actor=actor, note=note)
 
 
-def cancel_order(order: Order, *, reason: str, actor: Any = None) -> Order:
+def cancel_order(order: Order, *, reason: str, actor: Actor = None) -> Order:
+    """Cancel before the goods left (the table allows no later cancel): the stock goes back on sale."""
     if not reason.strip():
         raise OrderError("reason")
     return transition(order, OrderStatus.CANCELLED, actor=actor, note=reason.strip())
-
-
-def record_refund(order: Order, *, refunded: int, paid: int, actor: Any = None) -> Order:
-    """After money went back: the order becomes refunded or partially refunded (a cancelled one stays so)."""
-    if order.status is OrderStatus.CANCELLED or refunded <= 0:
-        return order
-    to = OrderStatus.REFUNDED if refunded >= paid else OrderStatus.PARTIALLY_REFUNDED
-    return transition(order, to, actor=actor, note=f"refunded {refunded} of {paid}")
 
 
 def extend_payment_deadline(order: Order, *, hours: int) -> None:
@@ -228,10 +244,16 @@ def is_overdue(order: Order, now: datetime | None = None) -> bool:
 
 
 def expire_if_due(order: Order) -> bool:
-    """Expiry at read time: an unpaid order past its deadline is cancelled and its stock released."""
+    """Expiry at read time: an unpaid order past its deadline is cancelled and its stock released.
+
+    Several pages may read the same overdue order at once: one of them cancels it, the others find it
+    already moved (paid at the last moment, or cancelled) and leave it as it is."""
     if not is_overdue(order):
         return False
-    transition(order, OrderStatus.CANCELLED, actor="system", note="payment time ran out")
+    try:
+        transition(order, OrderStatus.CANCELLED, actor="system", note="payment time ran out")
+    except IllegalTransition:
+        return False
     return True
 
 

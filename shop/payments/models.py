@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import enum_column
@@ -57,9 +57,9 @@ class Payment(db.Model):
     """One attempt to pay one order. Money in whole rupiah; Stripe ids kept so payouts match orders."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
-    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod))
-    status: Mapped[PaymentStatus] = mapped_column(enum_column(PaymentStatus), default=PaymentStatus.PENDING)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"), index=True)
+    method: Mapped[PaymentMethod] = mapped_column(enum_column(PaymentMethod, "method"))
+    status: Mapped[PaymentStatus] = mapped_column(enum_column(PaymentStatus, "status"), default=PaymentStatus.PENDING)
     amount: Mapped[int]
     refunded: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -72,13 +72,15 @@ class Payment(db.Model):
     stripe_charge_id: Mapped[str | None] = mapped_column(String(255))
     stripe_balance_transaction_id: Mapped[str | None] = mapped_column(String(255))
     fee: Mapped[int] = mapped_column(default=0)
+    # Money that arrived for an order another payment had already paid: refunded in full, never counted.
+    duplicate: Mapped[bool] = mapped_column(default=False, server_default=false())
     net: Mapped[int] = mapped_column(default=0)
     # bank transfer
     receipt: Mapped[str | None] = mapped_column(String(255))
     receipt_uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     payer_note: Mapped[str] = mapped_column(Text, default="")
     bank_reference: Mapped[str] = mapped_column(String(120), default="")
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rejection_reason: Mapped[str] = mapped_column(Text, default="")
 
@@ -88,6 +90,10 @@ class Payment(db.Model):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("refunded >= 0 AND refunded <= amount", name="refunded_within_amount"),
+        # At most one open payment of each kind per order, whatever double clicks arrive at once.
+        Index("uq_payment_open_per_method", "order_id", "method", unique=True,
+              sqlite_where=text("status IN ('pending', 'submitted')"),
+              postgresql_where=text("status IN ('pending', 'submitted')")),
     )
 
     @property
@@ -99,13 +105,13 @@ class Refund(db.Model):
     """Money given back from one payment: through Stripe's Refund API, or by a bank transfer staff made."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"), index=True)
     amount: Mapped[int]
     reason: Mapped[str] = mapped_column(Text, default="")
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     transfer_reference: Mapped[str] = mapped_column(String(120), default="")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")

@@ -6,19 +6,22 @@ Functions flush, never commit; Stripe calls that must follow a commit are return
 
 from __future__ import annotations
 
+import enum
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shop.audit.service import record
 from shop.extensions import db
 from shop.orders import service as orders
-from shop.orders.models import Order, OrderStatus
+from shop.orders.models import HOLDS_GOODS, Order, OrderStatus
+from shop.orders.service import Actor
 from shop.payments import stripe_gateway as gateway
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus, Refund, StripeEvent
 from shop.timeutil import aware, utcnow
@@ -44,11 +47,71 @@ class RefundTooLarge(PaymentError):
     pass
 
 
+class DuplicateEvent(PaymentError):
+    """This Stripe event id was handled already (or is being handled by another request right now)."""
+
+
 @dataclass(frozen=True)
 class WebhookOutcome:
     event_id: str
     outcome: str
     duplicate: bool = False
+
+
+class MoneyState(enum.StrEnum):
+    """Where an order's money is, derived from its payment and refund rows (never stored on the order)."""
+
+    UNPAID = "unpaid"
+    PAID = "paid"
+    PARTLY_REFUNDED = "partly_refunded"
+    REFUNDED = "refunded"
+
+    @property
+    def label(self) -> str:
+        return str(MONEY_LABELS[self])
+
+
+MONEY_LABELS = {MoneyState.UNPAID: _l("not paid"), MoneyState.PAID: _l("paid"),
+                MoneyState.PARTLY_REFUNDED: _l("partly refunded"), MoneyState.REFUNDED: _l("refunded")}
+
+
+@dataclass(frozen=True)
+class Money:
+    """An order's money: what was paid and refunded (duplicates apart), and any second payment."""
+
+    state: MoneyState
+    paid: int = 0
+    refunded: int = 0
+    duplicate_paid: int = 0  # a second payment for an order already paid
+    duplicate_refunded: int = 0
+
+    @property
+    def kept(self) -> int:
+        return self.paid - self.refunded
+
+    @property
+    def duplicate_outstanding(self) -> int:
+        """Money of a second payment not yet given back (a bank transfer staff must return by hand)."""
+        return self.duplicate_paid - self.duplicate_refunded
+
+
+def money_of(payments: list[Payment]) -> Money:
+    counted = [p for p in payments if p.status is PaymentStatus.SUCCEEDED and not p.duplicate]
+    doubles = [p for p in payments if p.status is PaymentStatus.SUCCEEDED and p.duplicate]
+    paid, refunded = sum(p.amount for p in counted), sum(p.refunded for p in counted)
+    if not paid:
+        state = MoneyState.UNPAID
+    elif not refunded:
+        state = MoneyState.PAID
+    elif refunded < paid:
+        state = MoneyState.PARTLY_REFUNDED
+    else:
+        state = MoneyState.REFUNDED
+    return Money(state, paid, refunded, sum(p.amount for p in doubles), sum(p.refunded for p in doubles))
+
+
+def money_state(order: Order) -> Money:
+    return money_of(order_payments(order))
 
 
 # -- starting a payment
@@ -70,7 +133,11 @@ def _payable(order: Order) -> None:
 
 
 def start_card_payment(order: Order, *, success_url: str, cancel_url: str, locale: str) -> Payment:
-    """The open Checkout Session of this order, created once; a retried click gets the same one."""
+    """The open Checkout Session of this order, created once; a retried or double click gets the same one.
+
+    The order's lock is held while the session is created, so simultaneous clicks wait for the first and
+    then find its session (the partial unique index on open payments is the database's own guard)."""
+    orders.lock_order(order)
     _payable(order)
     low, high = card_limits()
     if order.total < low:
@@ -103,6 +170,7 @@ def start_card_payment(order: Order, *, success_url: str, cancel_url: str, local
 
 def start_bank_transfer(order: Order) -> Payment:
     """A pending transfer for the exact total; the order waits BANK_TRANSFER_HOURS for it."""
+    orders.lock_order(order)
     _payable(order)
     current = db.session.scalar(select(Payment).where(
         Payment.order_id == order.id, Payment.method == PaymentMethod.BANK_TRANSFER,
@@ -117,6 +185,7 @@ def start_bank_transfer(order: Order) -> Payment:
 
 
 def submit_transfer_receipt(payment: Payment, stored_file: str, note: str = "") -> Payment:
+    _lock(payment)
     if payment.method is not PaymentMethod.BANK_TRANSFER or payment.status not in (
             PaymentStatus.PENDING, PaymentStatus.SUBMITTED, PaymentStatus.REJECTED):
         raise NotPayable(payment.status.label)
@@ -134,7 +203,15 @@ def submit_transfer_receipt(payment: Payment, stored_file: str, note: str = "") 
 
 # -- staff decisions on bank transfers
 
-def confirm_transfer(payment: Payment, *, reference: str, actor: Any) -> Payment:
+def _lock(payment: Payment) -> Payment:
+    """Lock the payment's order (see orders.lock_order) and re-read the payment as it is now."""
+    orders.lock_order(payment.order)
+    db.session.refresh(payment)
+    return payment
+
+
+def confirm_transfer(payment: Payment, *, reference: str, actor: Actor) -> Payment:
+    _lock(payment)
     if payment.method is not PaymentMethod.BANK_TRANSFER or payment.status not in (
             PaymentStatus.PENDING, PaymentStatus.SUBMITTED):
         raise NotPayable(payment.status.label)
@@ -144,7 +221,7 @@ def confirm_transfer(payment: Payment, *, reference: str, actor: Any) -> Payment
     payment.status = PaymentStatus.SUCCEEDED
     payment.bank_reference = reference.strip()
     payment.paid_at = payment.reviewed_at = utcnow()
-    payment.reviewed_by_id = actor.id
+    payment.reviewed_by_id = getattr(actor, "id", None)
     payment.net = payment.amount
     record("payment.confirm", payment, before, {"status": "succeeded", "reference": payment.bank_reference},
            actor=actor)
@@ -153,9 +230,10 @@ def confirm_transfer(payment: Payment, *, reference: str, actor: Any) -> Payment
     return payment
 
 
-def reject_transfer(payment: Payment, *, reason: str, actor: Any) -> Payment:
+def reject_transfer(payment: Payment, *, reason: str, actor: Actor) -> Payment:
     if not reason.strip():
         raise PaymentError("reason")
+    _lock(payment)
     if payment.method is not PaymentMethod.BANK_TRANSFER or payment.status not in (
             PaymentStatus.PENDING, PaymentStatus.SUBMITTED):
         raise NotPayable(payment.status.label)
@@ -163,7 +241,7 @@ def reject_transfer(payment: Payment, *, reason: str, actor: Any) -> Payment:
     payment.status = PaymentStatus.REJECTED
     payment.rejection_reason = reason.strip()
     payment.reviewed_at = utcnow()
-    payment.reviewed_by_id = actor.id
+    payment.reviewed_by_id = getattr(actor, "id", None)
     record("payment.reject", payment, before, {"status": "rejected"}, note=payment.rejection_reason, actor=actor)
     # A new deadline: the buyer may send another receipt, or the order expires and its stock goes back.
     payment.order.expires_at = utcnow() + timedelta(hours=current_app.config["BANK_TRANSFER_HOURS"])
@@ -178,9 +256,12 @@ def new_refund_key() -> str:
     return secrets.token_urlsafe(16)
 
 
-def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Any,
+def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor,
            transfer_reference: str = "") -> Refund:
-    """Refund part or all of a payment, never more than is left; card refunds go through Stripe."""
+    """Refund part or all of a payment, never more than is left; card refunds go through Stripe.
+
+    Only money moves: the order's goods status stays as it is (goods come back through a return)."""
+    _lock(payment)
     idempotency_key = f"refund-{payment.order.number}-{key}"  # the order's, and the form's own
     existing = db.session.scalar(select(Refund).where(Refund.idempotency_key == idempotency_key))
     if existing is not None:
@@ -199,15 +280,8 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Any,
     payment.refunded += amount
     record("payment.refund", payment, None, {"amount": amount, "refunded": payment.refunded},
            note=item.reason, actor=actor)
-    _order_after_refund(payment.order, actor)
     db.session.flush()
     return item
-
-
-def _order_after_refund(order: Order, actor: Any) -> None:
-    paid = sum(p.amount for p in order_payments(order) if p.status is PaymentStatus.SUCCEEDED)
-    refunded = sum(p.refunded for p in order_payments(order))
-    orders.record_refund(order, refunded=refunded, paid=paid, actor=actor)
 
 
 def order_payments(order: Order) -> list[Payment]:
@@ -217,13 +291,18 @@ def order_payments(order: Order) -> list[Payment]:
 # -- Stripe events
 
 def handle_stripe_event(event: dict[str, Any]) -> WebhookOutcome:
-    """Apply one verified event, once. The event's state is re-read from Stripe where order matters."""
+    """Apply one verified event, once. The event's state is re-read from Stripe where order matters.
+
+    The event row is written in the caller's transaction, not a savepoint: if handling fails, the caller
+    rolls back and the event is not recorded, so Stripe's retry is handled afresh. A second delivery of
+    the same id, even one arriving at the same moment, raises DuplicateEvent (the caller rolls back)."""
+    if db.session.get(StripeEvent, event["id"]) is not None:
+        raise DuplicateEvent(event["id"])
+    db.session.add(StripeEvent(id=event["id"], type=event["type"]))
     try:
-        with db.session.begin_nested():
-            db.session.add(StripeEvent(id=event["id"], type=event["type"]))
-            db.session.flush()
-    except IntegrityError:
-        return WebhookOutcome(event["id"], "duplicate", duplicate=True)
+        db.session.flush()
+    except IntegrityError as error:
+        raise DuplicateEvent(event["id"]) from error
     handler = _HANDLERS.get(event["type"])
     outcome = handler(event["data"]["object"]) if handler else "ignored"
     db.session.get(StripeEvent, event["id"]).outcome = outcome[:200]
@@ -243,11 +322,12 @@ def _on_session_completed(session: dict[str, Any]) -> str:
 
 def _settle_card_payment(payment: Payment, intent_id: str | None) -> str:
     """Mark the payment succeeded from what Stripe says now, checking amount and currency."""
-    if payment.status is PaymentStatus.SUCCEEDED:
-        return "already paid"
     if not intent_id:
         return "no payment intent"
-    details = gateway.payment_details(intent_id)
+    details = gateway.payment_details(intent_id)  # before the lock: no lock is held over an HTTP call here
+    _lock(payment)
+    if payment.status is PaymentStatus.SUCCEEDED:
+        return "already paid"
     if details.status != "succeeded":
         return f"payment intent {details.status}"
     payment.stripe_payment_intent_id = details.payment_intent_id
@@ -268,6 +348,13 @@ def _settle_card_payment(payment: Payment, intent_id: str | None) -> str:
         # A refund may have reached Stripe before this completion reached us.
         _sync_refunds(payment, details.refunded, details.charge_id or details.payment_intent_id)
         return "paid"
+    if order.status in HOLDS_GOODS:
+        # Paid already (a confirmed bank transfer, another card): this money is a second payment.
+        payment.duplicate = True
+        record("payment.duplicate", payment, None, {"amount": payment.amount})
+        refund(payment, amount=payment.amount - payment.refunded, reason="order already paid by another payment",
+               key=f"duplicate-{payment.id}", actor=None)
+        return "refunded: order already paid"
     # The order was cancelled or expired before the money came: give it back in full.
     refund(payment, amount=payment.amount, reason="order no longer open when payment arrived",
            key=f"late-{payment.id}", actor=None)
@@ -278,6 +365,7 @@ def _on_session_expired(session: dict[str, Any]) -> str:
     payment = _payment_for_session(session)
     if payment is None:
         return "unknown session"
+    _lock(payment)
     if payment.status is not PaymentStatus.PENDING:
         return f"ignored: payment {payment.status.value}"
     payment.status = PaymentStatus.EXPIRED
@@ -305,6 +393,8 @@ def _on_charge_refunded(charge: dict[str, Any]) -> str:
     """Refunds made in the Stripe dashboard reach the shop here; ours are already counted."""
     intent_id = charge.get("payment_intent")
     payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == intent_id))
+    if payment is not None:
+        _lock(payment)
     if payment is None or payment.status is not PaymentStatus.SUCCEEDED:
         # Before the completion: that event settles the payment and reads the refunds from Stripe then.
         return "payment not settled yet"
@@ -320,7 +410,8 @@ def _sync_refunds(payment: Payment, refunded_at_stripe: int, source_id: str) -> 
     db.session.add(Refund(payment=payment, amount=missing, reason="refunded in Stripe",
                           idempotency_key=f"stripe-{source_id}-{refunded_at_stripe}"))
     payment.refunded += missing
-    _order_after_refund(payment.order, None)
+    record("payment.refund", payment, None, {"amount": missing, "refunded": payment.refunded},
+           note="refunded in Stripe")
     return True
 
 

@@ -143,7 +143,8 @@ def order_payments(number: str) -> str:
     order = db.session.scalar(select(Order).where(Order.number == number))
     if order is None:
         abort(404)
-    return render_template("payments/order.html", order=order, payments=service.order_payments(order),
+    history = service.order_payments(order)
+    return render_template("payments/order.html", order=order, payments=history, money=service.money_of(history),
                            confirm_form=ConfirmTransferForm(), reject_form=RejectTransferForm(),
                            refund_form=RefundForm(key=service.new_refund_key()),
                            can_act=current_user.has_role(*STAFF))

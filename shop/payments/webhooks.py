@@ -22,7 +22,14 @@ def stripe_webhook() -> Response:
     except gateway.InvalidWebhook as error:
         log.warning("refused Stripe webhook: %s", error)
         return Response("invalid signature\n", status=400, mimetype="text/plain")
-    outcome = service.handle_stripe_event(event)
-    db.session.commit()
+    try:
+        outcome = service.handle_stripe_event(event)
+        db.session.commit()
+    except service.DuplicateEvent:
+        db.session.rollback()
+        outcome = service.WebhookOutcome(event["id"], "duplicate", duplicate=True)
+    except Exception:
+        db.session.rollback()  # nothing of this event is kept: Stripe's retry will be handled afresh
+        raise
     log.info("Stripe event %s %s: %s", event["id"], event["type"], outcome.outcome)
     return Response(f"{outcome.outcome}\n", status=200, mimetype="text/plain")

@@ -140,3 +140,17 @@ def test_the_certs_check_command_lists_and_mails_the_alerts(app, food, smtp_inbo
 
     short = app.test_cli_runner().invoke(args=["certs", "check", "--days", "10"])
     assert "Expiring within 10 days: 0" in short.output
+
+
+def test_recipe_changed_on_a_permit_that_is_not_halal_is_refused_with_a_message_not_an_error(app, food):
+    permit = f.certificate(food, CertType.PIRT, expires_on=date(2030, 1, 1))
+    db.session.commit()
+    staff = logged_in(app, "fulfilment")
+
+    answer = staff.post(f"/staf/sertifikat/{permit.id}/komposisi-berubah", data={"note": "resep baru"},
+                        follow_redirects=True)
+
+    assert answer.status_code == 200
+    assert "Hanya sertifikat halal" in text_of(answer)
+    db.session.refresh(permit)
+    assert not permit.composition_changed
