@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
 from shop import create_app
 from shop.extensions import db
@@ -46,6 +48,61 @@ def test_upgrade_from_empty_matches_the_models_and_downgrade_empties_it(database
             with db.engine.connect() as connection:
                 tables = set(db.inspect(connection).get_table_names()) - {"alembic_version"}
             assert tables == set()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def test_upgrade_from_the_previous_schema_moves_refund_statuses_off_orders_and_guards_enums(database_url, tmp_path):
+    """A live shop had orders whose status was 'refunded' or 'partially_refunded' (a money state); after the
+    upgrade each is back at the last goods status its history recorded, and the database refuses a bad value."""
+    url, drop = fresh_database_url(database_url, tmp_path)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x"})
+    try:
+        with app.app_context():
+            upgrade(revision="9a761c90fea0")
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO region (id, slug, name, office, city) VALUES (1, 'jambi', 'Jambi', 'K', 'Jambi');"))
+                connection.execute(text(
+                    "INSERT INTO facility (id, slug, region_id, kind, facility_class, name, city, story_id, story_en,"
+                    " active, created_at) VALUES (1, 'lapas-kuala-tungkal', 1, 'lapas', 'IIB', 'Lapas', 'Kuala"
+                    " Tungkal', '', '', true, '2026-01-01')"))
+                connection.execute(text(
+                    "INSERT INTO courier (id, code, name, tracking_url, active, position) "
+                    "VALUES (1, 'jne', 'JNE', '', true, 1)"))
+                for order_id, status in [(1, "partially_refunded"), (2, "refunded"), (3, "paid")]:
+                    connection.execute(text(
+                        'INSERT INTO "order" (id, number, status, email, name, phone, street, rt_rw, kelurahan, '
+                        "kecamatan, city, province, postal_code, notes, language, courier_id, weight_g, subtotal, "
+                        "shipping_cost, total, created_at, stock_released) VALUES (:id, :number, :status, 'a@b.id', "
+                        "'A', '+62811', 'Jl', '', 'K', 'K', 'Palu', 'Sulawesi Tengah', '94111', '', 'id', 1, 100, "
+                        "1000, 0, 1000, '2026-01-01', false)"), {"id": order_id, "number": f"KB-2026-{order_id:06d}",
+                                                                  "status": status})
+                history = [(1, "awaiting_payment", "paid"), (1, "paid", "packed"), (1, "packed", "shipped"),
+                           (1, "shipped", "delivered"), (1, "delivered", "partially_refunded"),
+                           (2, "awaiting_payment", "paid"), (2, "paid", "refunded")]
+                for order_id, before, after in history:
+                    connection.execute(text(
+                        "INSERT INTO order_event (order_id, at, actor, from_status, to_status, note, internal) "
+                        "VALUES (:id, '2026-01-02', 'system', :before, :after, '', false)"),
+                        {"id": order_id, "before": before, "after": after})
+
+            upgrade()
+
+            with db.engine.connect() as connection:
+                statuses = dict(connection.execute(text('SELECT id, status FROM "order" ORDER BY id')).all())
+                money_events = connection.execute(text(
+                    "SELECT count(*) FROM order_event WHERE to_status IN ('refunded', 'partially_refunded')")).scalar()
+                zone = connection.execute(text("SELECT timezone FROM facility WHERE id = 1")).scalar()
+                diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            assert statuses == {1: "delivered", 2: "paid", 3: "paid"}
+            assert money_events == 0 and zone == "Asia/Jakarta"
+            assert diff == [], f"models and migrations differ: {diff}"
+            with pytest.raises(IntegrityError), db.engine.begin() as connection:
+                connection.execute(text("UPDATE \"order\" SET status = 'refunded' WHERE id = 3"))
+            with pytest.raises(IntegrityError), db.engine.begin() as connection:
+                connection.execute(text("UPDATE \"order\" SET stock_released = true WHERE id = 3"))  # paid holds goods
             db.engine.dispose()
     finally:
         drop()

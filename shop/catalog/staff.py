@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from slugify import slugify
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -77,7 +78,11 @@ def update_product(product: Product, values: dict[str, Any], *, actor: Any, audi
 
 
 def _slug(name: str) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:100] or "produk"
+    """A free slug for a product name ("Tas Rajut Motif Palu" → "tas-rajut-motif-palu", then "-2", "-3"…).
+
+    Two staff adding the same name at the same moment may both find one slug free: the unique index
+    refuses the second, and the view tries again (see staff_new_product)."""
+    base = slugify(name, max_length=100, word_boundary=True) or "produk"
     slug, n = base, 1
     while db.session.scalar(select(Product.id).where(Product.slug == slug)) is not None:
         n += 1
@@ -124,16 +129,21 @@ def create_product(values: dict[str, Any], *, actor: Any) -> Product:
 @role_required(*EDITORS)
 def staff_new_product() -> str | Response:
     errors: dict[str, str] = {}
-    if request.method == "POST":
+    for attempt in range(3) if request.method == "POST" else ():
         try:
             product = create_product(request.form, actor=current_user)
+            db.session.commit()
         except PermissionError:
             abort(403)
         except ProductInvalid as error:
             db.session.rollback()
             errors = error.errors
+            break
+        except IntegrityError:  # the slug was taken by another request in the meantime: take the next one
+            db.session.rollback()
+            if attempt == 2:
+                raise
         else:
-            db.session.commit()
             flash(_("Product saved."), "success")
             return redirect(url_for("catalog.staff_product", product_id=product.id))
     facilities = select(Facility).order_by(Facility.name)

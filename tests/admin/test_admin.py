@@ -141,3 +141,20 @@ def test_facility_staff_add_a_product_to_their_own_facility_with_its_opening_sto
     assert "Tas Rajut Mini" in text_of(app.test_client().get("/produk/tas-rajut-mini"))
     assert [e.action for e in db.session.scalars(select(AuditEntry).where(AuditEntry.target_type == "Product"))] \
         == ["product.create"]
+
+
+def test_products_added_with_the_same_name_at_the_same_moment_each_get_their_own_address(app):
+    from shop.catalog.models import Product
+    from tests.helpers import at_once, logged_in
+
+    own, category = f.facility(), f.category()
+    clerks = [logged_in(app, "fulfilment") for _ in range(3)]
+    form = {"facility_id": own.id, "category_id": category.id, "name_id": "Bawang Goreng Khas Palu (250 g)",
+            "price": "35000", "weight_g": "250", "stock": "5"}
+
+    answers = at_once(*[lambda c=c: c.post("/staf/produk/baru", data=form) for c in clerks])
+
+    assert [a.status_code for a in answers] == [302, 302, 302]
+    slugs = sorted(db.session.scalars(select(Product.slug)))
+    assert slugs == ["bawang-goreng-khas-palu-250-g", "bawang-goreng-khas-palu-250-g-2",
+                     "bawang-goreng-khas-palu-250-g-3"]
