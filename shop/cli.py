@@ -98,7 +98,8 @@ def certs_check(days: int | None, email: str | None, mail_cooperative: bool) -> 
     found = find_alerts(window)
     click.echo(f"Expiring within {window} days: {len(found.expiring)}")
     for cert in found.expiring:
-        click.echo(f"  {cert.expires_on.isoformat()}  {cert.product.slug}  {cert.cert_type.value} {cert.number}")
+        expires = cert.expires_on.isoformat() if cert.expires_on else "-"
+        click.echo(f"  {expires}  {cert.product.slug}  {cert.cert_type.value} {cert.number}")
     click.echo(f"Not sellable: {len(found.unsellable)}")
     for product, states in found.unsellable:
         reasons = ", ".join(f"{s.requirement} {s.status.value}" for s in states)

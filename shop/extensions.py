@@ -1,7 +1,7 @@
 """The Flask extension objects: created here, initialised in create_app."""
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -38,6 +38,12 @@ def _sqlite_enforces_foreign_keys(dbapi_connection: Any, connection_record: Any)
 
 
 db = SQLAlchemy(model_class=Base)
+# What models subclass. The type checker cannot see through Flask-SQLAlchemy's generated `db.Model`, so it is
+# told it is the declarative Base that db.Model extends.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
@@ -47,8 +53,15 @@ login_manager.login_message_category = "warning"
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):  # type: ignore[no-untyped-def]
+def _load_user(user_id: str) -> Any:
     from shop.accounts.service import load_user
 
     return load_user(user_id)
+
+
 limiter = Limiter(key_func=get_remote_address)
+
+
+def rows_changed(result: Any) -> int:
+    """How many rows an UPDATE or DELETE touched: the conditional statements' answer to "did it work?"."""
+    return int(result.rowcount)

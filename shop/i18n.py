@@ -17,8 +17,8 @@ def select_locale() -> str:
     if has_request_context():
         chosen = session.get("lang")
         if chosen in current_app.config["LANGUAGES"]:
-            return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+            return str(chosen)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def current_language() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
@@ -11,6 +12,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from shop.accounts.models import Role, User, new_session_token
 from shop.extensions import db
 from shop.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from shop.customers.models import Customer
 
 MIN_PASSWORD_LENGTH = 10
 # Checked when no user has the email, so a wrong email costs as much time as a wrong password.
@@ -72,7 +76,7 @@ def change_password(user: User, current: str, new: str) -> None:
     user.set_password(new)  # new session token: every other session is logged out
 
 
-def load_user(user_id: str) -> User | None:
+def load_user(user_id: str) -> User | Customer | None:
     """Flask-Login's loader: the cookie holds "<id>:<session token>" (staff) or "c:…" (a customer)."""
     if user_id.startswith("c:"):
         from shop.customers.service import load

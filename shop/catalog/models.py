@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.extensions import db
+from shop.extensions import Model
 from shop.i18n import localized
 from shop.timeutil import utcnow
 
@@ -48,7 +48,7 @@ KIND_LABELS = {
 }
 
 
-class Region(db.Model):
+class Region(Model):
     """A province, served by one Kanwil Ditjenpas (regional corrections office)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +60,7 @@ class Region(db.Model):
     facilities: Mapped[list[Facility]] = relationship(back_populates="region", order_by="Facility.name")
 
 
-class Facility(db.Model):
+class Facility(Model):
     """A Lapas, Rutan, LPKA or Bapas whose workshop makes what the shop sells."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,7 +86,7 @@ class Facility(db.Model):
         return localized(self, "story")
 
 
-class Category(db.Model):
+class Category(Model):
     """A kind of product. `required_certs` names what its products need (see certification.rules)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,7 +101,7 @@ class Category(db.Model):
         return localized(self, "name")
 
 
-class Product(db.Model):
+class Product(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
@@ -161,7 +161,7 @@ class Product(db.Model):
         return self.images[0] if self.images else None
 
 
-class ProductImage(db.Model):
+class ProductImage(Model):
     """A photo of a product, stored under UPLOAD_FOLDER with a thumbnail made by Pillow."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,7 +207,7 @@ STOCK_REASON_LABELS = {
 }
 
 
-class StockMovement(db.Model):
+class StockMovement(Model):
     """One change of a product's stock on hand; the stock is always the sum of its movements."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
@@ -98,7 +99,7 @@ def product_query(filters: ProductFilter) -> Select:
         from shop.certification.queries import with_valid_halal
 
         query = with_valid_halal(query)
-    order = {
+    order: tuple[Any, ...] = {
         "newest": (Product.created_at.desc(), Product.id.desc()),
         "price_asc": (Product.price.asc(), Product.id.asc()),
         "price_desc": (Product.price.desc(), Product.id.desc()),
@@ -120,9 +121,8 @@ def featured_products(limit: int = 8) -> list[Product]:
 
 def facilities_by_region() -> list[tuple[Region, list[tuple[Facility, int]]]]:
     """Every region with its active facilities and how many products each has on sale."""
-    counts = dict(db.session.execute(
-        _visible().with_only_columns(Product.facility_id, func.count(Product.id)).group_by(Product.facility_id)
-    ).all())
+    counts: dict[int, int] = {facility_id: n for facility_id, n in db.session.execute(
+        _visible().with_only_columns(Product.facility_id, func.count(Product.id)).group_by(Product.facility_id))}
     regions = db.session.scalars(
         select(Region).options(selectinload(Region.facilities)).order_by(Region.name))
     return [

@@ -110,6 +110,7 @@ def create_product(values: dict[str, Any], *, actor: Any) -> Product:
     try:
         if errors:
             raise ProductInvalid(errors)
+        assert facility is not None and category is not None  # both checked above
         product.facility_id, product.category_id = facility.id, category.id
         update_product(product, values, actor=None, audit=False)  # audited below as one creation
     except ProductInvalid as error:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 
 from shop.audit.service import record
 from shop.catalog.models import Product, StockMovement, StockReason
-from shop.extensions import db
+from shop.extensions import db, rows_changed
 from shop.timeutil import utcnow
 
 
@@ -34,7 +34,7 @@ def change_stock(product_id: int, delta: int, reason: StockReason, *, order_id: 
         statement = statement.where(Product.stock >= -delta)
     result = db.session.execute(statement.values(stock=Product.stock + delta)
                                 .execution_options(synchronize_session=False))
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def adjust_stock(product: Product, delta: int, reason: StockReason, *, note: str, actor: Any) -> int:
@@ -61,7 +61,7 @@ def current_stock(product_id: int) -> int:
 
 def movements_total(product_id: int) -> int:
     return db.session.scalar(select(func.coalesce(func.sum(StockMovement.delta), 0))
-                             .where(StockMovement.product_id == product_id))
+                             .where(StockMovement.product_id == product_id)) or 0
 
 
 def history(product_id: int, limit: int = 100) -> list[StockMovement]:

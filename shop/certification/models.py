@@ -11,7 +11,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import enum_column
-from shop.extensions import db
+from shop.extensions import Model
 from shop.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ REQUIREMENT_LABELS = {
 }
 
 
-class Certification(db.Model):
+class Certification(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"), index=True)
     cert_type: Mapped[CertType] = mapped_column(enum_column(CertType, "cert_type"))

@@ -230,5 +230,5 @@ def alerts(days: int | None = None, facility_id: int | None = None) -> Alerts:
                 expiring.append(cert)
         if product.facility.active and not all(state.status.allows_sale for state in states):
             unsellable.append((product, [s for s in states if not s.status.allows_sale]))
-    expiring.sort(key=lambda cert: cert.expires_on)
+    expiring.sort(key=lambda cert: cert.expires_on or date.max)
     return Alerts(expiring, unsellable)

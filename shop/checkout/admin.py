@@ -57,13 +57,13 @@ def save_rate(courier_id: int) -> Response:
         return redirect(url_for("checkout.couriers"))
     rate = db.session.scalar(select(ShippingRate).where(ShippingRate.courier_id == courier.id,
                                                         ShippingRate.province == province))
-    before = snapshot(rate, ["first_kg", "next_kg"]) if rate else None
+    rate_before = snapshot(rate, ["first_kg", "next_kg"]) if rate else None
     if rate is None:
         rate = ShippingRate(courier=courier, province=province, first_kg=first, next_kg=nxt)
         db.session.add(rate)
     rate.first_kg, rate.next_kg = first, nxt
     db.session.flush()
-    record("shipping_rate.update", rate, before, {"province": province, "first_kg": first, "next_kg": nxt},
+    record("shipping_rate.update", rate, rate_before, {"province": province, "first_kg": first, "next_kg": nxt},
            actor=current_user, note=courier.name)
     db.session.commit()
     flash(_("Rate saved."), "success")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.extensions import db
+from shop.extensions import Model
 
 
-class Courier(db.Model):
+class Courier(Model):
     """A delivery company (JNE, J&T Express, SiCepat, POS Indonesia…); its tracking numbers are *resi*."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -21,7 +21,7 @@ class Courier(db.Model):
     rates: Mapped[list[ShippingRate]] = relationship(back_populates="courier", cascade="all, delete-orphan")
 
 
-class ShippingRate(db.Model):
+class ShippingRate(Model):
     """Price to one province: `first_kg` for the first started kilogram, `next_kg` for each one after."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -61,11 +61,11 @@ def form() -> str | Response:
             _keep_draft(form)
             flash(_("Some items in your cart cannot be bought as they are: check your cart."), "error")
             return redirect(url_for("cart.show"))
-        courier = db.session.scalar(select(Courier).where(Courier.code == form.courier.data))
+        courier_id = db.session.scalar(select(Courier.id).where(Courier.code == form.courier.data)) or 0
         buyer = orders.Buyer(**{name: (getattr(form, name).data or "").strip() for name in DRAFT_FIELDS
                                 if name != "courier"})
         try:
-            order = orders.place_order(cart.items(), buyer, courier.id, language=current_language(),
+            order = orders.place_order(cart.items(), buyer, courier_id, language=current_language(),
                                        customer_id=customer.id if customer else None)
         except orders.OutOfStock as error:
             db.session.rollback()

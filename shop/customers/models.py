@@ -10,11 +10,11 @@ from sqlalchemy import JSON, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shop.extensions import db
+from shop.extensions import Model
 from shop.timeutil import utcnow
 
 
-class Customer(db.Model):
+class Customer(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))

@@ -24,7 +24,7 @@ COLOURS = {"olahan-pangan": (196, 120, 52), "kerajinan": (93, 124, 78), "fesyen"
            "perikanan": (44, 104, 150), "pertanian": (118, 130, 40), "mebel": (120, 84, 52)}
 
 
-def _upsert(model: type, slug: str, **values: Any) -> Any:
+def _upsert(model: Any, slug: str, **values: Any) -> Any:
     row = db.session.scalar(select(model).where(model.slug == slug))
     if row is None:
         row = model(slug=slug, **values)

@@ -8,11 +8,11 @@ from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.checkout.models import Courier
-from shop.extensions import db
+from shop.extensions import Model
 from shop.timeutil import utcnow
 
 
-class Shipment(db.Model):
+class Shipment(Model):
     """The parcel that carries an order's lines from one facility. `tracking_number` is the courier's *resi*."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ from shop.audit.service import record
 from shop.catalog.models import Facility, StockReason
 from shop.catalog.stock import change_stock
 from shop.checkout.models import Courier
-from shop.extensions import db
+from shop.extensions import db, rows_changed
 from shop.fulfilment.models import Shipment
 from shop.orders import service as orders
 from shop.orders.models import Order, OrderLine, OrderReturn, OrderStatus, ReturnLine
@@ -67,8 +67,8 @@ def facility_zone(facility_id: int | None) -> str:
 
 
 def counts() -> dict[OrderStatus, int]:
-    rows = db.session.execute(select(Order.status, func.count()).group_by(Order.status)).all()
-    found = dict(rows)
+    found: dict[OrderStatus, int] = {
+        status: n for status, n in db.session.execute(select(Order.status, func.count()).group_by(Order.status))}
     return {status: found.get(status, 0) for status in QUEUE_ORDER}
 
 
@@ -173,7 +173,7 @@ def receive_return(order: Order, quantities: dict[int, int], *, reason: str, act
         counted = db.session.execute(
             update(OrderLine).where(OrderLine.id == line_id, OrderLine.returned_quantity + qty <= OrderLine.quantity)
             .values(returned_quantity=OrderLine.returned_quantity + qty).execution_options(synchronize_session=False))
-        if counted.rowcount != 1:
+        if rows_changed(counted) != 1:
             raise FulfilmentError("more_than_sent")
         db.session.refresh(line, ["returned_quantity"])
         received.lines.append(ReturnLine(order_line_id=line_id, quantity=qty))

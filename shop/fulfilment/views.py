@@ -64,7 +64,7 @@ def _day(value: str | None) -> date | None:
 def queue() -> str:
     status = request.args.get("status") or None
     filters = service.QueueFilter(
-        status=OrderStatus(status) if status in OrderStatus.__members__.values() else None,
+        status=OrderStatus(status) if status and status in OrderStatus.__members__.values() else None,
         facility_id=positive_int(request.args.get("facility")), courier_id=positive_int(request.args.get("courier")),
         day_from=_day(request.args.get("from")), day_to=_day(request.args.get("to")))
     return render_template("fulfilment/queue.html", orders=service.queue(filters), counts=service.counts(),

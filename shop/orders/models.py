@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import enum_column
-from shop.extensions import db
+from shop.extensions import Model
 from shop.timeutil import utcnow
 
 
@@ -54,11 +54,12 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 HOLDS_GOODS = (_S.PAID, _S.PACKED, _S.SHIPPED, _S.DELIVERED)
 
 
-class Order(db.Model):
+class Order(Model):
     """One purchase by one buyer (a guest, or a customer account). Money in whole rupiah."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str | None] = mapped_column(String(20), unique=True)  # KB-2026-000123, set from the id
+    # KB-2026-000123, set from the id in the same transaction that creates the order (so NULL only before flush)
+    number: Mapped[str] = mapped_column(String(20), unique=True, nullable=True)
     status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, "status"),
                                                 default=OrderStatus.AWAITING_PAYMENT, index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id", ondelete="SET NULL"), index=True)
@@ -105,7 +106,7 @@ class Order(db.Model):
         return [street, f"{self.kelurahan}, {self.kecamatan}", f"{self.city}, {self.province} {self.postal_code}"]
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     """What was bought, as it was at that moment: name, price and facility are copied, not referenced."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -131,7 +132,7 @@ class OrderLine(db.Model):
         return self.unit_price * self.quantity
 
 
-class OrderEvent(db.Model):
+class OrderEvent(Model):
     """One move of an order's status, or a note: who, when, from, to, why."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -149,7 +150,7 @@ class OrderEvent(db.Model):
     __table_args__ = (Index("ix_order_event_order", "order_id", "at"),)
 
 
-class OrderReturn(db.Model):
+class OrderReturn(Model):
     """Goods that came back after shipping, received by staff: only what came back goes on sale again."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,7 +163,7 @@ class OrderReturn(db.Model):
                                                    cascade="all, delete-orphan")
 
 
-class ReturnLine(db.Model):
+class ReturnLine(Model):
     """How many units of one order line came back in one return."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,7 +20,7 @@ from shop.catalog.models import Product, StockReason
 from shop.catalog.stock import change_stock, current_stock
 from shop.certification.service import is_sellable
 from shop.checkout.models import Courier, ShippingRate
-from shop.extensions import db
+from shop.extensions import db, rows_changed
 from shop.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from shop.timeutil import aware, utcnow
 
@@ -206,7 +206,7 @@ def transition(order: Order, to: OrderStatus, *, actor: Actor = None, note: str 
     db.session.flush()
     moved = db.session.execute(update(Order).where(Order.id == order.id, Order.status == expected)
                                .values(**values).execution_options(synchronize_session=False))
-    if moved.rowcount != 1:
+    if rows_changed(moved) != 1:
         db.session.refresh(order)
         raise IllegalTransition(order.status, to)
     for key, value in values.items():

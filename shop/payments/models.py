@@ -11,7 +11,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Tex
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import enum_column
-from shop.extensions import db
+from shop.extensions import Model
 from shop.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ STATUS_LABELS = {
 }
 
 
-class Payment(db.Model):
+class Payment(Model):
     """One attempt to pay one order. Money in whole rupiah; Stripe ids kept so payouts match orders."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,7 +101,7 @@ class Payment(db.Model):
         return self.amount - self.refunded if self.status is PaymentStatus.SUCCEEDED else 0
 
 
-class Refund(db.Model):
+class Refund(Model):
     """Money given back from one payment: through Stripe's Refund API, or by a bank transfer staff made."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,7 +119,7 @@ class Refund(db.Model):
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Model):
     """Every Stripe event id handled, once: a second delivery of the same id changes nothing."""
 
     id: Mapped[str] = mapped_column(String(255), primary_key=True)

@@ -151,8 +151,8 @@ def start_card_payment(order: Order, *, success_url: str, cancel_url: str, local
         if gateway.retrieve_checkout_session(current.stripe_checkout_session_id).status == "open":
             return current
         current.status = PaymentStatus.EXPIRED  # lapsed at Stripe before its webhook reached us
-    attempt = db.session.scalar(select(db.func.count()).select_from(Payment).where(
-        Payment.order_id == order.id, Payment.method == PaymentMethod.CARD)) + 1
+    attempt = (db.session.scalar(select(db.func.count()).select_from(Payment).where(
+        Payment.order_id == order.id, Payment.method == PaymentMethod.CARD)) or 0) + 1
     # Stripe accepts expiry between 30 minutes and 24 hours ahead; the order's own expiry rules.
     expires = max(aware(order.expires_at), utcnow() + timedelta(minutes=31)) if order.expires_at else \
         utcnow() + timedelta(hours=1)
@@ -273,6 +273,8 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
     item = Refund(payment=payment, amount=amount, reason=reason.strip(), idempotency_key=idempotency_key,
                   transfer_reference=transfer_reference.strip(), created_by_id=getattr(actor, "id", None))
     if payment.method is PaymentMethod.CARD:
+        if not payment.stripe_payment_intent_id:
+            raise NotPayable(payment.status.label)  # a card payment is refundable only once Stripe settled it
         result = gateway.refund(payment_intent_id=payment.stripe_payment_intent_id, amount=amount,
                                 idempotency_key=item.idempotency_key)
         item.stripe_refund_id = result.id
@@ -305,7 +307,7 @@ def handle_stripe_event(event: dict[str, Any]) -> WebhookOutcome:
         raise DuplicateEvent(event["id"]) from error
     handler = _HANDLERS.get(event["type"])
     outcome = handler(event["data"]["object"]) if handler else "ignored"
-    db.session.get(StripeEvent, event["id"]).outcome = outcome[:200]
+    db.session.get_one(StripeEvent, event["id"]).outcome = outcome[:200]
     return WebhookOutcome(event["id"], outcome)
 
 

@@ -76,7 +76,7 @@ def _client() -> stripe.StripeClient:
     config = current_app.config
     if not config.get("STRIPE_SECRET_KEY"):
         raise GatewayError("STRIPE_SECRET_KEY is not set")
-    base = {"api": config["STRIPE_API_BASE"]} if config.get("STRIPE_API_BASE") else None
+    base: Any = {"api": config["STRIPE_API_BASE"]} if config.get("STRIPE_API_BASE") else None
     return stripe.StripeClient(config["STRIPE_SECRET_KEY"], base_addresses=base,
                                max_network_retries=config.get("STRIPE_NETWORK_RETRIES", 2))
 
