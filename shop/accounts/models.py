@@ -85,3 +85,8 @@ class User(UserMixin, Model):
         if self.has_role(Role.ADMIN, Role.FULFILMENT):
             return True
         return self.has_role(Role.FACILITY) and self.facility_id == facility_id
+
+
+# Who did something: a staff user, a label for a non-staff party ("buyer", "system", "stripe"), or None for
+# the logged-in staff member of the current request (or "system" outside a request).
+Actor = User | str | None

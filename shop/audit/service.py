@@ -9,6 +9,7 @@ from typing import Any
 from flask import has_request_context
 from flask_login import current_user
 
+from shop.accounts.models import Actor
 from shop.audit.models import AuditEntry
 from shop.extensions import db
 
@@ -31,7 +32,7 @@ def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
 
 
 def record(action: str, target: Any, before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-           note: str = "", actor: Any = None) -> AuditEntry:
+           note: str = "", actor: Actor = None) -> AuditEntry:
     """Append one entry; the actor is the logged-in user unless given (None for CLI and system work)."""
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from shop.accounts import register_staff_link
 from shop.accounts.decorators import role_required
-from shop.accounts.models import Role
+from shop.accounts.models import Role, User
 from shop.audit.service import record, snapshot
 from shop.catalog import catalog
 from shop.catalog.images import InvalidImage, save_product_image
@@ -45,7 +45,7 @@ class ProductInvalid(ValueError):
         self.errors = errors
 
 
-def update_product(product: Product, values: dict[str, Any], *, actor: Any, audit: bool = True) -> Product:
+def update_product(product: Product, values: dict[str, Any], *, actor: User | None, audit: bool = True) -> Product:
     """Apply an edit; price and every other change are audited with before → after."""
     if actor is not None and not actor.can_manage_facility(product.facility_id):
         raise PermissionError("not this facility's staff")
@@ -90,7 +90,7 @@ def _slug(name: str) -> str:
     return slug
 
 
-def create_product(values: dict[str, Any], *, actor: Any) -> Product:
+def create_product(values: dict[str, Any], *, actor: User | None) -> Product:
     """A new product of a facility (facility staff: their own), with its opening stock as a movement."""
     errors: dict[str, str] = {}
     facility = db.session.get(Facility, int(values["facility_id"])) if str(values.get("facility_id", "")).isdigit() \

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select, update
 
+from shop.accounts.models import User
 from shop.audit.service import record
 from shop.catalog.models import Product, StockMovement, StockReason
 from shop.extensions import db, rows_changed
@@ -37,7 +36,7 @@ def change_stock(product_id: int, delta: int, reason: StockReason, *, order_id: 
     return rows_changed(result) == 1
 
 
-def adjust_stock(product: Product, delta: int, reason: StockReason, *, note: str, actor: Any) -> int:
+def adjust_stock(product: Product, delta: int, reason: StockReason, *, note: str, actor: User | None) -> int:
     """A staff adjustment (batch received, damaged, count correction); returns the new stock."""
     if reason not in (StockReason.PRODUCTION, StockReason.DAMAGED, StockReason.CORRECTION):
         raise ValueError(reason)

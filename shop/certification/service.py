@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
+from shop.accounts.models import User
 from shop.audit.models import AuditEntry
 from shop.audit.service import record, snapshot
 from shop.catalog.models import Product
@@ -116,12 +116,12 @@ AUDIT_FIELDS = ["cert_type", "number", "issuer", "issued_on", "expires_on", "sta
                 "revoked_reason", "document"]
 
 
-def _check_access(actor: Any, product: Product) -> None:
+def _check_access(actor: User | None, product: Product) -> None:
     if actor is not None and not actor.can_manage_facility(product.facility_id):
         raise PermissionError("not this facility's staff")
 
 
-def add_certificate(product: Product, data: CertificateInput, *, actor: Any,
+def add_certificate(product: Product, data: CertificateInput, *, actor: User | None,
                     renews: Certification | None = None) -> Certification:
     """Add a certificate, or a renewal of one (the old one stays, for the history)."""
     from shop.certification.numbers import normalise
@@ -145,7 +145,7 @@ def add_certificate(product: Product, data: CertificateInput, *, actor: Any,
     return cert
 
 
-def revoke_certificate(cert: Certification, *, reason: str, actor: Any) -> Certification:
+def revoke_certificate(cert: Certification, *, reason: str, actor: User | None) -> Certification:
     _check_access(actor, cert.product)
     if not reason.strip():
         raise CertificationError("reason_required", "reason")
@@ -158,7 +158,7 @@ def revoke_certificate(cert: Certification, *, reason: str, actor: Any) -> Certi
     return cert
 
 
-def mark_composition_changed(cert: Certification, *, note: str, actor: Any) -> Certification:
+def mark_composition_changed(cert: Certification, *, note: str, actor: User | None) -> Certification:
     """A halal certificate no longer holds once the recipe or process changed (Perppu 2/2022)."""
     _check_access(actor, cert.product)
     if cert.cert_type is not CertType.HALAL:
@@ -171,7 +171,7 @@ def mark_composition_changed(cert: Certification, *, note: str, actor: Any) -> C
 
 
 def override_requirements(product: Product, requirements: list[str] | None, *, reason: str,
-                          actor: Any) -> Product:
+                          actor: User | None) -> Product:
     """Set what this product needs regardless of its category (None: follow the category again)."""
     _check_access(actor, product)
     if requirements is not None and any(name not in REQUIREMENTS for name in requirements):

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import selectinload
 
+from shop.accounts.models import Actor
 from shop.audit.service import record
 from shop.catalog.models import Facility, StockReason
 from shop.catalog.stock import change_stock
@@ -16,7 +17,6 @@ from shop.extensions import db, rows_changed
 from shop.fulfilment.models import Shipment
 from shop.orders import service as orders
 from shop.orders.models import Order, OrderLine, OrderReturn, OrderStatus, ReturnLine
-from shop.orders.service import Actor
 from shop.payments import service as payments
 from shop.payments.models import PaymentStatus
 from shop.timeutil import day_start, shop_zone, utcnow

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Union
 
 from flask import current_app, has_request_context
 from flask_login import current_user
@@ -16,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from shop.accounts.models import Actor
 from shop.catalog.models import Product, StockReason
 from shop.catalog.stock import change_stock, current_stock
 from shop.certification.service import is_sellable
@@ -23,11 +23,6 @@ from shop.checkout.models import Courier, ShippingRate
 from shop.extensions import db, rows_changed
 from shop.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from shop.timeutil import aware, utcnow
-
-if TYPE_CHECKING:
-    from shop.accounts.models import User
-
-Actor = Union["User", str, None]  # a staff user, a label ("buyer", "system"), or None: the logged-in staff
 
 
 class OrderError(Exception):

@@ -17,11 +17,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from shop.accounts.models import Actor
 from shop.audit.service import record
 from shop.extensions import db
 from shop.orders import service as orders
 from shop.orders.models import HOLDS_GOODS, Order, OrderStatus
-from shop.orders.service import Actor
 from shop.payments import stripe_gateway as gateway
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus, Refund, StripeEvent
 from shop.timeutil import aware, utcnow
