@@ -50,6 +50,7 @@ def track() -> str | Response:
 @orders.get("/pesanan/<number>")
 def detail(number: str) -> str:
     from shop.fulfilment.service import shipments
+    from shop.payments.service import money_state
 
     order = order_for_visitor(number)
-    return render_template("orders/detail.html", order=order, shipments=shipments(order))
+    return render_template("orders/detail.html", order=order, shipments=shipments(order), money=money_state(order))
