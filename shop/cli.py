@@ -111,8 +111,57 @@ def certs_check(days: int | None, email: str | None, mail_cooperative: bool) -> 
         click.echo(f"mailed to {recipient}")
 
 
+@click.group("ledger")
+def ledger() -> None:
+    """The revenue-split ledger: backfill, invariants, exports."""
+
+
+@ledger.command("book-missing")
+def ledger_book_missing() -> None:
+    """Book every order paid before the ledger existed (safe to repeat: booked orders are skipped)."""
+    from shop.ledger import service
+
+    pending = service.unbooked_orders()
+    written = 0
+    with click.progressbar(pending, label=f"Booking {len(pending)} orders", show_pos=True) as bar:
+        for order_id in bar:
+            written += service.book_missing_order(order_id)
+            db.session.commit()  # one order at a time: an interrupted run resumes where it stopped
+    click.echo(f"{len(pending)} orders booked, {written} entries.")
+
+
+@ledger.command("verify")
+def ledger_verify() -> None:
+    """Check every invariant of the ledger; exits with 1 naming each order that breaks one."""
+    from shop.ledger.queries import verify
+
+    breaches = verify()
+    for breach in breaches:
+        click.echo(f"{breach.order_number}: {breach.problem}", err=True)
+    if breaches:
+        raise SystemExit(1)
+    click.echo("ledger ok: every set balances, every paid order is booked once, nothing reversed twice")
+
+
+@ledger.command("export")
+@click.option("--month", required=True, help="Accounting month, YYYY-MM.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def ledger_export(month: str, fmt: str, output: Path) -> None:
+    """Write one month's ledger entries, one row each, with Indonesian column headers."""
+    import re
+
+    from shop.ledger import queries
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise click.BadParameter("use YYYY-MM, like 2026-11", param_hint="--month")
+    output.write_bytes(queries.export_xlsx(month) if fmt == "xlsx" else queries.export_csv(month))
+    click.echo(f"{len(queries.export_rows(month))} entries written to {output}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
     app.cli.add_command(orders)
     app.cli.add_command(certs)
+    app.cli.add_command(ledger)

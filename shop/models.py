@@ -7,6 +7,7 @@ from shop.certification.models import Certification, CertStatus, CertType, Recor
 from shop.checkout.models import Courier, ShippingRate
 from shop.customers.models import Customer
 from shop.fulfilment.models import Shipment
+from shop.ledger.models import LedgerEntry, SplitRule
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from shop.payments.models import Payment, Refund, StripeEvent
 
@@ -14,4 +15,5 @@ __all__ = [
     "AuditEntry", "Category", "Certification", "CertStatus", "CertType", "Facility", "FacilityKind",
     "Product", "ProductImage", "RecordedStatus", "Region", "Role", "User", "Courier", "ShippingRate", "Customer",
     "Order", "OrderEvent", "OrderLine", "OrderStatus", "Payment", "Refund", "StripeEvent", "Shipment", "StockMovement",
+    "LedgerEntry", "SplitRule",
 ]

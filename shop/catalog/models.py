@@ -114,6 +114,9 @@ class Product(Model):
     maker_note_id: Mapped[str] = mapped_column(Text, default="")
     maker_note_en: Mapped[str] = mapped_column(Text, default="")
     price: Mapped[int] = mapped_column()  # whole rupiah
+    # What one unit costs the workshop to make (materials, packaging): a margin split rule shares only what
+    # the price earns above it. Snapshotted on each order line.
+    unit_cost: Mapped[int] = mapped_column(default=0, server_default="0")
     weight_g: Mapped[int] = mapped_column()
     stock: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
@@ -136,6 +139,7 @@ class Product(Model):
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("unit_cost >= 0", name="cost_not_negative"),
         CheckConstraint("weight_g > 0", name="weight_positive"),
         Index("ix_product_active_created", "active", "created_at"),
     )

@@ -52,7 +52,8 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
     facilities = {
         f["slug"]: _upsert(Facility, f["slug"], region_id=regions[f["region"]].id, kind=FacilityKind(f["kind"]),
                            facility_class=f.get("class", ""), name=f["name"], city=f["city"],
-                           story_id=f.get("story_id", ""), story_en=f.get("story_en", ""))
+                           story_id=f.get("story_id", ""), story_en=f.get("story_en", ""),
+                           timezone=f.get("timezone") or REGION_ZONES.get(f["region"], "Asia/Makassar"))
         for f in facilities_data["facilities"]
     }
     categories = {
@@ -64,7 +65,8 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
     for p in catalogue["products"]:
         product = _upsert(Product, p["slug"], facility_id=facilities[p["facility"]].id,
                           category_id=categories[p["category"]].id, name_id=p["name_id"], name_en=p["name_en"],
-                          price=int(p["price"]), weight_g=int(p["weight_g"]), featured=p["slug"] in FEATURED)
+                          price=int(p["price"]), weight_g=int(p["weight_g"]), featured=p["slug"] in FEATURED,
+                          unit_cost=int(p.get("unit_cost", int(p["price"]) * DEMO_COST_PERCENT // 100)))
         is_new = product.id is None
         if is_new:
             product.stock = int(p["stock"])  # stock is the shop's own after the first load
@@ -79,8 +81,38 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
                                alt_id=p["name_id"], alt_en=p["name_en"])
     db.session.flush()
     rates = load_couriers()
+    rules = load_split_rules(catalogue.get("split_rule"), facilities)
     return {"regions": len(regions), "facilities": len(facilities), "categories": len(categories),
-            "products": len(catalogue["products"]), "shipping rates": rates}
+            "products": len(catalogue["products"]), "shipping rates": rates, "split rules": rules}
+
+
+# Demo unit cost (materials, packaging) where products.json gives none: a demo choice, used by margin rules.
+DEMO_COST_PERCENT = 40
+# Jambi keeps WIB (UTC+7); Sulawesi Tengah WITA (UTC+8), the default.
+REGION_ZONES = {"jambi": "Asia/Jakarta", "sulawesi-tengah": "Asia/Makassar"}
+# A second, facility-specific demo rule, so both cases show: a margin rule for Lapas Kuala Tungkal (demo choice).
+FACILITY_RULE = ("lapas-kuala-tungkal", {"pnbp": 25, "premi": 15, "cooperative": 40, "production_capital": 20})
+
+
+def load_split_rules(demo_rule: dict[str, Any] | None, facilities: dict[str, Facility]) -> int:
+    """The demo split (percent of gross, from products.json) for every product, and one facility's own rule.
+    A scope that already has a rule is left alone: the rules are finance's once the shop runs."""
+    from shop.ledger.models import SHARES, Part, SplitBase, SplitRule
+    from shop.ledger.service import RuleInput, create_rule
+
+    if not demo_rule:
+        return 0
+    start = date.fromisoformat(demo_rule["effective_from"])
+    wanted: list[tuple[int | None, dict[Part, int], SplitBase]] = [(None, {p: int(demo_rule[p.value]) for p in SHARES}, SplitBase.GROSS)]
+    slug, percents = FACILITY_RULE
+    if slug in facilities:
+        wanted.append((facilities[slug].id, {p: percents[p.value] for p in SHARES}, SplitBase.MARGIN))
+    for facility_id, percent, base in wanted:
+        scope = SplitRule.facility_id == facility_id if facility_id else SplitRule.facility_id.is_(None)
+        if db.session.scalar(select(SplitRule.id).where(scope, SplitRule.category_id.is_(None))) is None:
+            create_rule(RuleInput(effective_from=start, shares={p: v * 100 for p, v in percent.items()}, base=base,
+                                  facility_id=facility_id, note="demo data"), actor=None)
+    return len(wanted)
 
 
 # Demo couriers (price percent of the zone rate) and a zone rate table (rupiah for the first started kg,

@@ -115,7 +115,9 @@ class OrderLine(Model):
     facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     facility_name: Mapped[str] = mapped_column(String(160))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="RESTRICT"))
     unit_price: Mapped[int]
+    unit_cost: Mapped[int] = mapped_column(default=0, server_default="0")  # the product's, when ordered
     quantity: Mapped[int]
     weight_g: Mapped[int]
     returned_quantity: Mapped[int] = mapped_column(default=0, server_default="0")  # received back by staff
@@ -124,6 +126,7 @@ class OrderLine(Model):
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),
                       CheckConstraint("unit_price >= 0", name="price_not_negative"),
+                      CheckConstraint("unit_cost >= 0", name="cost_not_negative"),
                       CheckConstraint("returned_quantity >= 0 AND returned_quantity <= quantity",
                                       name="returned_within_quantity"))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_request_context
 from flask_login import current_user
@@ -21,8 +22,12 @@ from shop.catalog.stock import change_stock, current_stock
 from shop.certification.service import is_sellable
 from shop.checkout.models import Courier, ShippingRate
 from shop.extensions import db, rows_changed
+from shop.ledger import service as ledger
 from shop.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from shop.timeutil import aware, utcnow
+
+if TYPE_CHECKING:
+    from shop.payments.models import Payment
 
 
 class OrderError(Exception):
@@ -149,8 +154,9 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
     db.session.add(order)
     for product in products:
         order.lines.append(OrderLine(
-            product_id=product.id, facility_id=product.facility_id, name=product.name,
-            facility_name=product.facility.name, unit_price=product.price, quantity=items[product.id],
+            product_id=product.id, facility_id=product.facility_id, category_id=product.category_id,
+            name=product.name, facility_name=product.facility.name, unit_price=product.price,
+            unit_cost=product.unit_cost, quantity=items[product.id],
             weight_g=product.weight_g))
     db.session.flush()
     order.number = f"KB-{now.year}-{order.id:06d}"
@@ -214,9 +220,12 @@ def transition(order: Order, to: OrderStatus, *, actor: Actor = None, note: str 
     return order
 
 
-def mark_paid(order: Order, *, actor: Actor = None, note: str = "") -> Order:
-    """The one place an order becomes paid: the payments code calls it, and only it."""
-    return transition(order, OrderStatus.PAID, actor=actor, note=note)
+def mark_paid(order: Order, *, payment: Payment | None = None, actor: Actor = None, note: str = "") -> Order:
+    """The one place an order becomes paid, and its sale is booked in the revenue-split ledger in the same
+    transaction: a payment without its ledger entries (or the reverse) can never be committed."""
+    transition(order, OrderStatus.PAID, actor=actor, note=note)
+    ledger.book_sale(order, payment)
+    return order
 
 
 def cancel_order(order: Order, *, reason: str, actor: Actor = None) -> Order:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from shop.accounts.models import Actor
 from shop.audit.service import record
 from shop.extensions import db
+from shop.ledger import service as ledger
 from shop.orders import service as orders
 from shop.orders.models import HOLDS_GOODS, Order, OrderStatus
 from shop.payments import stripe_gateway as gateway
@@ -225,7 +226,8 @@ def confirm_transfer(payment: Payment, *, reference: str, actor: Actor) -> Payme
     payment.net = payment.amount
     record("payment.confirm", payment, before, {"status": "succeeded", "reference": payment.bank_reference},
            actor=actor)
-    orders.mark_paid(payment.order, actor=actor, note=f"bank transfer {payment.bank_reference}".strip())
+    orders.mark_paid(payment.order, payment=payment, actor=actor,
+                     note=f"bank transfer {payment.bank_reference}".strip())
     db.session.flush()
     return payment
 
@@ -280,9 +282,10 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
         item.stripe_refund_id = result.id
     db.session.add(item)
     payment.refunded += amount
+    db.session.flush()
+    ledger.book_refund(item)
     record("payment.refund", payment, None, {"amount": amount, "refunded": payment.refunded},
            note=item.reason, actor=actor)
-    db.session.flush()
     return item
 
 
@@ -346,7 +349,7 @@ def _settle_card_payment(payment: Payment, intent_id: str | None) -> str:
     order = payment.order
     orders.expire_if_due(order)
     if order.status is OrderStatus.AWAITING_PAYMENT:
-        orders.mark_paid(order, note=f"card {details.payment_intent_id}")
+        orders.mark_paid(order, payment=payment, note=f"card {details.payment_intent_id}")
         # A refund may have reached Stripe before this completion reached us.
         _sync_refunds(payment, details.refunded, details.charge_id or details.payment_intent_id)
         return "paid"
@@ -409,9 +412,12 @@ def _sync_refunds(payment: Payment, refunded_at_stripe: int, source_id: str) -> 
     missing = min(refunded_at_stripe, payment.amount) - payment.refunded
     if missing <= 0 or payment.status is not PaymentStatus.SUCCEEDED:
         return False
-    db.session.add(Refund(payment=payment, amount=missing, reason="refunded in Stripe",
-                          idempotency_key=f"stripe-{source_id}-{refunded_at_stripe}"))
+    item = Refund(payment=payment, amount=missing, reason="refunded in Stripe",
+                  idempotency_key=f"stripe-{source_id}-{refunded_at_stripe}")
+    db.session.add(item)
     payment.refunded += missing
+    db.session.flush()
+    ledger.book_refund(item)
     record("payment.refund", payment, None, {"amount": missing, "refunded": payment.refunded},
            note="refunded in Stripe")
     return True

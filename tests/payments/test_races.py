@@ -9,6 +9,7 @@ import io
 from sqlalchemy import func, select
 
 from shop.extensions import db
+from shop.ledger.models import EntryKind, LedgerEntry, Part
 from shop.orders.models import OrderEvent, OrderStatus
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus, StripeEvent
 from shop.payments.service import MoneyState, money_state
@@ -22,6 +23,11 @@ ROUNDS = 4
 def paid_moves(order) -> int:
     return db.session.scalar(select(func.count()).select_from(OrderEvent).where(
         OrderEvent.order_id == order.id, OrderEvent.to_status == OrderStatus.PAID))
+
+
+def sale_sets(order) -> int:
+    return db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.order_id == order.id, LedgerEntry.kind == EntryKind.SALE, LedgerEntry.part == Part.GROSS))
 
 
 def post_event(app, rig, event):
@@ -55,6 +61,7 @@ def test_completed_and_async_succeeded_arriving_together_pay_the_order_once_and_
         assert order.status is OrderStatus.PAID and paid_moves(order) == 1
         assert (payment.status, payment.refunded, payment.refunds) == (PaymentStatus.SUCCEEDED, 0, [])
         assert money_state(order).state is MoneyState.PAID
+        assert sale_sets(order) == len(order.lines)  # booked in the ledger once
 
 
 def test_staff_confirming_a_transfer_while_the_card_webhook_arrives_counts_one_payment(app, stripe_rig):
@@ -73,7 +80,7 @@ def test_staff_confirming_a_transfer_while_the_card_webhook_arrives_counts_one_p
                 lambda event=completed: post_event(app, stripe_rig, event))
 
         db.session.expire_all()
-        assert order.status is OrderStatus.PAID and paid_moves(order) == 1
+        assert order.status is OrderStatus.PAID and paid_moves(order) == 1 and sale_sets(order) == 1
         counted = [p for p in (card, transfer) if p.status is PaymentStatus.SUCCEEDED and not p.duplicate]
         assert len(counted) == 1
         money = money_state(order)

@@ -1,0 +1,180 @@
+"""Split rules (versioned, by scope) and the append-only ledger of every rupiah of every sale."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import DDL, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.catalog.models import Category, Facility, enum_column
+from shop.extensions import Model
+from shop.timeutil import utcnow
+
+
+class Part(enum.StrEnum):
+    """Where a rupiah of a sale goes. The first four are the shares a split rule sets."""
+
+    PNBP = "pnbp"  # state non-tax revenue, deposited by the facility to the treasury
+    PREMI = "premi"  # the working inmates' wage premium (PP 32/1999, art. 29)
+    COOPERATIVE = "cooperative"  # Koperasi Farmtisan Lestari Berjaya: training, packaging, sales
+    PRODUCTION_CAPITAL = "production_capital"  # the workshop's capital for the next batch
+    PRODUCTION_COST = "production_cost"  # under a margin rule: the unit cost recovered before the split
+    UNALLOCATED = "unallocated"  # no rule was in force: finance must set one (ledger verify reports it)
+    GROSS = "gross"  # what the buyer paid for the goods: the sum of the parts above
+    SHIPPING = "shipping"  # passed through to the courier, never split
+    FEE = "fee"  # the payment processor's fee
+
+    @property
+    def label(self) -> str:
+        return str(PART_LABELS[self])
+
+
+PART_LABELS = {
+    Part.PNBP: _l("PNBP (state revenue)"),
+    Part.PREMI: _l("Makers' premi"),
+    Part.COOPERATIVE: _l("Cooperative"),
+    Part.PRODUCTION_CAPITAL: _l("Production capital"),
+    Part.PRODUCTION_COST: _l("Production cost"),
+    Part.UNALLOCATED: _l("Not allocated (no rule)"),
+    Part.GROSS: _l("Gross sales"),
+    Part.SHIPPING: _l("Shipping"),
+    Part.FEE: _l("Payment fee"),
+}
+SHARES = (Part.PNBP, Part.PREMI, Part.COOPERATIVE, Part.PRODUCTION_CAPITAL)  # also the split's tie-break order
+
+
+class SplitBase(enum.StrEnum):
+    GROSS = "gross"  # the shares split the whole line amount
+    MARGIN = "margin"  # first the production cost is recovered, the shares split what is left
+
+    @property
+    def label(self) -> str:
+        return str(_l("gross revenue") if self is SplitBase.GROSS else _l("margin (gross minus production cost)"))
+
+
+class EntryKind(enum.StrEnum):
+    SALE = "sale"
+    REFUND_REVERSAL = "refund_reversal"
+    CANCELLATION_REVERSAL = "cancellation_reversal"
+    FEE = "fee"
+    SHIPPING = "shipping"
+    ADJUSTMENT = "adjustment"
+
+    @property
+    def label(self) -> str:
+        return str(KIND_LABELS[self])
+
+
+KIND_LABELS = {
+    EntryKind.SALE: _l("sale"),
+    EntryKind.REFUND_REVERSAL: _l("refund (reversal)"),
+    EntryKind.CANCELLATION_REVERSAL: _l("cancellation (reversal)"),
+    EntryKind.FEE: _l("payment fee"),
+    EntryKind.SHIPPING: _l("shipping"),
+    EntryKind.ADJUSTMENT: _l("adjustment"),
+}
+
+
+REVERSAL_KINDS = (EntryKind.REFUND_REVERSAL, EntryKind.CANCELLATION_REVERSAL)
+
+
+class SplitRule(Model):
+    """How a sale is shared, in basis points (10,000 = 100 %), from a date, for a scope.
+
+    Scope: every product (no facility, no category), one facility, one category, or one facility's
+    category; the most specific rule in force wins. A rule a booked sale used is never changed: a new rule
+    from a later date replaces it, and the ledger entries keep naming the rule they used."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id", ondelete="RESTRICT"), index=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    base: Mapped[SplitBase] = mapped_column(enum_column(SplitBase, "base"), default=SplitBase.GROSS)
+    pnbp_bp: Mapped[int]
+    premi_bp: Mapped[int]
+    cooperative_bp: Mapped[int]
+    production_capital_bp: Mapped[int]
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    facility: Mapped[Facility | None] = relationship()
+    category: Mapped[Category | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("pnbp_bp >= 0 AND premi_bp >= 0 AND cooperative_bp >= 0 AND production_capital_bp >= 0",
+                        name="shares_not_negative"),
+        CheckConstraint("pnbp_bp + premi_bp + cooperative_bp + production_capital_bp = 10000",
+                        name="shares_make_the_whole"),
+    )
+
+    @property
+    def shares(self) -> dict[Part, int]:
+        return {Part.PNBP: self.pnbp_bp, Part.PREMI: self.premi_bp, Part.COOPERATIVE: self.cooperative_bp,
+                Part.PRODUCTION_CAPITAL: self.production_capital_bp}
+
+    @property
+    def specificity(self) -> int:
+        return (2 if self.facility_id else 0) + (1 if self.category_id else 0)
+
+
+class LedgerEntry(Model):
+    """One signed amount of one part of one order (and line), booked once and never changed.
+
+    Entries come in balanced sets (`set_key`): a sale or reversal set's parts add up to its gross; a fee
+    set sums to zero. The database refuses UPDATE and DELETE (triggers, below); mistakes are corrected by
+    reversing or adjusting entries."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    set_key: Mapped[str] = mapped_column(String(80))  # e.g. "sale:L12", "refund:R3:L12", "fee:P5:L12"
+    kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, "kind"))
+    part: Mapped[Part] = mapped_column(enum_column(Part, "part"))
+    amount: Mapped[int]  # rupiah, signed: reversals are negative
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"), index=True)
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id", ondelete="RESTRICT"))
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"))
+    month: Mapped[str] = mapped_column(String(7))  # accounting month "YYYY-MM" in the facility's time zone
+    booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("split_rule.id", ondelete="RESTRICT"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id", ondelete="RESTRICT"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    rule: Mapped[SplitRule | None] = relationship()
+    order: Mapped[Order] = relationship()  # noqa: F821 (shop.orders.models)
+
+    __table_args__ = (
+        # One entry per part in a set: booking the same sale (or refund) twice is impossible.
+        Index("uq_ledger_entry_set_part", "set_key", "part", unique=True),
+        Index("ix_ledger_entry_facility_month_part", "facility_id", "month", "part"),
+        Index("ix_ledger_entry_month_part", "month", "part"),
+    )
+
+
+# Append-only, enforced by the database itself on both engines: created with the table (create_all, the
+# tests) and by the migration. TRUNCATE (the test suite's cleanup on PostgreSQL) is not a row change.
+APPEND_ONLY_DDL = {
+    "postgresql": [
+        """CREATE OR REPLACE FUNCTION ledger_entry_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'ledger entries are append-only: correct them with a reversing entry';
+END $$ LANGUAGE plpgsql""",
+        """CREATE TRIGGER ledger_entry_append_only BEFORE UPDATE OR DELETE ON ledger_entry
+FOR EACH ROW EXECUTE FUNCTION ledger_entry_append_only()""",
+    ],
+    "sqlite": [
+        """CREATE TRIGGER ledger_entry_no_update BEFORE UPDATE ON ledger_entry
+BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: correct them with a reversing entry'); END""",
+        """CREATE TRIGGER ledger_entry_no_delete BEFORE DELETE ON ledger_entry
+BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: correct them with a reversing entry'); END""",
+    ],
+}
+for _dialect, _statements in APPEND_ONLY_DDL.items():
+    for _statement in _statements:
+        event.listen(LedgerEntry.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+from shop.orders.models import Order  # noqa: E402

@@ -1,0 +1,164 @@
+"""Read-only questions to the ledger: browsing, totals, the invariants `ledger verify` checks, and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import selectinload
+
+from shop.extensions import db
+from shop.ledger.models import REVERSAL_KINDS, EntryKind, LedgerEntry, Part
+from shop.orders.models import Order, OrderLine
+from shop.payments.models import Payment, PaymentStatus
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    facility_id: int | None = None
+    month: str | None = None  # "YYYY-MM"
+    part: Part | None = None
+
+
+def entries(filters: LedgerFilter) -> Select[tuple[LedgerEntry]]:
+    query = select(LedgerEntry).options(selectinload(LedgerEntry.order)).order_by(LedgerEntry.id.desc())
+    return _filtered(query, filters)
+
+
+def _filtered(query: Any, filters: LedgerFilter) -> Any:
+    if filters.facility_id:
+        query = query.where(LedgerEntry.facility_id == filters.facility_id)
+    if filters.month:
+        query = query.where(LedgerEntry.month == filters.month)
+    if filters.part:
+        query = query.where(LedgerEntry.part == filters.part)
+    return query
+
+
+def totals(filters: LedgerFilter) -> dict[Part, int]:
+    """The sum per part of the entries the filter selects (one GROUP BY, never a loop over entries)."""
+    query = _filtered(select(LedgerEntry.part, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.part), filters)
+    found = {Part(part): int(amount) for part, amount in db.session.execute(query).tuples()}
+    return {part: found[part] for part in Part if part in found}
+
+
+def months() -> list[str]:
+    return list(db.session.scalars(select(LedgerEntry.month).distinct().order_by(LedgerEntry.month.desc())))
+
+
+# -- the invariants
+
+@dataclass(frozen=True)
+class Breach:
+    order_number: str
+    problem: str
+
+
+def verify() -> list[Breach]:
+    """Every invariant of the ledger, each checked by aggregation:
+
+    - each set balances (a sale or reversal set's parts add up to its gross; a fee set sums to zero);
+    - every paid order has exactly one sale set per line, and every rupiah was allocated by a rule;
+    - no part of a line was reversed beyond what was booked;
+    - per order, goods plus shipping booked equal what its counted payments kept (paid less refunded)."""
+    numbers = dict(db.session.execute(select(Order.id, Order.number)).tuples().all())
+    breaches: list[Breach] = []
+
+    gross = func.sum(case((LedgerEntry.part == Part.GROSS, LedgerEntry.amount), else_=0))
+    rest = func.sum(case((LedgerEntry.part != Part.GROSS, LedgerEntry.amount), else_=0))
+    for order_id, key, kind, g, r in db.session.execute(
+            select(LedgerEntry.order_id, LedgerEntry.set_key, func.min(LedgerEntry.kind), gross, rest)
+            .group_by(LedgerEntry.order_id, LedgerEntry.set_key)).tuples():
+        if EntryKind(kind) is EntryKind.SHIPPING or key.endswith(":S"):
+            continue
+        if (EntryKind(kind) is EntryKind.FEE and g + r != 0) or (EntryKind(kind) is not EntryKind.FEE and g != r):
+            breaches.append(Breach(numbers.get(order_id, "?"), f"set {key} does not balance ({g} vs {r})"))
+
+    sale_sets = dict(db.session.execute(
+        select(LedgerEntry.order_line_id, func.count()).where(LedgerEntry.kind == EntryKind.SALE,
+                                                              LedgerEntry.part == Part.GROSS)
+        .group_by(LedgerEntry.order_line_id)).tuples().all())
+    paid_lines = db.session.execute(select(OrderLine.id, OrderLine.order_id).join(Order).where(
+        Order.paid_at.is_not(None))).tuples().all()
+    for line_id, order_id in paid_lines:
+        if sale_sets.get(line_id) != 1:
+            breaches.append(Breach(numbers[order_id], f"line {line_id} has {sale_sets.get(line_id, 0)} sale sets"))
+    for order_id, in db.session.execute(select(LedgerEntry.order_id).where(
+            LedgerEntry.part == Part.UNALLOCATED).distinct()).tuples():
+        breaches.append(Breach(numbers[order_id], "no split rule was in force: its money is not allocated"))
+
+    net = func.sum(LedgerEntry.amount)
+    for order_id, reversed_line, part, amount in db.session.execute(
+            select(LedgerEntry.order_id, LedgerEntry.order_line_id, LedgerEntry.part, net)
+            .where(LedgerEntry.kind.in_((EntryKind.SALE, EntryKind.SHIPPING, *REVERSAL_KINDS)))
+            .group_by(LedgerEntry.order_id, LedgerEntry.order_line_id, LedgerEntry.part)).tuples():
+        if amount < 0:
+            breaches.append(Breach(numbers[order_id], f"{part} of line {reversed_line} reversed beyond its booking"))
+
+    booked = dict(db.session.execute(
+        select(LedgerEntry.order_id, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.part.in_((Part.GROSS, Part.SHIPPING)))
+        .group_by(LedgerEntry.order_id)).tuples().all())
+    kept: dict[int, int] = defaultdict(int)
+    for order_id, amount, refunded in db.session.execute(
+            select(Payment.order_id, Payment.amount, Payment.refunded).where(
+                Payment.status == PaymentStatus.SUCCEEDED, Payment.duplicate.is_(False))).tuples():
+        kept[order_id] += amount - refunded
+    for order_id in set(booked) | {order_id for _line, order_id in paid_lines}:
+        if order_id in kept and booked.get(order_id, 0) != kept[order_id]:
+            breaches.append(Breach(numbers[order_id], f"booked {booked.get(order_id, 0)} but payments kept "
+                                                      f"{kept[order_id]}"))
+    return breaches
+
+
+# -- export
+
+HEADERS = ["ID", "Bulan", "Dibukukan", "Jenis", "Bagian", "Jumlah (Rp)", "Pesanan", "Baris", "UPT", "Aturan",
+           "Pembayaran", "Pengembalian", "Kunci set"]
+
+
+def export_rows(month: str) -> list[list[Any]]:
+    """One row per entry of the month, amounts as numbers, in booking order."""
+    rows = db.session.execute(
+        select(LedgerEntry, Order.number).join(Order, Order.id == LedgerEntry.order_id)
+        .where(LedgerEntry.month == month).order_by(LedgerEntry.id)).tuples()
+    return [[e.id, e.month, _naive(e.booked_at), e.kind.value, e.part.value, e.amount, number, e.order_line_id,
+             e.facility_id, e.rule_id, e.payment_id, e.refund_id, e.set_key] for e, number in rows]
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)  # stored in UTC; spreadsheets keep no zone
+
+
+def export_csv(month: str) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADERS)
+    for row in export_rows(month):
+        writer.writerow([value.isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime) else value
+                         for value in row])
+    return out.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheet programs read it as UTF-8
+
+
+def export_xlsx(month: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = f"Buku besar {month}"
+    sheet.append(HEADERS)
+    for row in export_rows(month):
+        sheet.append(row)
+    for cell in sheet["F"][1:]:
+        cell.number_format = '"Rp"#,##0;-"Rp"#,##0'
+    for cell in sheet["C"][1:]:
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,328 @@
+"""The revenue split: which rule is in force, how a sale is shared, and booking it (and its reversals) in the
+append-only ledger. Functions flush, never commit: a sale is booked in the transaction that marks it paid."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import ColumnElement, func, or_, select
+
+from shop.catalog.models import Facility, Product
+from shop.extensions import db
+from shop.ledger.models import REVERSAL_KINDS, SHARES, EntryKind, LedgerEntry, Part, SplitBase, SplitRule
+from shop.money import allocate
+from shop.timeutil import aware, shop_zone, today, utcnow
+
+if TYPE_CHECKING:
+    from shop.accounts.models import User
+    from shop.orders.models import Order, OrderLine
+    from shop.payments.models import Payment, Refund
+
+REVERSIBLE = (EntryKind.SALE, *REVERSAL_KINDS)
+FEE_SHARING = ("cooperative", "pro_rata")
+
+
+class RuleError(Exception):
+    """A split rule the rules refuse; `str()` is a problem key the view translates."""
+
+
+# -- rules
+
+@dataclass(frozen=True)
+class RuleInput:
+    """A new split rule as finance typed it, shares in basis points (1 % = 100)."""
+
+    effective_from: date
+    shares: dict[Part, int]
+    base: SplitBase = SplitBase.GROSS
+    facility_id: int | None = None
+    category_id: int | None = None
+    note: str = ""
+
+
+def create_rule(data: RuleInput, *, actor: User | None) -> SplitRule:
+    """A new rule (or a new version of a scope's rule, from its date). Earlier versions stay as they were."""
+    from shop.audit.service import record
+
+    if set(data.shares) != set(SHARES) or any(v < 0 for v in data.shares.values()):
+        raise RuleError("shares")
+    if sum(data.shares.values()) != 10_000:
+        raise RuleError("sum")
+    clash = db.session.scalar(select(SplitRule.id).where(
+        SplitRule.effective_from == data.effective_from, _same_scope(data.facility_id, data.category_id)))
+    if clash is not None:
+        raise RuleError("same_day")
+    rule = SplitRule(facility_id=data.facility_id, category_id=data.category_id, effective_from=data.effective_from,
+                     base=data.base, pnbp_bp=data.shares[Part.PNBP], premi_bp=data.shares[Part.PREMI],
+                     cooperative_bp=data.shares[Part.COOPERATIVE],
+                     production_capital_bp=data.shares[Part.PRODUCTION_CAPITAL], note=data.note.strip(),
+                     created_by_id=getattr(actor, "id", None))
+    db.session.add(rule)
+    db.session.flush()
+    record("split_rule.create", rule, None, rule_snapshot(rule), note=rule.note, actor=actor)
+    return rule
+
+
+def delete_rule(rule: SplitRule, *, actor: User | None) -> None:
+    """Only a rule no sale was booked with may go (a mistake caught in time); a used one stays for ever."""
+    from shop.audit.service import record
+
+    if is_used(rule):
+        raise RuleError("used")
+    record("split_rule.delete", rule, rule_snapshot(rule), None, actor=actor)
+    db.session.delete(rule)
+    db.session.flush()
+
+
+def is_used(rule: SplitRule) -> bool:
+    return db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.rule_id == rule.id).limit(1)) is not None
+
+
+def rule_snapshot(rule: SplitRule) -> dict[str, object]:
+    return {"facility_id": rule.facility_id, "category_id": rule.category_id,
+            "effective_from": rule.effective_from.isoformat(), "base": rule.base.value,
+            **{part.value: bp for part, bp in rule.shares.items()}}
+
+
+def _same_scope(facility_id: int | None, category_id: int | None) -> ColumnElement[bool]:
+    return ((SplitRule.facility_id == facility_id) if facility_id else SplitRule.facility_id.is_(None)) & \
+        ((SplitRule.category_id == category_id) if category_id else SplitRule.category_id.is_(None))
+
+
+def rule_in_force(facility_id: int, category_id: int | None, day: date) -> SplitRule | None:
+    """The most specific rule for this facility and category whose date has come; the latest one of those."""
+    candidates = db.session.scalars(select(SplitRule).where(
+        SplitRule.effective_from <= day,
+        or_(SplitRule.facility_id.is_(None), SplitRule.facility_id == facility_id),
+        or_(SplitRule.category_id.is_(None), SplitRule.category_id == category_id))).all()
+    return max(candidates, key=lambda r: (r.specificity, r.effective_from, r.id), default=None)
+
+
+def split(gross: int, cost: int, rule: SplitRule | None) -> dict[Part, int]:
+    """How `gross` rupiah are shared under `rule`: the parts add up to `gross` exactly.
+
+    Gross rules share everything; margin rules first give the production `cost` back (never more than the
+    gross), then share the rest. Without a rule the whole amount stays unallocated until finance acts."""
+    if rule is None:
+        return {Part.UNALLOCATED: gross}
+    recovered = min(max(cost, 0), gross) if rule.base is SplitBase.MARGIN else 0
+    parts = {Part(name): amount for name, amount in allocate(gross - recovered, {p.value: bp for p, bp in rule.shares.items()}).items()}
+    return {Part.PRODUCTION_COST: recovered, **parts} if recovered else parts
+
+
+# -- time
+
+def accounting_month(moment: datetime, zone: str | None = None) -> str:
+    """The accounting month ("2026-11") of a moment, in the facility's time zone (the shop's by default)."""
+    return aware(moment).astimezone(ZoneInfo(zone or shop_zone())).strftime("%Y-%m")
+
+
+def _zones(facility_ids: Iterable[int]) -> dict[int, str]:
+    ids = set(facility_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Facility.id, Facility.timezone).where(Facility.id.in_(ids))).tuples()
+    return {facility_id: zone for facility_id, zone in rows}
+
+
+# -- booking
+
+def _entry(set_key: str, kind: EntryKind, part: Part, amount: int, order: Order, *, month: str,
+           line: OrderLine | None = None, facility_id: int | None = None, rule: SplitRule | None = None,
+           payment: Payment | None = None, refund: Refund | None = None, at: datetime | None = None) -> LedgerEntry:
+    entry = LedgerEntry(set_key=set_key, kind=kind, part=part, amount=amount, order_id=order.id,
+                        order_line_id=line.id if line else None,
+                        facility_id=facility_id if facility_id is not None else (line.facility_id if line else None),
+                        month=month, booked_at=at or utcnow(), rule_id=rule.id if rule else None,
+                        payment_id=payment.id if payment else None, refund_id=refund.id if refund else None)
+    db.session.add(entry)
+    return entry
+
+
+def book_sale(order: Order, payment: Payment | None = None) -> list[LedgerEntry]:
+    """Book a paid order: per line its gross and each part under the rule in force when it was paid, plus the
+    shipping passed through and the payment fee. Called by orders.service.mark_paid, in its transaction."""
+    paid_at = aware(order.paid_at or utcnow())
+    zones = _zones(line.facility_id for line in order.lines)
+    entries: list[LedgerEntry] = []
+    for line in order.lines:
+        zone = zones.get(line.facility_id, shop_zone())
+        rule = rule_in_force(line.facility_id, line.category_id, paid_at.astimezone(ZoneInfo(zone)).date())
+        month, key = accounting_month(paid_at, zone), f"sale:L{line.id}"
+        entries.append(_entry(key, EntryKind.SALE, Part.GROSS, line.amount, order, month=month, line=line,
+                              rule=rule, payment=payment, at=paid_at))
+        for part, amount in split(line.amount, line.unit_cost * line.quantity, rule).items():
+            if amount:
+                entries.append(_entry(key, EntryKind.SALE, part, amount, order, month=month, line=line, rule=rule,
+                                      payment=payment, at=paid_at))
+    if order.shipping_cost:
+        entries.append(_entry(f"shipping:O{order.id}", EntryKind.SHIPPING, Part.SHIPPING, order.shipping_cost,
+                              order, month=accounting_month(paid_at), payment=payment, at=paid_at))
+    if payment is not None and payment.fee:
+        entries.extend(_book_fee(order, payment, zones, paid_at))
+    db.session.flush()
+    return entries
+
+
+def _book_fee(order: Order, payment: Payment, zones: dict[int, str], at: datetime) -> list[LedgerEntry]:
+    """The processor's fee: borne by the cooperative (default), or shared by every part pro rata."""
+    fee, entries = payment.fee, []
+    if current_app.config.get("LEDGER_FEE_SHARING", "cooperative") != "pro_rata" or not order.subtotal:
+        key, month = f"fee:P{payment.id}", accounting_month(at)
+        entries.append(_entry(key, EntryKind.FEE, Part.FEE, fee, order, month=month, payment=payment, at=at))
+        entries.append(_entry(key, EntryKind.FEE, Part.COOPERATIVE, -fee, order, month=month, payment=payment, at=at))
+        return entries
+    booked = _net_by_line(order.id)
+    per_line = allocate(fee, {str(line.id): line.amount for line in order.lines})
+    for line in order.lines:
+        portion = per_line[str(line.id)]
+        if not portion:
+            continue
+        key, month = f"fee:P{payment.id}:L{line.id}", accounting_month(at, zones.get(line.facility_id))
+        entries.append(_entry(key, EntryKind.FEE, Part.FEE, portion, order, month=month, line=line, payment=payment,
+                              at=at))
+        shares = {part.value: amount for part, amount in booked[line.id].items() if part is not Part.GROSS and amount}
+        for name, amount in allocate(portion, shares).items():
+            if amount:
+                entries.append(_entry(key, EntryKind.FEE, Part(name), -amount, order, month=month, line=line,
+                                      payment=payment, at=at))
+    return entries
+
+
+def _net_by_line(order_id: int) -> dict[int, dict[Part, int]]:
+    """What is still booked per line and part (sales less reversals), for reversals and fee sharing."""
+    db.session.flush()
+    rows = db.session.execute(
+        select(LedgerEntry.order_line_id, LedgerEntry.part, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.order_id == order_id, LedgerEntry.kind.in_(REVERSIBLE),
+               LedgerEntry.order_line_id.is_not(None))
+        .group_by(LedgerEntry.order_line_id, LedgerEntry.part)).tuples()
+    booked: dict[int, dict[Part, int]] = defaultdict(dict)
+    for line_id, part, amount in rows:
+        if line_id is not None:
+            booked[line_id][Part(part)] = int(amount)
+    return booked
+
+
+def _net_shipping(order_id: int) -> int:
+    return int(db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.order_id == order_id, LedgerEntry.part == Part.SHIPPING)) or 0)
+
+
+def reversal(booked: dict[str, dict[Part, int]], amount: int) -> dict[str, dict[Part, int]]:
+    """How much of each set and part a refund of `amount` reverses (positive amounts), given what each set
+    (a line, or the shipping) still has booked: its GROSS and its parts.
+
+    First over the sets in proportion to their gross, then within each set over its parts in proportion to
+    what they still hold. Never more than is booked (the amount is capped at the total); reversing all that
+    is left brings every part to exactly zero."""
+    pool = {key: parts.get(Part.GROSS, 0) for key, parts in booked.items() if parts.get(Part.GROSS, 0) > 0}
+    if not pool or amount <= 0:
+        return {}
+    result: dict[str, dict[Part, int]] = {}
+    for key, portion in allocate(min(amount, sum(pool.values())), pool).items():
+        if not portion:
+            continue
+        shares = {part.value: left for part, left in booked[key].items() if part is not Part.GROSS and left > 0}
+        parts = {Part(name): share for name, share in allocate(portion, shares).items() if share}
+        result[key] = {Part.GROSS: portion, **parts}
+    return result
+
+
+def book_refund(refund: Refund) -> list[LedgerEntry]:
+    """Book the reversal of a refund (see `reversal`), in the current month (a closed month is never touched).
+
+    Money given back from a second (duplicate) payment, or for an order never booked as sold, reverses
+    nothing: it was never in the ledger."""
+    payment = refund.payment
+    order = payment.order
+    if payment.duplicate:
+        return []
+    booked: dict[str, dict[Part, int]] = {f"L{line_id}": parts for line_id, parts in _net_by_line(order.id).items()}
+    shipping_left = _net_shipping(order.id)
+    if shipping_left:
+        booked["S"] = {Part.GROSS: shipping_left, Part.SHIPPING: shipping_left}
+    from shop.orders.models import OrderStatus
+
+    kind = EntryKind.CANCELLATION_REVERSAL if order.status is OrderStatus.CANCELLED else EntryKind.REFUND_REVERSAL
+    at = aware(refund.created_at or utcnow())
+    lines = {line.id: line for line in order.lines}
+    zones = _zones(line.facility_id for line in order.lines)
+    entries: list[LedgerEntry] = []
+    for key, parts in reversal(booked, refund.amount).items():
+        if key == "S":
+            entries.append(_entry(f"refund:R{refund.id}:S", kind, Part.SHIPPING, -parts[Part.SHIPPING], order,
+                                  month=accounting_month(at), payment=payment, refund=refund, at=at))
+            continue
+        line = lines[int(key[1:])]
+        set_key, month = f"refund:R{refund.id}:L{line.id}", accounting_month(at, zones.get(line.facility_id))
+        rule = db.session.scalar(select(SplitRule).join(LedgerEntry, LedgerEntry.rule_id == SplitRule.id).where(
+            LedgerEntry.set_key == f"sale:L{line.id}", LedgerEntry.part == Part.GROSS))
+        for part, amount in parts.items():
+            entries.append(_entry(set_key, kind, part, -amount, order, month=month, line=line, rule=rule,
+                                  payment=payment, refund=refund, at=at))
+    db.session.flush()
+    return entries
+
+
+# -- a shop that was live before the ledger
+
+def unbooked_orders() -> list[int]:
+    """Orders that were paid (at some point) but have no sale booked: those paid before the ledger existed."""
+    from shop.orders.models import Order
+
+    booked = select(LedgerEntry.order_id).where(LedgerEntry.kind == EntryKind.SALE)
+    return list(db.session.scalars(select(Order.id).where(Order.paid_at.is_not(None), Order.id.not_in(booked))
+                                   .order_by(Order.id)))
+
+
+def book_missing_order(order_id: int) -> int:
+    """Book one old order as it happened: its sale when it was paid (the counted payment), then each refund
+    of that payment in turn. Returns the number of entries written. Idempotent with `unbooked_orders`."""
+    from shop.orders.models import Order
+    from shop.payments.models import Payment, PaymentStatus
+
+    order = db.session.get_one(Order, order_id)
+    payment = db.session.scalar(select(Payment).where(
+        Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED, Payment.duplicate.is_(False))
+        .order_by(Payment.paid_at, Payment.id))
+    written = len(book_sale(order, payment))
+    for refund in (payment.refunds if payment else []):
+        written += len(book_refund(refund))
+    return written
+
+
+# -- what buyers are shown
+
+@dataclass(frozen=True)
+class SplitPreview:
+    amount: int
+    parts: dict[Part, int]
+    rule: SplitRule | None
+
+
+def preview_product(product: Product, on: date | None = None) -> SplitPreview:
+    """Where the rupiah of this product's price go under the rule in force today (the same allocation)."""
+    rule = rule_in_force(product.facility_id, product.category_id, on or today())
+    return SplitPreview(product.price, split(product.price, product.unit_cost, rule), rule)
+
+
+def order_split(order: Order) -> dict[Part, int]:
+    """The order's goods money by part: as booked once it is paid, else as it would be booked today."""
+    booked = db.session.execute(select(LedgerEntry.part, func.sum(LedgerEntry.amount)).where(
+        LedgerEntry.order_id == order.id, LedgerEntry.kind == EntryKind.SALE, LedgerEntry.part != Part.GROSS,
+        LedgerEntry.part != Part.SHIPPING).group_by(LedgerEntry.part)).tuples().all()
+    if booked:
+        return {Part(part): int(amount) for part, amount in booked}
+    totals: dict[Part, int] = defaultdict(int)
+    for line in order.lines:
+        rule = rule_in_force(line.facility_id, line.category_id, today())
+        for part, amount in split(line.amount, line.unit_cost * line.quantity, rule).items():
+            totals[part] += amount
+    return dict(totals)

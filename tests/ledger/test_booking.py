@@ -1,0 +1,242 @@
+"""Booking sales and their reversals: exact rupiah, the rule in force at payment, append-only on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DatabaseError
+
+from shop.extensions import db
+from shop.ledger import service as ledger
+from shop.ledger.models import EntryKind, LedgerEntry, Part, SplitBase
+from shop.ledger.queries import verify
+from shop.payments import service as payments
+from tests import factories as f
+from tests.ledger.factories import DEMO, paid, rule
+
+
+def by_part(order, kind: EntryKind | None = None) -> dict[Part, int]:
+    query = select(LedgerEntry.part, func.sum(LedgerEntry.amount)).where(LedgerEntry.order_id == order.id)
+    if kind:
+        query = query.where(LedgerEntry.kind == kind)
+    return {Part(p): int(a) for p, a in db.session.execute(query.group_by(LedgerEntry.part)).tuples()}
+
+
+def test_a_paid_order_books_each_line_under_the_rule_with_shipping_and_fee_and_balances():
+    rule()
+    shallots, bag = f.product(price=45_000), f.product(price=125_001)
+    order, payment = paid({shallots: 2, bag: 1}, fee=2_900)
+
+    sale = by_part(order, EntryKind.SALE)
+    assert sale[Part.GROSS] == 215_001 == order.subtotal
+    assert sale[Part.PNBP] + sale[Part.PREMI] + sale[Part.COOPERATIVE] + sale[Part.PRODUCTION_CAPITAL] == 215_001
+    parts = by_part(order)
+    assert parts[Part.PNBP] == 13_500 + 18_750  # 15 % of each line, the odd rupiah to the largest remainder
+    assert parts[Part.SHIPPING] == order.shipping_cost and parts[Part.FEE] == 2_900
+    assert parts[Part.COOPERATIVE] == 49_500 + 68_751 - 2_900  # the cooperative bears the fee by default
+    rows = db.session.scalars(select(LedgerEntry).where(LedgerEntry.order_id == order.id)).all()
+    assert {r.payment_id for r in rows} == {payment.id}
+    assert {r.month for r in rows} == {ledger.accounting_month(order.paid_at)}
+    assert verify() == []
+
+
+def test_the_fee_can_be_shared_by_every_part_pro_rata(app):
+    rule()
+    app.config["LEDGER_FEE_SHARING"] = "pro_rata"
+    try:
+        order, _ = paid({f.product(price=100_000): 1}, fee=3_000)
+    finally:
+        app.config.pop("LEDGER_FEE_SHARING")
+
+    parts = by_part(order)
+    assert (parts[Part.PNBP], parts[Part.PREMI], parts[Part.COOPERATIVE], parts[Part.PRODUCTION_CAPITAL]) \
+        == (15_000 - 450, 15_000 - 450, 55_000 - 1_650, 15_000 - 450)
+    assert verify() == []
+
+
+def test_the_most_specific_rule_in_force_wins():
+    palu, tungkal = f.facility(), f.facility()
+    food = f.category()
+    rule({Part.PNBP: 1000, Part.PREMI: 1000, Part.COOPERATIVE: 7000, Part.PRODUCTION_CAPITAL: 1000})
+    rule({Part.PNBP: 2000, Part.PREMI: 1000, Part.COOPERATIVE: 6000, Part.PRODUCTION_CAPITAL: 1000}, category=food)
+    rule({Part.PNBP: 3000, Part.PREMI: 1000, Part.COOPERATIVE: 5000, Part.PRODUCTION_CAPITAL: 1000}, facility=palu)
+    rule({Part.PNBP: 4000, Part.PREMI: 1000, Part.COOPERATIVE: 4000, Part.PRODUCTION_CAPITAL: 1000},
+         facility=palu, category=food)
+    rule({Part.PNBP: 9000, Part.PREMI: 0, Part.COOPERATIVE: 1000, Part.PRODUCTION_CAPITAL: 0},
+         since=date(2099, 1, 1))  # not yet in force
+
+    def pnbp_of(facility, category) -> int:
+        return ledger.preview_product(f.product(facility=facility, category=category, price=10_000)).parts[Part.PNBP]
+
+    assert pnbp_of(tungkal, f.category()) == 1_000
+    assert pnbp_of(tungkal, food) == 2_000
+    assert pnbp_of(palu, f.category()) == 3_000
+    assert pnbp_of(palu, food) == 4_000
+
+
+def test_a_margin_rule_first_gives_back_the_production_cost():
+    rule({Part.PNBP: 1500, Part.PREMI: 5000, Part.COOPERATIVE: 0, Part.PRODUCTION_CAPITAL: 3500},
+         base=SplitBase.MARGIN)
+    order, _ = paid({f.product(price=50_000, unit_cost=20_000): 3})
+
+    parts = by_part(order)
+    assert parts[Part.PRODUCTION_COST] == 60_000
+    assert (parts[Part.PNBP], parts[Part.PREMI], parts[Part.PRODUCTION_CAPITAL]) == (13_500, 45_000, 31_500)
+
+
+def test_a_rule_change_between_two_orders_books_each_under_its_own_rule_and_the_first_stays(app):
+    old = rule()
+    first, _ = paid({f.product(price=100_000): 1})
+    later = datetime.now(UTC) + timedelta(days=2)
+    new = rule({Part.PNBP: 2500, Part.PREMI: 1500, Part.COOPERATIVE: 4500, Part.PRODUCTION_CAPITAL: 1500},
+               since=later.date())
+    app.config["FROZEN_NOW"] = later
+    second, _ = paid({f.product(price=100_000): 1})
+
+    assert by_part(first)[Part.PNBP] == 15_000 and by_part(second)[Part.PNBP] == 25_000
+    rules_used = {o.id: set(db.session.scalars(select(LedgerEntry.rule_id).where(LedgerEntry.order_id == o.id,
+                                                                                  LedgerEntry.rule_id.is_not(None))))
+                  for o in (first, second)}
+    assert rules_used == {first.id: {old.id}, second.id: {new.id}}
+    with pytest.raises(ledger.RuleError, match="used"):
+        ledger.delete_rule(old, actor=None)
+
+
+def test_without_a_rule_the_money_waits_unallocated_and_verify_names_the_order():
+    order, _ = paid({f.product(price=30_000): 1})
+
+    assert by_part(order)[Part.UNALLOCATED] == 30_000
+    assert [b.order_number for b in verify()] == [order.number]
+
+
+def test_partial_then_full_refunds_reverse_in_proportion_down_to_exactly_zero():
+    rule()
+    order, payment = paid({f.product(price=33_333): 1, f.product(price=10_001): 2})
+    total = order.total
+
+    payments.refund(payment, amount=10_000, reason="satu rusak", key="a", actor=None, transfer_reference="BRI 1")
+    payments.refund(payment, amount=7, reason="selisih", key="b", actor=None, transfer_reference="BRI 2")
+    db.session.commit()
+    partly = by_part(order)
+    assert partly[Part.GROSS] + partly[Part.SHIPPING] == total - 10_007
+    assert verify() == []
+
+    payments.refund(payment, amount=total - 10_007, reason="sisa", key="c", actor=None, transfer_reference="BRI 3")
+    db.session.commit()
+
+    assert set(by_part(order).values()) == {0}
+    reversals = by_part(order, EntryKind.REFUND_REVERSAL)
+    assert reversals[Part.GROSS] == -order.subtotal and reversals[Part.SHIPPING] == -order.shipping_cost
+    assert verify() == []
+
+
+def test_a_cancellation_after_payment_books_cancellation_reversals():
+    from shop.fulfilment import service as desk
+
+    rule()
+    order, _ = paid({f.product(price=40_000): 1})
+
+    desk.cancel(order, reason="stok rusak", actor=None, transfer_reference="BRI 4")
+    db.session.commit()
+
+    assert set(by_part(order).values()) == {0}
+    assert by_part(order, EntryKind.CANCELLATION_REVERSAL)[Part.GROSS] == -40_000
+    assert verify() == []
+
+
+def test_the_ledger_refuses_update_and_delete_in_the_database_itself():
+    rule()
+    order, _ = paid({f.product(price=40_000): 1})
+    entry_id = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.order_id == order.id).limit(1))
+    db.session.close()
+
+    for statement in ("UPDATE ledger_entry SET amount = 1 WHERE id = :id", "DELETE FROM ledger_entry WHERE id = :id"):
+        with pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as connection:
+            connection.execute(text(statement), {"id": entry_id})
+    assert db.session.get(LedgerEntry, entry_id).amount == 40_000
+
+
+def test_booking_the_same_sale_twice_is_refused_by_the_unique_key():
+    rule()
+    order, payment = paid({f.product(price=40_000): 1})
+
+    with pytest.raises(DatabaseError):
+        ledger.book_sale(order, payment)
+    db.session.rollback()
+
+
+def test_book_missing_books_orders_paid_before_the_ledger_once(app):
+    rule()
+    order, payment = paid({f.product(price=40_000): 2})
+    payments.refund(payment, amount=5_000, reason="x", key="k", actor=None, transfer_reference="BRI 5")
+    db.session.commit()
+    order_id = order.id
+    db.session.close()
+    with db.engine.begin() as connection:  # as if the shop ran before the ledger existed
+        if connection.dialect.name == "sqlite":
+            connection.execute(text("DROP TRIGGER ledger_entry_no_delete"))
+            connection.execute(text("DELETE FROM ledger_entry"))
+        else:
+            connection.execute(text("TRUNCATE ledger_entry"))
+    runner = app.test_cli_runner()
+
+    first = runner.invoke(args=["ledger", "book-missing"])
+    second = runner.invoke(args=["ledger", "book-missing"])
+    checked = runner.invoke(args=["ledger", "verify"])
+
+    assert "1 orders booked" in first.output and "0 orders booked" in second.output
+    assert checked.exit_code == 0, checked.output
+    assert by_part(db.session.get(type(order), order_id), EntryKind.SALE)[Part.GROSS] == 80_000
+
+
+def test_verify_exits_non_zero_naming_the_order_that_breaks_an_invariant(app):
+    rule()
+    order, payment = paid({f.product(price=40_000): 1})
+    payment_row = db.session.get(type(payment), payment.id)
+    payment_row.refunded = 1_000  # money went back but nothing was reversed
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["ledger", "verify"])
+
+    assert result.exit_code == 1 and order.number in result.output
+
+
+# -- the reversal rule, as a property over random orders and refund sequences
+
+line_strategy = st.tuples(st.integers(min_value=1, max_value=2_000_000), st.integers(min_value=1, max_value=20))
+shares_strategy = st.lists(st.integers(min_value=0, max_value=10_000), min_size=4, max_size=4).filter(
+    lambda s: sum(s) > 0)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(lines=st.lists(line_strategy, min_size=1, max_size=5), shipping=st.integers(min_value=0, max_value=500_000),
+       shares=shares_strategy, cuts=st.lists(st.floats(min_value=0, max_value=1), max_size=6))
+def test_reversals_never_exceed_the_booking_and_a_full_refund_leaves_every_part_at_zero(lines, shipping, shares,
+                                                                                        cuts):
+    weights = dict(zip([p.value for p in ledger.SHARES], shares, strict=True))
+    booked: dict[str, dict[Part, int]] = {}
+    for n, (price, quantity) in enumerate(lines):
+        gross = price * quantity
+        parts = {Part(k): v for k, v in ledger.allocate(gross, weights).items()}
+        assert sum(parts.values()) == gross
+        booked[f"L{n}"] = {Part.GROSS: gross, **parts}
+    if shipping:
+        booked["S"] = {Part.GROSS: shipping, Part.SHIPPING: shipping}
+    total = sum(b[Part.GROSS] for b in booked.values())
+
+    refunded = 0
+    for cut in [*cuts, 1.0]:
+        amount = total - refunded if cut == 1.0 else int((total - refunded) * cut)
+        reversed_ = ledger.reversal(booked, amount)
+        assert sum(r[Part.GROSS] for r in reversed_.values()) == amount
+        for key, parts in reversed_.items():
+            assert parts[Part.GROSS] == sum(v for p, v in parts.items() if p is not Part.GROSS)
+            for part, value in parts.items():
+                assert 0 < value <= booked[key][part]
+                booked[key][part] -= value
+        refunded += amount
+    assert all(value == 0 for parts in booked.values() for value in parts.values())
