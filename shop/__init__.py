@@ -46,7 +46,7 @@ def _register_blueprints(app: Flask) -> None:
 
     modules = ["catalog.views", "catalog.staff", "catalog.admin", "certification.views", "accounts.views",
                "accounts.admin", "health", "cart.views", "checkout.views", "checkout.admin", "orders.views",
-               "customers.views", "payments.views", "fulfilment.views", "audit.views"]
+               "customers.views", "payments.views", "fulfilment.views", "audit.views", "ledger.views"]
     for name in modules:
         import_module(f"shop.{name}")
     from shop.accounts import accounts
@@ -58,11 +58,12 @@ def _register_blueprints(app: Flask) -> None:
     from shop.customers import customers
     from shop.fulfilment import fulfilment
     from shop.health import health
+    from shop.ledger import ledger
     from shop.orders import orders
     from shop.payments import payments
 
     for blueprint in (catalog, certification, accounts, health, cart, checkout, orders, customers, payments,
-                      fulfilment, audit):
+                      fulfilment, audit, ledger):
         app.register_blueprint(blueprint)
 
 
@@ -77,6 +78,8 @@ def _register_template_helpers(app: Flask) -> None:
     from shop.accounts.models import ROLE_LABELS
     from shop.certification import service as certs
     from shop.certification.models import REQUIREMENT_LABELS
+    from shop.ledger import service as ledger
+    from shop.ledger.models import PART_EXPLAINED, SPLIT_PARTS
     from shop.timeutil import today
 
     app.jinja_env.filters["rupiah"] = i18n.rupiah
@@ -89,6 +92,10 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["sale_state"] = certs.sale_state
     app.jinja_env.globals["today"] = today
     app.jinja_env.globals["requirement_states"] = certs.requirement_states
+    app.jinja_env.globals["split_of_product"] = ledger.preview_product
+    app.jinja_env.globals["split_of_order"] = ledger.order_split
+    app.jinja_env.globals["SPLIT_PARTS"] = SPLIT_PARTS
+    app.jinja_env.globals["PART_EXPLAINED"] = PART_EXPLAINED
     app.jinja_env.globals["role_label"] = lambda role: str(ROLE_LABELS.get(role, role))
     app.jinja_env.globals["requirement_label"] = lambda name: str(REQUIREMENT_LABELS.get(name, name))
 

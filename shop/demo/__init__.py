@@ -103,7 +103,8 @@ def load_split_rules(demo_rule: dict[str, Any] | None, facilities: dict[str, Fac
     if not demo_rule:
         return 0
     start = date.fromisoformat(demo_rule["effective_from"])
-    wanted: list[tuple[int | None, dict[Part, int], SplitBase]] = [(None, {p: int(demo_rule[p.value]) for p in SHARES}, SplitBase.GROSS)]
+    everything = {p: int(demo_rule[p.value]) for p in SHARES}
+    wanted: list[tuple[int | None, dict[Part, int], SplitBase]] = [(None, everything, SplitBase.GROSS)]
     slug, percents = FACILITY_RULE
     if slug in facilities:
         wanted.append((facilities[slug].id, {p: percents[p.value] for p in SHARES}, SplitBase.MARGIN))

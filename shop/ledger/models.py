@@ -44,6 +44,19 @@ PART_LABELS = {
     Part.FEE: _l("Payment fee"),
 }
 SHARES = (Part.PNBP, Part.PREMI, Part.COOPERATIVE, Part.PRODUCTION_CAPITAL)  # also the split's tie-break order
+# The parts a buyer's goods money can go to, in the order they are shown.
+SPLIT_PARTS = (Part.PNBP, Part.PREMI, Part.PRODUCTION_CAPITAL, Part.COOPERATIVE, Part.PRODUCTION_COST,
+               Part.UNALLOCATED)
+# What each part is, in one sentence a buyer understands (the "where your money goes" panel).
+PART_EXPLAINED = {
+    Part.PNBP: _l("State non-tax revenue: the facility deposits it to the treasury, as the law on inmates' work "
+                  "programmes requires."),
+    Part.PREMI: _l("Paid to the inmates who made the product, as a wage premium for their work."),
+    Part.COOPERATIVE: _l("Keeps the cooperative going: training, packaging, certification, selling and shipping."),
+    Part.PRODUCTION_CAPITAL: _l("Buys materials for the workshop's next batch."),
+    Part.PRODUCTION_COST: _l("Pays back what the materials and packaging of this product cost."),
+    Part.UNALLOCATED: _l("Not yet allocated: the shop's finance staff are setting how this product is shared."),
+}
 
 
 class SplitBase(enum.StrEnum):

@@ -80,6 +80,10 @@ def delete_rule(rule: SplitRule, *, actor: User | None) -> None:
     db.session.flush()
 
 
+def used_rule_ids() -> set[int]:
+    return set(db.session.scalars(select(LedgerEntry.rule_id).where(LedgerEntry.rule_id.is_not(None)).distinct()))
+
+
 def is_used(rule: SplitRule) -> bool:
     return db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.rule_id == rule.id).limit(1)) is not None
 
@@ -112,7 +116,8 @@ def split(gross: int, cost: int, rule: SplitRule | None) -> dict[Part, int]:
     if rule is None:
         return {Part.UNALLOCATED: gross}
     recovered = min(max(cost, 0), gross) if rule.base is SplitBase.MARGIN else 0
-    parts = {Part(name): amount for name, amount in allocate(gross - recovered, {p.value: bp for p, bp in rule.shares.items()}).items()}
+    shares = {part.value: points for part, points in rule.shares.items()}
+    parts = {Part(name): amount for name, amount in allocate(gross - recovered, shares).items()}
     return {Part.PRODUCTION_COST: recovered, **parts} if recovered else parts
 
 

@@ -43,6 +43,8 @@ ACCESS = {
     "payments.review": READERS,
     "payments.order_payments": READERS,
     "payments.receipt": READERS,
+    "ledger.entries": {ADMIN, FINANCE},
+    "ledger.rules": {ADMIN, FINANCE},
 }
 # endpoint → who may POST (others: 403; anonymous: 302 to login). Allowed posts are not sent (they act).
 POST_ACCESS = {
@@ -63,6 +65,8 @@ POST_ACCESS = {
     "payments.confirm": DESK,
     "payments.reject": DESK,
     "payments.refund": DESK,
+    "ledger.rules": {ADMIN, FINANCE},
+    "ledger.delete_rule": {ADMIN, FINANCE},
 }
 STAFF_PREFIXES = ("/staf", "/akun/kata-sandi")
 
@@ -84,7 +88,8 @@ def world(app: Flask):
     db.session.commit()
     values = {"number": order.number, "product_id": product.id, "cert_id": cert.id, "payment_id": payment.id,
               "user_id": users[FINANCE].id, "facility_id": own_facility.id,
-              "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan"}
+              "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan",
+              "rule_id": 1}
     return values, users
 
 
