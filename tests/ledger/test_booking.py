@@ -16,7 +16,7 @@ from shop.ledger.models import EntryKind, LedgerEntry, Part, SplitBase
 from shop.ledger.queries import verify
 from shop.payments import service as payments
 from tests import factories as f
-from tests.ledger.factories import DEMO, paid, rule
+from tests.ledger.factories import paid, rule
 
 
 def by_part(order, kind: EntryKind | None = None) -> dict[Part, int]:
