@@ -240,3 +240,15 @@ def test_reversals_never_exceed_the_booking_and_a_full_refund_leaves_every_part_
                 booked[key][part] -= value
         refunded += amount
     assert all(value == 0 for parts in booked.values() for value in parts.values())
+
+
+def test_the_accounting_month_follows_each_facilitys_time_zone(app):
+    """Paid at 16:30 UTC on 31 October: 23:30 in Kuala Tungkal (WIB), already 1 November in Palu (WITA)."""
+    rule()
+    palu, tungkal = f.facility(timezone="Asia/Makassar"), f.facility(timezone="Asia/Jakarta")
+    app.config["FROZEN_NOW"] = datetime(2026, 10, 31, 16, 30, tzinfo=UTC)
+    order, _ = paid({f.product(facility=palu): 1, f.product(facility=tungkal): 1})
+
+    months = dict(db.session.execute(select(LedgerEntry.facility_id, LedgerEntry.month).where(
+        LedgerEntry.order_id == order.id, LedgerEntry.part == Part.PNBP)).tuples().all())
+    assert months == {palu.id: "2026-11", tungkal.id: "2026-10"}
