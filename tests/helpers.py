@@ -59,3 +59,11 @@ def buyer_client(app: Flask, *numbers: str) -> Any:
     with client.session_transaction() as session:
         session["orders"] = list(numbers)
     return client
+
+
+def log_in_browser(page: Any, live_server: str, email: str) -> None:
+    """Log a staff user in through the real login form in Chromium."""
+    page.goto(f"{live_server}/masuk")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Kata sandi").fill(f.PASSWORD)
+    page.get_by_role("button", name="Masuk").click()

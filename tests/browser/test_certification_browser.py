@@ -9,6 +9,7 @@ import pytest
 from shop.certification.models import CertType
 from shop.extensions import db
 from tests import factories as f
+from tests.helpers import log_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -24,10 +25,7 @@ def test_staff_add_a_permit_and_the_public_badge_appears(page, live_server):
     assert page.get_by_role("button", name="Masukkan ke keranjang").count() == 0
     assert page.get_by_text("Halal ID311100000000000002").first.is_visible()
 
-    page.goto(f"{live_server}/masuk")
-    page.get_by_label("Email").fill(staff.email)
-    page.get_by_label("Kata sandi").fill(f.PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
+    log_in_browser(page, live_server, staff.email)
     page.get_by_role("link", name="Kelola sertifikat").click()
     page.get_by_role("link", name="Abon Ikan Tuna").first.click()
     page.get_by_label("Jenis").select_option("bpom_md")

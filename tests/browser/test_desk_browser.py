@@ -9,6 +9,7 @@ import pytest
 from shop.extensions import db
 from shop.orders import service as orders
 from tests import factories as f
+from tests.helpers import log_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -21,10 +22,7 @@ def test_fulfilment_takes_a_paid_order_from_queue_to_delivered(page, live_server
     admin = f.user("admin", email="admin@koperasi.id")
     db.session.commit()
 
-    page.goto(f"{live_server}/masuk")
-    page.get_by_label("Email").fill(staff.email)
-    page.get_by_label("Kata sandi").fill(f.PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
+    log_in_browser(page, live_server, staff.email)
     page.get_by_role("link", name="Pesanan", exact=True).click()
     page.get_by_role("link", name=order.number).click()
     page.get_by_role("button", name="Tandai dikemas").click()
@@ -48,10 +46,7 @@ def test_fulfilment_takes_a_paid_order_from_queue_to_delivered(page, live_server
     assert page.locator(".order-status").inner_text() == "diterima"
 
     page.get_by_role("button", name="Keluar").click()
-    page.goto(f"{live_server}/masuk")
-    page.get_by_label("Email").fill(admin.email)
-    page.get_by_label("Kata sandi").fill(f.PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
+    log_in_browser(page, live_server, admin.email)
     page.get_by_role("link", name="Log audit").click()
     page.get_by_label("Orang").fill("gudang@")
     page.get_by_role("button", name="Saring").click()

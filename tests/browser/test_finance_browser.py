@@ -7,6 +7,7 @@ import pytest
 
 from shop.extensions import db
 from tests import factories as f
+from tests.helpers import log_in_browser
 from tests.ledger.factories import paid, rule
 
 pytestmark = pytest.mark.browser
@@ -21,10 +22,7 @@ def test_finance_adds_a_rule_and_browses_the_ledger_by_facility_month_and_part(p
     finance = f.user("finance", email="keuangan@koperasi.id")
     db.session.commit()
 
-    page.goto(f"{live_server}/masuk")
-    page.get_by_label("Email").fill(finance.email)
-    page.get_by_label("Kata sandi").fill(f.PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
+    log_in_browser(page, live_server, finance.email)
     page.goto(f"{live_server}/staf/keuangan/aturan")
     page.get_by_label("UPT").select_option(label="Lapas Perempuan Kelas III Palu")
     page.get_by_label("Berlaku mulai").fill("2099-01-01")
