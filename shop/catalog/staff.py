@@ -25,7 +25,8 @@ from shop.catalog.stock import change_stock
 from shop.extensions import db
 
 EDITORS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
-FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "weight_g", "active", "featured"]
+FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "unit_cost", "weight_g", "active",
+          "featured"]
 register_staff_link("catalog.staff_products", _l("Manage products"), *EDITORS)
 
 
@@ -53,8 +54,8 @@ def update_product(product: Product, values: dict[str, Any], *, actor: User | No
     name = (values.get("name_id") or "").strip()
     if not name:
         errors["name_id"] = str(_l("This field is required."))
-    for key in ("price", "weight_g"):
-        raw = str(values.get(key, "")).strip().replace(".", "")
+    for key in ("price", "weight_g", "unit_cost"):
+        raw = str(values.get(key, "")).strip().replace(".", "") or ("0" if key == "unit_cost" else "")
         if not raw.isdigit() or (key == "weight_g" and int(raw) == 0):
             errors[key] = str(_l("Enter a whole number (rupiah or grams), like 25000."))
     if errors:
@@ -66,6 +67,7 @@ def update_product(product: Product, values: dict[str, Any], *, actor: User | No
     product.description_en = (values.get("description_en") or "").strip()
     product.price = int(str(values["price"]).strip().replace(".", ""))
     product.weight_g = int(str(values["weight_g"]).strip().replace(".", ""))
+    product.unit_cost = int(str(values.get("unit_cost", "")).strip().replace(".", "") or 0)
     product.active = bool(values.get("active"))
     product.featured = bool(values.get("featured"))
     after = snapshot(product, FIELDS)

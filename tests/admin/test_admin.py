@@ -158,3 +158,20 @@ def test_products_added_with_the_same_name_at_the_same_moment_each_get_their_own
     slugs = sorted(db.session.scalars(select(Product.slug)))
     assert slugs == ["bawang-goreng-khas-palu-250-g", "bawang-goreng-khas-palu-250-g-2",
                      "bawang-goreng-khas-palu-250-g-3"]
+
+
+def test_staff_record_the_unit_production_cost_and_new_orders_keep_it(app):
+    from shop.catalog.models import Product
+    from tests.helpers import logged_in
+
+    product = f.product(price=50_000)
+    db.session.commit()
+    staff = logged_in(app, "fulfilment")
+
+    staff.post(f"/staf/produk/{product.id}", data={"name_id": product.name_id, "price": "50.000", "unit_cost": "18.500",
+                                                  "weight_g": "250", "active": "1"})
+
+    db.session.expire_all()
+    assert db.session.get(Product, product.id).unit_cost == 18_500
+    order = f.order({product: 2})
+    assert (order.lines[0].unit_cost, order.lines[0].category_id) == (18_500, product.category_id)
