@@ -9,6 +9,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 class ConfirmTransferForm(FlaskForm):
     reference = StringField(_l("Bank reference of the transfer"), validators=[
         DataRequired(_l("This field is required.")), Length(max=120)])
+    fee = IntegerField(_l("Bank charge deducted, if any (Rp)"), default=0, validators=[
+        Optional(), NumberRange(min=0, message=_l("Enter the amount in whole rupiah."))])
 
 
 class RejectTransferForm(FlaskForm):

@@ -211,7 +211,7 @@ def _lock(payment: Payment) -> Payment:
     return payment
 
 
-def confirm_transfer(payment: Payment, *, reference: str, actor: Actor) -> Payment:
+def confirm_transfer(payment: Payment, *, reference: str, actor: Actor, fee: int = 0) -> Payment:
     _lock(payment)
     if payment.method is not PaymentMethod.BANK_TRANSFER or payment.status not in (
             PaymentStatus.PENDING, PaymentStatus.SUBMITTED):
@@ -223,9 +223,11 @@ def confirm_transfer(payment: Payment, *, reference: str, actor: Actor) -> Payme
     payment.bank_reference = reference.strip()
     payment.paid_at = payment.reviewed_at = utcnow()
     payment.reviewed_by_id = getattr(actor, "id", None)
-    payment.net = payment.amount
-    record("payment.confirm", payment, before, {"status": "succeeded", "reference": payment.bank_reference},
-           actor=actor)
+    if not 0 <= fee < payment.amount:
+        raise PaymentError("fee")
+    payment.fee, payment.net = fee, payment.amount - fee  # a bank charge is booked like a card fee
+    record("payment.confirm", payment, before, {"status": "succeeded", "reference": payment.bank_reference,
+                                                "fee": fee}, actor=actor)
     orders.mark_paid(payment.order, payment=payment, actor=actor,
                      note=f"bank transfer {payment.bank_reference}".strip())
     db.session.flush()

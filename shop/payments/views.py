@@ -167,11 +167,15 @@ def confirm(payment_id: int) -> Response:
         flash(_("Enter the bank reference of the transfer."), "error")
     else:
         try:
-            service.confirm_transfer(payment, reference=form.reference.data, actor=current_user)
+            service.confirm_transfer(payment, reference=form.reference.data, actor=current_user,
+                                     fee=form.fee.data or 0)
             order_service.expire_if_due(payment.order)
         except service.NotPayable as error:
             db.session.rollback()
             flash(_("This payment cannot be confirmed: %(state)s.", state=str(error)), "error")
+        except service.PaymentError:
+            db.session.rollback()
+            flash(_("The bank charge must be less than the amount transferred."), "error")
         else:
             db.session.commit()
             flash(_("Payment confirmed; the order is paid."), "success")

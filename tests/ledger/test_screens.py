@@ -132,3 +132,26 @@ def test_the_demo_seed_loads_the_demo_rule_and_a_facility_rule(app):
     assert len(rules) == 2
     assert rules[0].facility_id is None and rules[0].shares[Part.PNBP] == 1500
     assert rules[1].facility.slug == "lapas-kuala-tungkal" and rules[1].facility.timezone == "Asia/Jakarta"
+
+
+def test_a_bank_charge_recorded_when_confirming_a_transfer_is_booked_as_the_fee(app):
+    from shop.orders import service as orders
+    from shop.payments.models import Payment, PaymentMethod
+
+    rule()
+    order = f.order({f.product(price=100_000): 1})
+    payment = Payment(order=order, method=PaymentMethod.BANK_TRANSFER, amount=order.total)
+    db.session.add(payment)
+    db.session.commit()
+    staff = logged_in(app, "fulfilment")
+
+    too_much = staff.post(f"/staf/pembayaran/{payment.id}/konfirmasi", data={"reference": "BRI 9", "fee": "999999"},
+                          follow_redirects=True)
+    assert "Biaya bank harus lebih kecil" in text_of(too_much)
+    staff.post(f"/staf/pembayaran/{payment.id}/konfirmasi", data={"reference": "BRI 9", "fee": "6500"})
+
+    db.session.expire_all()
+    assert order.status is orders.OrderStatus.PAID and (payment.fee, payment.net) == (6_500, order.total - 6_500)
+    fees = dict(db.session.execute(select(LedgerEntry.part, LedgerEntry.amount).where(
+        LedgerEntry.set_key == f"fee:P{payment.id}")).tuples().all())
+    assert fees == {Part.FEE: 6_500, Part.COOPERATIVE: -6_500}
