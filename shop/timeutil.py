@@ -27,6 +27,11 @@ def today() -> date:
     return utcnow().astimezone(ZoneInfo(shop_zone())).date()
 
 
+def local_today(zone: str) -> date:
+    """Today's date in a facility's zone (its accounting day)."""
+    return utcnow().astimezone(ZoneInfo(zone)).date()
+
+
 def day_start(day: date, zone: str | None = None) -> datetime:
     """The UTC moment a calendar day begins in `zone` (the shop's by default): filters cut days there."""
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone or shop_zone())).astimezone(UTC)

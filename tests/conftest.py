@@ -84,6 +84,8 @@ def empty_all_tables() -> None:
             # SQLite has no TRUNCATE and the ledger refuses DELETE: lift its guard for the cleanup only.
             for trigger in ("ledger_entry_no_update", "ledger_entry_no_delete"):
                 connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
+            # Rows that point at rows of their own table (a reversing deposit) go in one statement.
+            connection.execute(text("PRAGMA defer_foreign_keys = ON"))
             for table in reversed(tables):
                 connection.execute(table.delete())
             for statement in APPEND_ONLY_DDL["sqlite"]:

@@ -48,6 +48,15 @@ KIND_LABELS = {
 }
 
 
+class DepositRegime(enum.StrEnum):
+    DAILY = "daily"
+    PERIODIC = "periodic"
+
+    @property
+    def label(self) -> str:
+        return str(_l("daily (next working day)") if self is DepositRegime.DAILY else _l("periodic"))
+
+
 class Region(Model):
     """A province, served by one Kanwil Ditjenpas (regional corrections office)."""
 
@@ -75,11 +84,18 @@ class Facility(Model):
     image: Mapped[str | None] = mapped_column(String(255))
     # The facility's accounting day and month follow its own zone: Palu is WITA, Kuala Tungkal (Jambi) WIB.
     timezone: Mapped[str] = mapped_column(String(40), default="Asia/Makassar", server_default="Asia/Makassar")
+    # When PNBP must reach the treasury (PMK 3/PMK.06/2013): by the next working day ("daily"), or every
+    # `deposit_period_days` days where the regional treasury office allowed a periodic deposit.
+    deposit_regime: Mapped[DepositRegime] = mapped_column(enum_column(DepositRegime, "deposit_regime"),
+                                                          default=DepositRegime.DAILY, server_default="daily")
+    deposit_period_days: Mapped[int] = mapped_column(default=1, server_default="1")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     region: Mapped[Region] = relationship(back_populates="facilities")
     products: Mapped[list[Product]] = relationship(back_populates="facility")
+
+    __table_args__ = (CheckConstraint("deposit_period_days BETWEEN 1 AND 31", name="deposit_period_in_range"),)
 
     @property
     def story(self) -> str:

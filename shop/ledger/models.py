@@ -150,6 +150,11 @@ class LedgerEntry(Model):
     order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id", ondelete="RESTRICT"))
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"))
     month: Mapped[str] = mapped_column(String(7))  # accounting month "YYYY-MM" in the facility's time zone
+    day: Mapped[date] = mapped_column(Date)  # accounting day, same zone (deposit deadlines count from it)
+    # The month of the sale this entry belongs to: differs from `month` when a late refund of a closed month's
+    # sale is carried over into the first open month.
+    origin_month: Mapped[str] = mapped_column(String(7))
+    quantity: Mapped[int] = mapped_column(default=0)  # units: on a sale's gross, less those cancelled
     booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     rule_id: Mapped[int | None] = mapped_column(ForeignKey("split_rule.id", ondelete="RESTRICT"), index=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"))
@@ -164,6 +169,9 @@ class LedgerEntry(Model):
         Index("uq_ledger_entry_set_part", "set_key", "part", unique=True),
         Index("ix_ledger_entry_facility_month_part", "facility_id", "month", "part"),
         Index("ix_ledger_entry_month_part", "month", "part"),
+        # Covers the reconciliation: PNBP per facility, month and day, read from the index alone.
+        Index("ix_ledger_entry_part_facility_month_day", "part", "facility_id", "month", "day", "origin_month",
+              "amount"),
     )
 
 
@@ -188,6 +196,73 @@ BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: correct them with a r
 for _dialect, _statements in APPEND_ONLY_DDL.items():
     for _statement in _statements:
         event.listen(LedgerEntry.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+
+
+class PeriodClose(Model):
+    """A facility's accounting month that finance closed once its PNBP balanced: no entry is booked into it
+    any more (a late refund goes to the first open month, "carried over"). Only an admin reopens it, with a
+    reason; both are in the audit log."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"))
+    month: Mapped[str] = mapped_column(String(7))
+    accrued: Mapped[int]  # the PNBP accrued and deposited when it was closed (equal: only a balanced month closes)
+    deposited: Mapped[int]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    facility: Mapped[Facility] = relationship()
+
+    __table_args__ = (Index("uq_period_close_facility_month", "facility_id", "month", unique=True),)
+
+
+class PnbpDeposit(Model):
+    """PNBP a facility paid to the state treasury through SIMPONI: a kode billing (`billing_code`, 15 digits,
+    valid until `billing_expires_on`) paid at a bank, proven by the NTPN (Nomor Transaksi Penerimaan Negara,
+    16 letters and digits) and the bank's NTB. It may cover several accounting months (`months`).
+
+    Never edited: a mistake is corrected by a reversing deposit (negative amount, `reverses_id`, a reason)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int]  # rupiah; negative on a reversal
+    billing_code: Mapped[str] = mapped_column(String(15), default="")
+    billing_expires_on: Mapped[date | None] = mapped_column(Date)
+    ntpn: Mapped[str | None] = mapped_column(String(16), unique=True)  # None on a reversal
+    ntb: Mapped[str] = mapped_column(String(32), default="")
+    deposited_on: Mapped[date] = mapped_column(Date)
+    bank: Mapped[str] = mapped_column(String(80), default="")
+    receipt: Mapped[str | None] = mapped_column(String(255))  # private upload (see shop.uploads)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("pnbp_deposit.id", ondelete="RESTRICT"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    facility: Mapped[Facility] = relationship()
+    months: Mapped[list[PnbpDepositMonth]] = relationship(back_populates="deposit", order_by="PnbpDepositMonth.month")
+    reverses: Mapped[PnbpDeposit | None] = relationship(remote_side=[id], foreign_keys=[reverses_id])
+
+    __table_args__ = (
+        CheckConstraint("(reverses_id IS NULL AND amount > 0 AND ntpn IS NOT NULL) OR "
+                        "(reverses_id IS NOT NULL AND amount < 0 AND ntpn IS NULL)",
+                        name="deposit_or_reversal"),
+    )
+
+
+class PnbpDepositMonth(Model):
+    """The part of a deposit that pays one accounting month's PNBP (signed like its deposit)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deposit_id: Mapped[int] = mapped_column(ForeignKey("pnbp_deposit.id", ondelete="RESTRICT"))
+    month: Mapped[str] = mapped_column(String(7))
+    amount: Mapped[int]
+
+    deposit: Mapped[PnbpDeposit] = relationship(back_populates="months")
+
+    __table_args__ = (
+        Index("uq_pnbp_deposit_month", "deposit_id", "month", unique=True),
+        CheckConstraint("amount <> 0", name="month_amount_not_zero"),
+    )
 
 
 from shop.orders.models import Order  # noqa: E402

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from shop.catalog.models import Facility, Product
 from shop.extensions import db
@@ -138,13 +138,58 @@ def _zones(facility_ids: Iterable[int]) -> dict[int, str]:
 
 # -- booking
 
-def _entry(set_key: str, kind: EntryKind, part: Part, amount: int, order: Order, *, month: str,
-           line: OrderLine | None = None, facility_id: int | None = None, rule: SplitRule | None = None,
-           payment: Payment | None = None, refund: Refund | None = None, at: datetime | None = None) -> LedgerEntry:
+def next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
+def lock_facilities(facility_ids: Iterable[int | None]) -> list[int]:
+    """Take the facilities' row locks (a no-op UPDATE, as orders.service.lock_order does), in id order.
+
+    Booking into a facility's months and closing one of them both start here, so a month is never closed
+    while an entry is being written into it: the second waits, then sees what the first committed."""
+    ids = sorted({facility_id for facility_id in facility_ids if facility_id is not None})
+    if ids:
+        db.session.execute(update(Facility).where(Facility.id.in_(ids)).values(active=Facility.active)
+                           .execution_options(synchronize_session=False))
+    return ids
+
+
+class OpenMonths:
+    """Where the entries of one booking land: their own month, or, when finance closed it, the first later
+    month that is open ("carried over"). Locks the facilities first (see `lock_facilities`)."""
+
+    def __init__(self, facility_ids: Iterable[int | None]) -> None:
+        from shop.ledger.models import PeriodClose
+
+        ids = lock_facilities(facility_ids)
+        self.closed: dict[int, set[str]] = defaultdict(set)
+        if ids:
+            for facility_id, month in db.session.execute(select(PeriodClose.facility_id, PeriodClose.month)
+                                                         .where(PeriodClose.facility_id.in_(ids))).tuples():
+                self.closed[facility_id].add(month)
+
+    def month(self, facility_id: int | None, month: str) -> str:
+        closed = self.closed.get(facility_id, set()) if facility_id is not None else set()
+        while month in closed:
+            month = next_month(month)
+        return month
+
+
+def _entry(set_key: str, kind: EntryKind, part: Part, amount: int, order: Order, *, at: datetime,
+           periods: OpenMonths, zone: str | None = None, line: OrderLine | None = None,
+           facility_id: int | None = None, rule: SplitRule | None = None, payment: Payment | None = None,
+           refund: Refund | None = None, origin_month: str | None = None, quantity: int = 0) -> LedgerEntry:
+    """One entry, dated in the facility's zone: its accounting day and month, carried over past closed months."""
+    facility = facility_id if facility_id is not None else (line.facility_id if line else None)
+    local = aware(at).astimezone(ZoneInfo(zone or shop_zone()))
+    own = local.strftime("%Y-%m")
+    month = periods.month(facility, own)
+    day = local.date() if month == own else date.fromisoformat(f"{month}-01")
     entry = LedgerEntry(set_key=set_key, kind=kind, part=part, amount=amount, order_id=order.id,
-                        order_line_id=line.id if line else None,
-                        facility_id=facility_id if facility_id is not None else (line.facility_id if line else None),
-                        month=month, booked_at=at or utcnow(), rule_id=rule.id if rule else None,
+                        order_line_id=line.id if line else None, facility_id=facility, month=month, day=day,
+                        origin_month=origin_month or own, quantity=quantity,
+                        booked_at=at, rule_id=rule.id if rule else None,
                         payment_id=payment.id if payment else None, refund_id=refund.id if refund else None)
     db.session.add(entry)
     return entry
@@ -155,33 +200,36 @@ def book_sale(order: Order, payment: Payment | None = None) -> list[LedgerEntry]
     shipping passed through and the payment fee. Called by orders.service.mark_paid, in its transaction."""
     paid_at = aware(order.paid_at or utcnow())
     zones = _zones(line.facility_id for line in order.lines)
+    periods = OpenMonths(zones)
     entries: list[LedgerEntry] = []
     for line in order.lines:
         zone = zones.get(line.facility_id, shop_zone())
         rule = rule_in_force(line.facility_id, line.category_id, paid_at.astimezone(ZoneInfo(zone)).date())
-        month, key = accounting_month(paid_at, zone), f"sale:L{line.id}"
-        entries.append(_entry(key, EntryKind.SALE, Part.GROSS, line.amount, order, month=month, line=line,
-                              rule=rule, payment=payment, at=paid_at))
+        key = f"sale:L{line.id}"
+        entries.append(_entry(key, EntryKind.SALE, Part.GROSS, line.amount, order, at=paid_at, periods=periods,
+                              zone=zone, line=line, rule=rule, payment=payment, quantity=line.quantity))
         for part, amount in split(line.amount, line.unit_cost * line.quantity, rule).items():
             if amount:
-                entries.append(_entry(key, EntryKind.SALE, part, amount, order, month=month, line=line, rule=rule,
-                                      payment=payment, at=paid_at))
+                entries.append(_entry(key, EntryKind.SALE, part, amount, order, at=paid_at, periods=periods,
+                                      zone=zone, line=line, rule=rule, payment=payment))
     if order.shipping_cost:
         entries.append(_entry(f"shipping:O{order.id}", EntryKind.SHIPPING, Part.SHIPPING, order.shipping_cost,
-                              order, month=accounting_month(paid_at), payment=payment, at=paid_at))
+                              order, at=paid_at, periods=periods, payment=payment))
     if payment is not None and payment.fee:
-        entries.extend(_book_fee(order, payment, zones, paid_at))
+        entries.extend(_book_fee(order, payment, zones, paid_at, periods))
     db.session.flush()
     return entries
 
 
-def _book_fee(order: Order, payment: Payment, zones: dict[int, str], at: datetime) -> list[LedgerEntry]:
+def _book_fee(order: Order, payment: Payment, zones: dict[int, str], at: datetime,
+              periods: OpenMonths) -> list[LedgerEntry]:
     """The processor's fee: borne by the cooperative (default), or shared by every part pro rata."""
     fee, entries = payment.fee, []
     if current_app.config.get("LEDGER_FEE_SHARING", "cooperative") != "pro_rata" or not order.subtotal:
-        key, month = f"fee:P{payment.id}", accounting_month(at)
-        entries.append(_entry(key, EntryKind.FEE, Part.FEE, fee, order, month=month, payment=payment, at=at))
-        entries.append(_entry(key, EntryKind.FEE, Part.COOPERATIVE, -fee, order, month=month, payment=payment, at=at))
+        key = f"fee:P{payment.id}"
+        entries.append(_entry(key, EntryKind.FEE, Part.FEE, fee, order, at=at, periods=periods, payment=payment))
+        entries.append(_entry(key, EntryKind.FEE, Part.COOPERATIVE, -fee, order, at=at, periods=periods,
+                              payment=payment))
         return entries
     booked = _net_by_line(order.id)
     per_line = allocate(fee, {str(line.id): line.amount for line in order.lines})
@@ -189,14 +237,14 @@ def _book_fee(order: Order, payment: Payment, zones: dict[int, str], at: datetim
         portion = per_line[str(line.id)]
         if not portion:
             continue
-        key, month = f"fee:P{payment.id}:L{line.id}", accounting_month(at, zones.get(line.facility_id))
-        entries.append(_entry(key, EntryKind.FEE, Part.FEE, portion, order, month=month, line=line, payment=payment,
-                              at=at))
+        key, zone = f"fee:P{payment.id}:L{line.id}", zones.get(line.facility_id)
+        entries.append(_entry(key, EntryKind.FEE, Part.FEE, portion, order, at=at, periods=periods, zone=zone,
+                              line=line, payment=payment))
         shares = {part.value: amount for part, amount in booked[line.id].items() if part is not Part.GROSS and amount}
         for name, amount in allocate(portion, shares).items():
             if amount:
-                entries.append(_entry(key, EntryKind.FEE, Part(name), -amount, order, month=month, line=line,
-                                      payment=payment, at=at))
+                entries.append(_entry(key, EntryKind.FEE, Part(name), -amount, order, at=at, periods=periods,
+                                      zone=zone, line=line, payment=payment))
     return entries
 
 
@@ -259,19 +307,26 @@ def book_refund(refund: Refund) -> list[LedgerEntry]:
     at = aware(refund.created_at or utcnow())
     lines = {line.id: line for line in order.lines}
     zones = _zones(line.facility_id for line in order.lines)
+    periods = OpenMonths(zones)
     entries: list[LedgerEntry] = []
     for key, parts in reversal(booked, refund.amount).items():
         if key == "S":
-            entries.append(_entry(f"refund:R{refund.id}:S", kind, Part.SHIPPING, -parts[Part.SHIPPING], order,
-                                  month=accounting_month(at), payment=payment, refund=refund, at=at))
+            origin = db.session.scalar(select(LedgerEntry.origin_month).where(
+                LedgerEntry.set_key == f"shipping:O{order.id}"))
+            entries.append(_entry(f"refund:R{refund.id}:S", kind, Part.SHIPPING, -parts[Part.SHIPPING], order, at=at,
+                                  periods=periods, payment=payment, refund=refund, origin_month=origin))
             continue
         line = lines[int(key[1:])]
-        set_key, month = f"refund:R{refund.id}:L{line.id}", accounting_month(at, zones.get(line.facility_id))
-        rule = db.session.scalar(select(SplitRule).join(LedgerEntry, LedgerEntry.rule_id == SplitRule.id).where(
-            LedgerEntry.set_key == f"sale:L{line.id}", LedgerEntry.part == Part.GROSS))
+        sale = db.session.scalar(select(LedgerEntry).where(LedgerEntry.set_key == f"sale:L{line.id}",
+                                                           LedgerEntry.part == Part.GROSS))
+        rule = sale.rule if sale else None
+        # Units count as sold until the whole line's money has gone back.
+        units = -line.quantity if parts[Part.GROSS] == booked[key].get(Part.GROSS) else 0
         for part, amount in parts.items():
-            entries.append(_entry(set_key, kind, part, -amount, order, month=month, line=line, rule=rule,
-                                  payment=payment, refund=refund, at=at))
+            entries.append(_entry(f"refund:R{refund.id}:L{line.id}", kind, part, -amount, order, at=at,
+                                  periods=periods, zone=zones.get(line.facility_id), line=line, rule=rule,
+                                  payment=payment, refund=refund, origin_month=sale.origin_month if sale else None,
+                                  quantity=units if part is Part.GROSS else 0))
     db.session.flush()
     return entries
 

@@ -1,0 +1,220 @@
+"""PNBP reconciliation: what each facility's sales earned the state per accounting month (from the ledger),
+what was deposited (PNBP deposits), what is still owed or overdue, and which months are closed. Every figure
+is a SQL aggregate (per facility, month and day at most); nothing loops over ledger entries."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import selectinload
+
+from shop.catalog.models import Facility
+from shop.extensions import db
+from shop.ledger.deposits import deposit_due, month_of, report_due
+from shop.ledger.models import LedgerEntry, Part, PeriodClose, PnbpDeposit, PnbpDepositMonth
+from shop.timeutil import local_today
+
+
+class MonthState(enum.StrEnum):
+    OPEN = "open"  # the month has not ended yet
+    BALANCED = "balanced"
+    OUTSTANDING = "outstanding"  # less deposited than accrued
+    OVER_DEPOSITED = "over_deposited"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return str(STATE_LABELS[self])
+
+
+STATE_LABELS = {
+    MonthState.OPEN: _l("running (month not ended)"),
+    MonthState.BALANCED: _l("balanced"),
+    MonthState.OUTSTANDING: _l("outstanding"),
+    MonthState.OVER_DEPOSITED: _l("over-deposited"),
+    MonthState.CLOSED: _l("closed"),
+}
+
+
+@dataclass
+class MonthRow:
+    """One facility's accounting month."""
+
+    facility: Facility
+    month: str
+    accrued: int = 0  # PNBP booked in the month (sales less reversals, carried-over ones included)
+    deposited: int = 0
+    carried_in: int = 0  # of `accrued`: entries of earlier (closed) months' sales booked here
+    overdue: int = 0  # owed and past its deposit deadline
+    closed: PeriodClose | None = None
+    today: date = field(default_factory=date.today)
+    days: dict[date, int] = field(default_factory=dict)  # PNBP per accounting day
+
+    @property
+    def outstanding(self) -> int:
+        """Positive: still to deposit; negative: deposited too much."""
+        return self.accrued - self.deposited
+
+    @property
+    def ended(self) -> bool:
+        return self.month < month_of(self.today)
+
+    @property
+    def state(self) -> MonthState:
+        if self.closed is not None:
+            return MonthState.CLOSED
+        if not self.ended:
+            return MonthState.OPEN
+        if self.outstanding == 0:
+            return MonthState.BALANCED
+        return MonthState.OUTSTANDING if self.outstanding > 0 else MonthState.OVER_DEPOSITED
+
+    @property
+    def report_due(self) -> date:
+        return report_due(self.month)
+
+    @property
+    def report_pending(self) -> bool:
+        """Ended, not closed, and its report to the head of the facility is due by the 10th (or late)."""
+        return self.ended and self.closed is None
+
+    @property
+    def report_late(self) -> bool:
+        return self.report_pending and self.today > self.report_due
+
+    @property
+    def closable(self) -> bool:
+        return self.state is MonthState.BALANCED
+
+
+@dataclass(frozen=True)
+class Filters:
+    facility_id: int | None = None
+    year: int | None = None
+    month: str | None = None
+
+
+def overview(filters: Filters = Filters()) -> list[MonthRow]:
+    """Every facility × month with PNBP booked or deposited (and each facility's current month), newest first."""
+    facilities = {f.id: f for f in db.session.scalars(select(Facility).options(selectinload(Facility.region)))}
+    if filters.facility_id is not None:
+        facilities = {k: v for k, v in facilities.items() if k == filters.facility_id}
+    rows: dict[tuple[int, str], MonthRow] = {}
+
+    def row(facility_id: int, month: str) -> MonthRow:
+        if (facility_id, month) not in rows:
+            facility = facilities[facility_id]
+            rows[(facility_id, month)] = MonthRow(facility, month, today=local_today(facility.timezone))
+        return rows[(facility_id, month)]
+
+    carried = func.sum(case((LedgerEntry.origin_month != LedgerEntry.month, LedgerEntry.amount), else_=0))
+    daily = _where(select(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.day, func.sum(LedgerEntry.amount),
+                          carried).where(LedgerEntry.part == Part.PNBP)
+                   .group_by(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.day),
+                   LedgerEntry.facility_id, LedgerEntry.month, filters)
+    for facility_id, month, day, amount, carried_in in db.session.execute(daily).tuples():
+        if facility_id in facilities:
+            current = row(facility_id, month)
+            current.accrued += int(amount)
+            current.carried_in += int(carried_in or 0)
+            current.days[day] = current.days.get(day, 0) + int(amount)
+
+    deposited = _where(select(PnbpDeposit.facility_id, PnbpDepositMonth.month, func.sum(PnbpDepositMonth.amount))
+                       .join(PnbpDeposit).group_by(PnbpDeposit.facility_id, PnbpDepositMonth.month),
+                       PnbpDeposit.facility_id, PnbpDepositMonth.month, filters)
+    for facility_id, month, amount in db.session.execute(deposited).tuples():
+        if facility_id in facilities:
+            row(facility_id, month).deposited += int(amount)
+
+    for closing in db.session.scalars(_where(select(PeriodClose), PeriodClose.facility_id, PeriodClose.month,
+                                             filters)):
+        if closing.facility_id in facilities:
+            row(closing.facility_id, closing.month).closed = closing
+
+    if filters.month is None:
+        for facility in facilities.values():
+            current_month = month_of(local_today(facility.timezone))
+            if facility.active and (filters.year is None or str(filters.year) == current_month[:4]):
+                row(facility.id, current_month)
+    for current in rows.values():
+        current.overdue = overdue(current)
+    return sorted(rows.values(), key=lambda r: (r.month, r.facility.region.name, r.facility.name), reverse=True)
+
+
+def _where(query: Any, facility_column: Any, month_column: Any, filters: Filters) -> Any:
+    if filters.facility_id is not None:
+        query = query.where(facility_column == filters.facility_id)
+    if filters.month is not None:
+        query = query.where(month_column == filters.month)
+    elif filters.year is not None:
+        query = query.where(month_column.between(f"{filters.year}-01", f"{filters.year}-12"))
+    return query
+
+
+def overdue(row: MonthRow) -> int:
+    """PNBP of the month whose deposit deadline has passed and that the month's deposits do not cover yet.
+
+    Deposits for a month pay its earliest days first; each day's PNBP is due by the facility's regime."""
+    if row.closed is not None or row.outstanding <= 0:
+        return 0
+    period = row.facility.deposit_period_days
+    due = sum(amount for day, amount in row.days.items() if deposit_due(day, period) < row.today)
+    return max(0, min(due - row.deposited, row.outstanding))
+
+
+def month_detail(facility: Facility, month: str) -> MonthRow:
+    found = overview(Filters(facility_id=facility.id, month=month))
+    return found[0] if found else MonthRow(facility, month, today=local_today(facility.timezone))
+
+
+def month_entries(facility_id: int, month: str) -> Select[tuple[LedgerEntry]]:
+    """The PNBP entries behind a month's accrued figure (a query, to paginate), newest first."""
+    return (select(LedgerEntry).options(selectinload(LedgerEntry.order))
+            .where(LedgerEntry.part == Part.PNBP, LedgerEntry.facility_id == facility_id, LedgerEntry.month == month)
+            .order_by(LedgerEntry.id.desc()))
+
+
+def carried_out(facility_id: int, month: str) -> list[LedgerEntry]:
+    """PNBP entries of this month's sales that were booked in a later month because this one was closed."""
+    return list(db.session.scalars(
+        select(LedgerEntry).options(selectinload(LedgerEntry.order))
+        .where(LedgerEntry.part == Part.PNBP, LedgerEntry.facility_id == facility_id,
+               LedgerEntry.origin_month == month, LedgerEntry.month != month).order_by(LedgerEntry.id)))
+
+
+def month_deposits(facility_id: int, month: str) -> list[PnbpDepositMonth]:
+    return list(db.session.scalars(
+        select(PnbpDepositMonth).join(PnbpDeposit).options(selectinload(PnbpDepositMonth.deposit))
+        .where(PnbpDeposit.facility_id == facility_id, PnbpDepositMonth.month == month)
+        .order_by(PnbpDeposit.deposited_on, PnbpDeposit.id)))
+
+
+def deposits(facility_id: int | None = None, year: int | None = None) -> list[PnbpDeposit]:
+    query = (select(PnbpDeposit).options(selectinload(PnbpDeposit.months), selectinload(PnbpDeposit.facility))
+             .order_by(PnbpDeposit.deposited_on.desc(), PnbpDeposit.id.desc()))
+    if facility_id is not None:
+        query = query.where(PnbpDeposit.facility_id == facility_id)
+    if year is not None:
+        query = query.where(PnbpDeposit.deposited_on.between(date(year, 1, 1), date(year, 12, 31)))
+    return list(db.session.scalars(query))
+
+
+def reversed_ids() -> set[int]:
+    return set(db.session.scalars(select(PnbpDeposit.reverses_id).where(PnbpDeposit.reverses_id.is_not(None))))
+
+
+def totals(rows: list[MonthRow]) -> dict[str, int]:
+    sums: dict[str, int] = defaultdict(int)
+    for current in rows:
+        sums["accrued"] += current.accrued
+        sums["deposited"] += current.deposited
+        sums["outstanding"] += current.outstanding
+        sums["overdue"] += current.overdue
+        sums["carried_in"] += current.carried_in
+    return dict(sums)
