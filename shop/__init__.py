@@ -46,7 +46,8 @@ def _register_blueprints(app: Flask) -> None:
 
     modules = ["catalog.views", "catalog.staff", "catalog.admin", "certification.views", "accounts.views",
                "accounts.admin", "health", "cart.views", "checkout.views", "checkout.admin", "orders.views",
-               "customers.views", "payments.views", "fulfilment.views", "audit.views", "ledger.views"]
+               "customers.views", "payments.views", "fulfilment.views", "audit.views", "ledger.views",
+               "ledger.pnbp_views"]
     for name in modules:
         import_module(f"shop.{name}")
     from shop.accounts import accounts
@@ -74,6 +75,8 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_number
+
     from shop import i18n
     from shop.accounts.models import ROLE_LABELS
     from shop.certification import service as certs
@@ -85,6 +88,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["rupiah"] = i18n.rupiah
     app.jinja_env.filters["day"] = i18n.format_day
     app.jinja_env.filters["moment"] = i18n.format_moment
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.globals["localized"] = i18n.localized
     app.jinja_env.globals["current_language"] = i18n.current_language
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES

@@ -159,9 +159,38 @@ def ledger_export(month: str, fmt: str, output: Path) -> None:
     click.echo(f"{len(queries.export_rows(month))} entries written to {output}")
 
 
+@click.group("pnbp")
+def pnbp() -> None:
+    """PNBP: the yearly summary of sales and their parts per facility and month."""
+
+
+@pnbp.command("report")
+@click.option("--year", required=True, type=click.IntRange(2000, 2100))
+@click.option("--facility", "slug", help="One facility's slug (default: every facility).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def pnbp_report(year: int, slug: str | None, fmt: str, output: Path) -> None:
+    """Write the summary the finance desk shows (sales, PNBP, premi, production capital, cooperative per
+    facility and month), with Indonesian headers and a totals row."""
+    from sqlalchemy import select
+
+    from shop.catalog.models import Facility
+    from shop.ledger import reports
+
+    facility_id = None
+    if slug:
+        facility_id = db.session.scalar(select(Facility.id).where(Facility.slug == slug))
+        if facility_id is None:
+            raise click.BadParameter(f"no facility with the slug {slug!r}", param_hint="--facility")
+    table = reports.summary_table(reports.summary(year, facility_id))
+    output.write_bytes(table.render(fmt))
+    click.echo(f"{len(table.rows)} facility-months of {year} written to {output}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
     app.cli.add_command(orders)
     app.cli.add_command(certs)
     app.cli.add_command(ledger)
+    app.cli.add_command(pnbp)

@@ -5,10 +5,13 @@ The URLs come from the app's url_map, so a new staff route without an entry in A
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from flask import Flask
 
 from shop.extensions import db
+from shop.ledger.models import PnbpDeposit, PnbpDepositMonth
 from shop.orders import service as orders
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.uploads import save_private_document
@@ -20,6 +23,8 @@ DESK = {ADMIN, FULFIL}
 READERS = {ADMIN, FULFIL, FINANCE}
 CATALOG_KEEPERS = {ADMIN, FULFIL, OWN, OTHER}  # lists: facility staff see their own rows
 OWN_PRODUCT = {ADMIN, FULFIL, OWN}
+PNBP_READERS = {ADMIN, FINANCE, OWN, OTHER}  # lists: facility staff see their own facility's rows
+OWN_PNBP = {ADMIN, FINANCE, OWN}
 
 # endpoint → who gets 200 on GET (everyone else logged in gets 403; anonymous gets 302 to the login page)
 ACCESS = {
@@ -45,6 +50,15 @@ ACCESS = {
     "payments.receipt": READERS,
     "ledger.entries": {ADMIN, FINANCE},
     "ledger.rules": {ADMIN, FINANCE},
+    # PNBP: finance and admins see every facility, facility staff (the treasurer) their own, read-only
+    "ledger.reconciliation": PNBP_READERS,
+    "ledger.reconciliation_export": PNBP_READERS,
+    "ledger.reconciliation_month": OWN_PNBP,
+    "ledger.deposits_page": PNBP_READERS,
+    "ledger.deposits_export": PNBP_READERS,
+    "ledger.deposit_receipt": OWN_PNBP,
+    "ledger.summary": PNBP_READERS,
+    "ledger.summary_export": PNBP_READERS,
 }
 # endpoint → who may POST (others: 403; anonymous: 302 to login). Allowed posts are not sent (they act).
 POST_ACCESS = {
@@ -67,6 +81,11 @@ POST_ACCESS = {
     "payments.refund": DESK,
     "ledger.rules": {ADMIN, FINANCE},
     "ledger.delete_rule": {ADMIN, FINANCE},
+    "ledger.deposits_page": {ADMIN, FINANCE},
+    "ledger.reverse_deposit": {ADMIN, FINANCE},
+    "ledger.close_month": {ADMIN, FINANCE},
+    "ledger.reopen_month": {ADMIN},
+    "ledger.deposit_regime": {ADMIN, FINANCE},
 }
 STAFF_PREFIXES = ("/staf", "/akun/kata-sandi")
 
@@ -82,6 +101,12 @@ def world(app: Flask):
                       status=PaymentStatus.SUBMITTED, receipt=save_private_document(b"%PDF-1.4 bukti", "receipts"))
     db.session.add(payment)
     orders.mark_paid(order)
+    deposit = PnbpDeposit(facility_id=own_facility.id, amount=1_000, billing_code="820261015000123",
+                          billing_expires_on=date(2026, 11, 6), ntpn="0A1B2C3D4E5F6G7H", ntb="BRI1",
+                          deposited_on=date(2026, 11, 3), bank="BRI",
+                          receipt=save_private_document(b"%PDF-1.4 setoran", "pnbp"))
+    deposit.months = [PnbpDepositMonth(month="2026-10", amount=1_000)]
+    db.session.add(deposit)
     users = {ADMIN: f.user("admin"), FULFIL: f.user("fulfilment"), FINANCE: f.user("finance"),
              OWN: f.user("facility", facility_id=own_facility.id),
              OTHER: f.user("facility", facility_id=f.facility().id)}
@@ -89,7 +114,8 @@ def world(app: Flask):
     values = {"number": order.number, "product_id": product.id, "cert_id": cert.id, "payment_id": payment.id,
               "user_id": users[FINANCE].id, "facility_id": own_facility.id,
               "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan",
-              "rule_id": 1}
+              "rule_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug, "month": "2026-10",
+              "fmt": "xlsx"}
     return values, users
 
 

@@ -1,0 +1,261 @@
+"""Reports from the ledger: the yearly summary per region and facility, the public impact figures, and the
+CSV/XLSX exports of the reconciliation, the deposits and the summary (Indonesian headers, amounts as numbers
+in a Rupiah format, dates as dates, a frozen header row and a totals row that matches the screen)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from shop.catalog.models import Facility, Region
+from shop.extensions import db
+from shop.ledger.models import SPLIT_PARTS, LedgerEntry, Part, PnbpDeposit
+from shop.ledger.reconciliation import MonthRow
+from shop.timeutil import today
+
+# The columns of the summary: sales, then where they went (these add up to the sales).
+SUMMARY_PARTS = (Part.GROSS, *SPLIT_PARTS)
+
+
+@dataclass
+class SummaryFacility:
+    facility: Facility
+    months: dict[str, dict[Part, int]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> dict[Part, int]:
+        return _sum(self.months.values())
+
+
+@dataclass
+class SummaryRegion:
+    region: Region
+    facilities: list[SummaryFacility] = field(default_factory=list)
+
+    @property
+    def total(self) -> dict[Part, int]:
+        return _sum(f.total for f in self.facilities)
+
+
+def _sum(items: Any) -> dict[Part, int]:
+    total = dict.fromkeys(SUMMARY_PARTS, 0)
+    for parts in items:
+        for part, amount in parts.items():
+            total[part] += amount
+    return total
+
+
+@dataclass
+class Summary:
+    year: int
+    regions: list[SummaryRegion]
+
+    @property
+    def total(self) -> dict[Part, int]:
+        return _sum(r.total for r in self.regions)
+
+    @property
+    def months(self) -> list[str]:
+        return [f"{self.year}-{number:02d}" for number in range(1, 13)]
+
+    def chart(self) -> dict[str, Any]:
+        """Monthly sales and PNBP per facility, for the charts (JSON in the page)."""
+        facilities = [f for r in self.regions for f in r.facilities]
+        return {"months": self.months,
+                "sales": [{"label": f.facility.name,
+                           "data": [f.months.get(m, {}).get(Part.GROSS, 0) for m in self.months]} for f in facilities],
+                "pnbp": [{"label": f.facility.name,
+                          "data": [f.months.get(m, {}).get(Part.PNBP, 0) for m in self.months]} for f in facilities]}
+
+
+def summary(year: int, facility_id: int | None = None, region_id: int | None = None) -> Summary:
+    """Sales and each part per facility and month of `year` (one GROUP BY), grouped by region."""
+    query = (select(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.part, func.sum(LedgerEntry.amount))
+             .where(LedgerEntry.month.between(f"{year}-01", f"{year}-12"), LedgerEntry.part.in_(SUMMARY_PARTS),
+                    LedgerEntry.facility_id.is_not(None))
+             .group_by(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.part))
+    if facility_id is not None:
+        query = query.where(LedgerEntry.facility_id == facility_id)
+    found: dict[int, dict[str, dict[Part, int]]] = defaultdict(lambda: defaultdict(lambda: dict.fromkeys(
+        SUMMARY_PARTS, 0)))
+    for booked_facility, month, part, amount in db.session.execute(query).tuples():
+        if booked_facility is not None:
+            found[booked_facility][month][Part(part)] = int(amount)
+    facilities = db.session.scalars(select(Facility).options(selectinload(Facility.region))
+                                    .order_by(Facility.name)).all()
+    regions: dict[int, SummaryRegion] = {}
+    for facility in facilities:
+        if (facility_id is not None and facility.id != facility_id) or \
+                (region_id is not None and facility.region_id != region_id):
+            continue
+        if facility.id not in found and not facility.active:
+            continue
+        group = regions.setdefault(facility.region_id, SummaryRegion(facility.region))
+        group.facilities.append(SummaryFacility(facility, dict(found.get(facility.id, {}))))
+    return Summary(year, sorted(regions.values(), key=lambda r: r.region.name))
+
+
+# -- the public impact page
+
+@dataclass(frozen=True)
+class Impact:
+    """Per facility: units sold, makers' premi and PNBP, this year and all time (never typed in: the ledger)."""
+
+    year: int
+    facilities: list[tuple[Facility, dict[str, int]]]
+    regions: list[tuple[Region, dict[str, int]]]
+    total: dict[str, int]
+
+
+IMPACT_FIGURES = ("units_year", "premi_year", "pnbp_year", "units", "premi", "pnbp")
+_impact_cache: dict[int, tuple[float, Impact]] = {}
+
+
+def impact(year: int | None = None) -> Impact:
+    """The impact figures, cached for IMPACT_CACHE_SECONDS (one aggregate query when the cache is cold)."""
+    year = year or today().year
+    seconds = current_app.config.get("IMPACT_CACHE_SECONDS", 600)
+    cached = _impact_cache.get(year)
+    if cached and seconds and time.monotonic() - cached[0] < seconds:
+        return cached[1]
+    figures = _impact(year)
+    _impact_cache[year] = (time.monotonic(), figures)
+    return figures
+
+
+def clear_impact_cache() -> None:
+    _impact_cache.clear()
+
+
+def _impact(year: int) -> Impact:
+    this_year = LedgerEntry.month.between(f"{year}-01", f"{year}-12")
+
+    def total(part: Part, column: Any, only_year: bool) -> Any:
+        condition = (LedgerEntry.part == part) & this_year if only_year else LedgerEntry.part == part
+        return func.sum(case((condition, column), else_=0))
+
+    query = (select(LedgerEntry.facility_id,
+                    total(Part.GROSS, LedgerEntry.quantity, True), total(Part.PREMI, LedgerEntry.amount, True),
+                    total(Part.PNBP, LedgerEntry.amount, True), total(Part.GROSS, LedgerEntry.quantity, False),
+                    total(Part.PREMI, LedgerEntry.amount, False), total(Part.PNBP, LedgerEntry.amount, False))
+             .where(LedgerEntry.part.in_((Part.GROSS, Part.PREMI, Part.PNBP)), LedgerEntry.facility_id.is_not(None))
+             .group_by(LedgerEntry.facility_id))
+    by_facility = {facility_id: dict(zip(IMPACT_FIGURES, (int(v or 0) for v in values), strict=True))
+                   for facility_id, *values in db.session.execute(query).tuples()}
+    facilities = db.session.scalars(select(Facility).options(selectinload(Facility.region))
+                                    .where(Facility.id.in_(by_facility)).order_by(Facility.name)).all()
+    regions: dict[int, tuple[Region, dict[str, int]]] = {}
+    for facility in facilities:
+        region = regions.setdefault(facility.region_id, (facility.region, dict.fromkeys(IMPACT_FIGURES, 0)))
+        for name, value in by_facility[facility.id].items():
+            region[1][name] += value
+    grand = dict.fromkeys(IMPACT_FIGURES, 0)
+    for _region, sums in regions.values():
+        for name, value in sums.items():
+            grand[name] += value
+    return Impact(year, [(f, by_facility[f.id]) for f in facilities],
+                  sorted(regions.values(), key=lambda r: r[0].name), grand)
+
+
+# -- exports
+
+RUPIAH_FORMAT = '"Rp"#,##0;-"Rp"#,##0'
+
+
+@dataclass
+class Table:
+    """A sheet: Indonesian headers, rows of plain values, which columns are rupiah and dates, and a totals row
+    (the sum of every rupiah column) labelled in the first column."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[Any]]
+    money: set[int] = field(default_factory=set)  # column indexes
+    dates: set[int] = field(default_factory=set)
+
+    @property
+    def totals(self) -> list[Any]:
+        line: list[Any] = [""] * len(self.headers)
+        line[0] = "Jumlah"
+        for index in self.money:
+            line[index] = sum(row[index] or 0 for row in self.rows)
+        return line
+
+    def csv(self) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(self.headers)
+        for row in [*self.rows, self.totals]:
+            writer.writerow([value.isoformat() if isinstance(value, date) else value for value in row])
+        return out.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheet programs read UTF-8
+
+    def xlsx(self) -> bytes:
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = self.title[:31]
+        sheet.append(self.headers)
+        for row in self.rows:
+            sheet.append(row)
+        sheet.append(self.totals)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for cell in sheet[sheet.max_row]:
+            cell.font = Font(bold=True)
+        for column in sheet.iter_cols(min_row=2):
+            index = column[0].column - 1
+            for cell in column:
+                if index in self.money:
+                    cell.number_format = RUPIAH_FORMAT
+                elif index in self.dates:
+                    cell.number_format = "yyyy-mm-dd"
+        for index, header in enumerate(self.headers):
+            sheet.column_dimensions[sheet.cell(row=1, column=index + 1).column_letter].width = max(12, len(header) + 2)
+        sheet.freeze_panes = "A2"
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+    def render(self, kind: str) -> bytes:
+        return self.xlsx() if kind == "xlsx" else self.csv()
+
+
+STATE_NAMES = {"open": "berjalan", "balanced": "seimbang", "outstanding": "kurang setor",
+               "over_deposited": "lebih setor", "closed": "ditutup"}
+
+
+def reconciliation_table(rows: list[MonthRow]) -> Table:
+    return Table("Rekonsiliasi PNBP",
+                 ["Bulan", "Wilayah", "UPT", "PNBP terutang", "PNBP disetor", "Selisih (kurang setor)",
+                  "Lewat jatuh tempo", "Pindahan bulan tertutup", "Status", "Batas laporan"],
+                 [[r.month, r.facility.region.name, r.facility.name, r.accrued, r.deposited, r.outstanding, r.overdue,
+                   r.carried_in, STATE_NAMES[r.state.value], r.report_due] for r in rows],
+                 money={3, 4, 5, 6, 7}, dates={9})
+
+
+def deposits_table(deposits: list[PnbpDeposit]) -> Table:
+    rows = [[d.id, d.facility.name, d.deposited_on, part.month, part.amount, d.billing_code, d.billing_expires_on,
+             d.ntpn or "", d.ntb, d.bank, d.reverses_id or "", d.note]
+            for d in deposits for part in d.months]
+    return Table("Setoran PNBP", ["No. setoran", "UPT", "Tanggal setor", "Bulan", "Jumlah", "Kode billing",
+                                  "Billing berlaku s.d.", "NTPN", "NTB", "Bank", "Membatalkan setoran",
+                                  "Catatan / alasan"], rows, money={4}, dates={2, 6})
+
+
+def summary_table(report: Summary) -> Table:
+    headers = ["Wilayah", "UPT", "Bulan", "Penjualan", "PNBP", "Premi", "Modal produksi", "Koperasi",
+               "Biaya produksi", "Belum dialokasikan"]
+    rows = [[region.region.name, item.facility.name, month, *(parts.get(p, 0) for p in SUMMARY_PARTS)]
+            for region in report.regions for item in region.facilities for month, parts in sorted(item.months.items())]
+    return Table(f"Ringkasan {report.year}", headers, rows, money=set(range(3, 3 + len(SUMMARY_PARTS))))
