@@ -48,65 +48,82 @@ def split(amount: int) -> list[tuple[str, int]]:
     return [(name, value + (rest if name == "cooperative" else 0)) for name, value in parts]
 
 
+ORDER_COLUMNS = ('COPY "order" (id, number, status, email, name, phone, street, rt_rw, kelurahan, kecamatan, city, '
+                 'province, postal_code, notes, language, courier_id, weight_g, subtotal, shipping_cost, total, '
+                 'created_at, paid_at, stock_released) FROM STDIN')
+LINE_COLUMNS = ("COPY order_line (id, order_id, product_id, facility_id, name, facility_name, unit_price, quantity, "
+                "weight_g, returned_quantity, unit_cost) FROM STDIN")
+ENTRY_COLUMNS = ("COPY ledger_entry (set_key, kind, part, amount, order_id, order_line_id, facility_id, month, day, "
+                 "origin_month, quantity, booked_at, rule_id, note) FROM STDIN")
+
+
+def copy_rows(conn: psycopg.Connection, statement: str, rows: list[tuple]) -> None:
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def build(conn: psycopg.Connection, facilities: list[tuple[int, str, int]], courier_id: int, rule_id: int,
           target: int, seed: int = 12) -> int:
-    """COPY orders, lines and their ledger entries until `target` entries exist; returns the entries written."""
+    """COPY orders, lines and their ledger entries until `target` entries exist; returns the entries written.
+    One connection runs one COPY at a time, so rows are gathered per batch and copied parents first."""
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     seconds = int((datetime(2026, 12, 31, 12, tzinfo=UTC) - start).total_seconds())
     written, order_id, line_id = 0, 0, 0
-    with conn.cursor() as cur, \
-            cur.copy('COPY "order" (id, number, status, email, name, phone, street, rt_rw, kelurahan, kecamatan, '
-                     'city, province, postal_code, notes, language, courier_id, weight_g, subtotal, shipping_cost, '
-                     'total, created_at, paid_at, stock_released) FROM STDIN') as orders, \
-            conn.cursor() as cur2, \
-            cur2.copy("COPY order_line (id, order_id, product_id, facility_id, name, facility_name, unit_price, "
-                      "quantity, weight_g, returned_quantity, unit_cost) FROM STDIN") as lines, \
-            conn.cursor() as cur3, \
-            cur3.copy("COPY ledger_entry (set_key, kind, part, amount, order_id, order_line_id, facility_id, month, "
-                      "day, origin_month, quantity, booked_at, rule_id, note) FROM STDIN") as entries:
-        while written < target:
-            order_id += 1
-            paid_at = start + timedelta(seconds=rng.randrange(seconds))
-            chosen = [rng.choice(facilities) for _ in range(rng.choice((1, 1, 2, 2, 3, 4, 5)))]
-            shipping = rng.choice((10_000, 15_000, 22_000))
-            booked = []
-            subtotal = 0
-            for facility_id, zone, product_id in chosen:
-                line_id += 1
-                quantity, price = rng.randint(1, 4), rng.choice((25_000, 45_000, 85_000, 150_000))
-                subtotal += quantity * price
-                lines.write_row((line_id, order_id, product_id, facility_id, "Produk", "UPT", price, quantity, 250,
-                                 0, 0))
-                local = paid_at.astimezone(ZoneInfo(zone))
-                month, day = local.strftime("%Y-%m"), local.date()
-                amount = quantity * price
-                rows = [("gross", amount, quantity), *((name, value, 0) for name, value in split(amount))]
-                for part, value, units in rows:
-                    entries.write_row((f"sale:L{line_id}", "sale", part, value, order_id, line_id, facility_id, month,
-                                       day, month, units, paid_at, rule_id, ""))
-                written += len(rows)
-                booked.append((line_id, facility_id, zone, amount, quantity, month))
-            entries.write_row((f"shipping:O{order_id}", "shipping", "shipping", shipping, order_id, None, None,
-                               paid_at.astimezone(ZoneInfo("Asia/Makassar")).strftime("%Y-%m"), paid_at.date(),
-                               paid_at.strftime("%Y-%m"), 0, paid_at, None, ""))
-            written += 1
-            if rng.random() < 0.03:  # a full refund of one line, a few days later
-                line, facility_id, zone, amount, quantity, origin = booked[0]
-                at = paid_at + timedelta(days=rng.randint(1, 20))
-                local = at.astimezone(ZoneInfo(zone))
-                month = local.strftime("%Y-%m")
-                rows = [("gross", -amount, -quantity), *((n, -v, 0) for n, v in split(amount))]
-                for part, value, units in rows:
-                    entries.write_row((f"refund:R{order_id}:L{line}", "refund_reversal", part, value, order_id, line,
-                                       facility_id, month, local.date(), origin, units, at, rule_id, ""))
-                written += len(rows)
-            orders.write_row((order_id, f"KB-B{order_id:08d}", "delivered", "pembeli@example.id", "Pembeli",
-                              "+6281234567890", "Jl. Contoh 1", "001/002", "Besusu", "Palu Timur", "Kota Palu",
-                              "Sulawesi Tengah", "94111", "", "id", courier_id, 250, subtotal, shipping,
-                              subtotal + shipping, paid_at, paid_at, False))
+    orders: list[tuple] = []
+    lines: list[tuple] = []
+    entries: list[tuple] = []
+
+    def flush() -> None:
+        for statement, rows in ((ORDER_COLUMNS, orders), (LINE_COLUMNS, lines), (ENTRY_COLUMNS, entries)):
+            copy_rows(conn, statement, rows)
+            rows.clear()
+
+    while written < target:
+        order_id += 1
+        paid_at = start + timedelta(seconds=rng.randrange(seconds))
+        chosen = [rng.choice(facilities) for _ in range(rng.choice((1, 1, 2, 2, 3, 4, 5)))]
+        shipping = rng.choice((10_000, 15_000, 22_000))
+        booked = []
+        subtotal = 0
+        for facility_id, zone, product_id in chosen:
+            line_id += 1
+            quantity, price = rng.randint(1, 4), rng.choice((25_000, 45_000, 85_000, 150_000))
+            subtotal += quantity * price
+            lines.append((line_id, order_id, product_id, facility_id, "Produk", "UPT", price, quantity, 250, 0, 0))
+            local = paid_at.astimezone(ZoneInfo(zone))
+            month, day = local.strftime("%Y-%m"), local.date()
+            amount = quantity * price
+            rows = [("gross", amount, quantity), *((name, value, 0) for name, value in split(amount))]
+            for part, value, units in rows:
+                entries.append((f"sale:L{line_id}", "sale", part, value, order_id, line_id, facility_id, month, day,
+                                month, units, paid_at, rule_id, ""))
+            written += len(rows)
+            booked.append((line_id, facility_id, zone, amount, quantity, month))
+        entries.append((f"shipping:O{order_id}", "shipping", "shipping", shipping, order_id, None, None,
+                        paid_at.astimezone(ZoneInfo("Asia/Makassar")).strftime("%Y-%m"), paid_at.date(),
+                        paid_at.strftime("%Y-%m"), 0, paid_at, None, ""))
+        written += 1
+        if rng.random() < 0.03:  # a full refund of one line, a few days later
+            line, facility_id, zone, amount, quantity, origin = booked[0]
+            at = paid_at + timedelta(days=rng.randint(1, 20))
+            local = at.astimezone(ZoneInfo(zone))
+            month = local.strftime("%Y-%m")
+            rows = [("gross", -amount, -quantity), *((n, -v, 0) for n, v in split(amount))]
+            for part, value, units in rows:
+                entries.append((f"refund:R{order_id}:L{line}", "refund_reversal", part, value, order_id, line,
+                                facility_id, month, local.date(), origin, units, at, rule_id, ""))
+            written += len(rows)
+        orders.append((order_id, f"KB-B{order_id:08d}", "delivered", "pembeli@example.id", "Pembeli", "+6281234567890",
+                       "Jl. Contoh 1", "001/002", "Besusu", "Palu Timur", "Kota Palu", "Sulawesi Tengah", "94111", "",
+                       "id", courier_id, 250, subtotal, shipping, subtotal + shipping, paid_at, paid_at, False))
+        if len(orders) >= 5_000:
+            flush()
+    flush()
     conn.execute(f"SELECT setval(pg_get_serial_sequence('\"order\"', 'id'), {order_id})")
     conn.execute(f"SELECT setval(pg_get_serial_sequence('order_line', 'id'), {line_id})")
+    conn.commit()
     return written
 
 

@@ -17,7 +17,10 @@ from shop.extensions import db
               help="Folder with facilities.json and products.json (default: the bundled demo set).")
 @click.option("--no-images", is_flag=True, help="Do not generate placeholder product photos.")
 @click.option("--with-users", is_flag=True, help="Also create the demo staff users (always in DEMO_MODE).")
-def seed_demo(data_dir: Path | None, no_images: bool, with_users: bool) -> None:
+@click.option("--with-sales", is_flag=True,
+              help="Also play a few months of demo sales, deposits and closed months (always in DEMO_MODE; only "
+                   "into a shop that has no orders yet).")
+def seed_demo(data_dir: Path | None, no_images: bool, with_users: bool, with_sales: bool) -> None:
     """Load the demo facilities and catalogue; running it again changes nothing."""
     from flask import current_app
 
@@ -26,6 +29,10 @@ def seed_demo(data_dir: Path | None, no_images: bool, with_users: bool) -> None:
     counts = demo.load(data_dir or demo.DEMO_DIR, with_images=not no_images)
     if with_users or current_app.config["DEMO_MODE"]:
         counts["demo users"] = demo.load_users()
+    if with_sales or current_app.config["DEMO_MODE"]:
+        from shop.demo.sales import load_sales
+
+        counts.update(load_sales())
     db.session.commit()
     click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
 

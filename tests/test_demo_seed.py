@@ -46,3 +46,33 @@ def test_demo_shop_pages_render(app, client):
 
     assert "Bawang Goreng Khas Palu 200 g" in home
     assert "Sementara tidak tersedia" in teri  # its P-IRT expired on 2025-10-01
+
+
+def test_demo_sales_give_the_finance_desk_a_history_that_reconciles(app, client):
+    from shop.ledger import reconciliation
+    from shop.ledger.models import LedgerEntry, PeriodClose, PnbpDeposit
+    from shop.orders.models import Order
+
+    runner = app.test_cli_runner()
+    seeded = runner.invoke(args=["seed-demo", "--no-images", "--with-sales"])
+    assert seeded.exit_code == 0, seeded.output
+    assert "FROZEN_NOW" not in app.config  # the clock is back to the real one
+    orders = db.session.scalar(select(func.count(Order.id)))
+    assert orders >= 10 and "demo orders" in seeded.output
+    assert db.session.scalar(select(func.count(PnbpDeposit.id))) > 0
+    assert db.session.scalar(select(func.count(PeriodClose.id))) > 0
+    verify = runner.invoke(args=["ledger", "verify"])
+    assert verify.exit_code == 0, verify.output
+    states = {row.state.value for row in reconciliation.overview()}
+    assert {"closed", "outstanding"} <= states
+    entries = db.session.scalar(select(func.count(LedgerEntry.id)))
+
+    again = runner.invoke(args=["seed-demo", "--no-images", "--with-sales"])
+    assert again.exit_code == 0, again.output
+    assert (db.session.scalar(select(func.count(Order.id))), db.session.scalar(select(func.count(LedgerEntry.id)))) \
+        == (orders, entries)
+    from shop.ledger import reports
+
+    reports.clear_impact_cache()
+    impact = client.get("/dampak").get_data(as_text=True)
+    assert "Belum ada penjualan" not in impact and 'id="impact-premi">Rp0<' not in impact

@@ -263,8 +263,9 @@ def set_deposit_regime(facility: Facility, regime: DepositRegime, period_days: i
 
 
 def working_day_on_or_after(day: date) -> date:
-    """Saturdays and Sundays roll to Monday. Public holidays are not known to the shop (see README)."""
-    while day.weekday() >= 5:
+    """Saturdays, Sundays and the public holidays in PUBLIC_HOLIDAYS roll to the next working day."""
+    holidays = current_app.config.get("PUBLIC_HOLIDAYS", frozenset())
+    while day.weekday() >= 5 or day in holidays:
         day += timedelta(days=1)
     return day
 

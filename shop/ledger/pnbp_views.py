@@ -23,7 +23,7 @@ from shop.ledger import deposits, ledger, reconciliation, reports
 from shop.ledger.models import PnbpDeposit
 from shop.timeutil import today
 from shop.uploads import private_root
-from shop.web import non_negative_int, positive_int
+from shop.web import non_negative_int, positive_int, safe_next
 
 FINANCE = (Role.ADMIN, Role.FINANCE)
 READERS = (Role.ADMIN, Role.FINANCE, Role.FACILITY)  # facility staff: their own facility, read-only
@@ -64,6 +64,7 @@ PERIOD_PROBLEMS = {
     "closed_month": _l("That month is closed: an admin must reopen it before its deposits change."),
     "period_days": _l("The deposit period is 1 to 31 days."),
 }
+ENTRIES_PER_PAGE = 100  # ledger entries on a month's page
 EXPORTS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -138,7 +139,7 @@ def reconciliation_month(slug: str, month: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         abort(404)
     page = db.paginate(reconciliation.month_entries(facility.id, month), page=positive_int(request.args.get("page"), 1),
-                       per_page=100, error_out=False)
+                       per_page=ENTRIES_PER_PAGE, error_out=False)
     row = reconciliation.month_detail(facility, month)
     return render_template("ledger/reconciliation_month.html", facility=facility, row=row, page=page,
                            carried_out=reconciliation.carried_out(facility.id, month),
@@ -197,7 +198,7 @@ def deposit_regime(slug: str) -> Response:
     else:
         db.session.commit()
         flash(_("Deposit regime saved."), "success")
-    return redirect(request.form.get("back") or url_for("ledger.reconciliation"))
+    return redirect(safe_next(request.form.get("back"), url_for("ledger.reconciliation")))
 
 
 # -- deposits
@@ -307,7 +308,7 @@ def summary() -> str:
     return render_template("ledger/summary.html", report=report, chart=report.chart(), year=year,
                            region_id=positive_int(request.args.get("region")),
                            regions=db.session.scalars(select(Region).order_by(Region.name)).all(),
-                           parts=reports.SUMMARY_PARTS)
+                           parts=reports.shown_parts(report))
 
 
 @ledger.get("/staf/keuangan/ringkasan/ekspor.<any(csv, xlsx):fmt>")

@@ -26,6 +26,13 @@ from shop.timeutil import today
 SUMMARY_PARTS = (Part.GROSS, *SPLIT_PARTS)
 
 
+def shown_parts(report: Summary) -> list[Part]:
+    """The summary's columns on screen: sales and the four shares always, production cost and unallocated money
+    only in a year that has some (the exports keep every column)."""
+    return [part for part in SUMMARY_PARTS
+            if part not in (Part.PRODUCTION_COST, Part.UNALLOCATED) or report.total[part]]
+
+
 @dataclass
 class SummaryFacility:
     facility: Facility
@@ -107,12 +114,23 @@ def summary(year: int, facility_id: int | None = None, region_id: int | None = N
 # -- the public impact page
 
 @dataclass(frozen=True)
+class Place:
+    """A facility or region as the impact page names it: plain values, safe to keep in a cache across requests
+    (an ORM object would outlive its session)."""
+
+    id: int
+    name: str
+    slug: str = ""
+    region_id: int = 0
+
+
+@dataclass(frozen=True)
 class Impact:
     """Per facility: units sold, makers' premi and PNBP, this year and all time (never typed in: the ledger)."""
 
     year: int
-    facilities: list[tuple[Facility, dict[str, int]]]
-    regions: list[tuple[Region, dict[str, int]]]
+    facilities: list[tuple[Place, dict[str, int]]]
+    regions: list[tuple[Place, dict[str, int]]]
     total: dict[str, int]
 
 
@@ -123,7 +141,7 @@ _impact_cache: dict[int, tuple[float, Impact]] = {}
 def impact(year: int | None = None) -> Impact:
     """The impact figures, cached for IMPACT_CACHE_SECONDS (one aggregate query when the cache is cold)."""
     year = year or today().year
-    seconds = current_app.config.get("IMPACT_CACHE_SECONDS", 600)
+    seconds = current_app.config["IMPACT_CACHE_SECONDS"]
     cached = _impact_cache.get(year)
     if cached and seconds and time.monotonic() - cached[0] < seconds:
         return cached[1]
@@ -153,16 +171,17 @@ def _impact(year: int) -> Impact:
                    for facility_id, *values in db.session.execute(query).tuples()}
     facilities = db.session.scalars(select(Facility).options(selectinload(Facility.region))
                                     .where(Facility.id.in_(by_facility)).order_by(Facility.name)).all()
-    regions: dict[int, tuple[Region, dict[str, int]]] = {}
+    regions: dict[int, tuple[Place, dict[str, int]]] = {}
     for facility in facilities:
-        region = regions.setdefault(facility.region_id, (facility.region, dict.fromkeys(IMPACT_FIGURES, 0)))
+        region = regions.setdefault(facility.region_id, (Place(facility.region_id, facility.region.name),
+                                                         dict.fromkeys(IMPACT_FIGURES, 0)))
         for name, value in by_facility[facility.id].items():
             region[1][name] += value
     grand = dict.fromkeys(IMPACT_FIGURES, 0)
     for _region, sums in regions.values():
         for name, value in sums.items():
             grand[name] += value
-    return Impact(year, [(f, by_facility[f.id]) for f in facilities],
+    return Impact(year, [(Place(f.id, f.name, f.slug, f.region_id), by_facility[f.id]) for f in facilities],
                   sorted(regions.values(), key=lambda r: r[0].name), grand)
 
 

@@ -311,11 +311,13 @@ def test_closing_a_month_and_a_refund_at_the_same_moment_never_leave_a_closed_mo
         assert outcomes[0] == "not_balanced" and closing is None and october.accrued < 15_000
 
 
-def test_overdue_follows_the_facilitys_deposit_regime_and_working_days(app):
+def test_overdue_follows_the_facilitys_deposit_regime_and_working_days(app, monkeypatch):
     palu, _, _ = october_sale(app)  # PNBP of Wednesday 14 October
     assert deposits.deposit_due(date(2026, 10, 14), 1) == date(2026, 10, 15)
     assert deposits.deposit_due(date(2026, 10, 16), 1) == date(2026, 10, 19)  # Friday → Monday
     assert deposits.deposit_due(date(2026, 10, 14), 7) == date(2026, 10, 21)
+    monkeypatch.setitem(app.config, "PUBLIC_HOLIDAYS", frozenset({date(2026, 12, 24), date(2026, 12, 25)}))
+    assert deposits.deposit_due(date(2026, 12, 23), 1) == date(2026, 12, 28)  # cuti bersama, Christmas, weekend
 
     at(app, datetime(2026, 10, 15, 8, 0, tzinfo=UTC))  # the due day itself: not yet overdue
     assert row(palu, "2026-10").overdue == 0

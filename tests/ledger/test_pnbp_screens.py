@@ -135,6 +135,23 @@ def test_the_month_page_drills_down_to_the_entries_and_deposits_behind_its_figur
     assert 'value="2026-10"' in prefilled.get_data(as_text=True)
 
 
+def test_a_month_with_more_entries_than_a_page_pages_through_them(app, monkeypatch):
+    from shop.ledger import pnbp_views
+
+    palu, _ = two_facilities(app)
+    app.config["FROZEN_NOW"] = datetime(2026, 10, 20, 3, 0, tzinfo=UTC)
+    paid({f.product(facility=palu, price=50_000): 1})  # October now has two PNBP entries
+    app.config["FROZEN_NOW"] = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
+    monkeypatch.setattr(pnbp_views, "ENTRIES_PER_PAGE", 1)
+    finance = logged_in(app, "finance")
+
+    first = finance.get("/staf/keuangan/pnbp/lapas-perempuan-palu/2026-10")
+    assert first.status_code == 200 and "Halaman 1 dari" in text_of(first)
+    assert 'href="/staf/keuangan/pnbp/lapas-perempuan-palu/2026-10?page=2"' in first.get_data(as_text=True)
+    second = finance.get("/staf/keuangan/pnbp/lapas-perempuan-palu/2026-10?page=2")
+    assert second.status_code == 200 and "Halaman 2 dari" in text_of(second)
+
+
 def test_the_overview_queries_do_not_grow_with_facilities_or_months(app, count_queries):
     two_facilities(app)
     finance = logged_in(app, "finance")
