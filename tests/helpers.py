@@ -67,3 +67,27 @@ def log_in_browser(page: Any, live_server: str, email: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Kata sandi").fill(f.PASSWORD)
     page.get_by_role("button", name="Masuk").click()
+
+
+SIDEWAYS_JS = """() => {
+  const width = window.innerWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 1 && getComputedStyle(el).position !== 'fixed') {
+      let inside = false;  // content of a scroll box does not scroll the page
+      for (let p = el.parentElement; p; p = p.parentElement) {
+        const o = getComputedStyle(p).overflowX;
+        if (o === 'auto' || o === 'scroll' || o === 'hidden') { inside = true; break; }
+      }
+      if (!inside) wide.push(`${el.tagName.toLowerCase()}.${el.className} right=${Math.round(box.right)}`);
+    }
+  }
+  return [`scrollWidth ${document.documentElement.scrollWidth} > ${width}`, ...wide.slice(0, 8)];
+}"""
+
+
+def sideways_overflow(page: Any) -> list[str]:
+    """Empty when the page does not scroll sideways; else the page width and the elements that stick out."""
+    return page.evaluate(SIDEWAYS_JS)

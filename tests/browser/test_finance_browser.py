@@ -7,7 +7,7 @@ import pytest
 
 from shop.extensions import db
 from tests import factories as f
-from tests.helpers import log_in_browser
+from tests.helpers import log_in_browser, sideways_overflow
 from tests.ledger.factories import paid, rule
 
 pytestmark = pytest.mark.browser
@@ -31,13 +31,13 @@ def test_finance_adds_a_rule_and_browses_the_ledger_by_facility_month_and_part(p
         page.get_by_label(label, exact=True).fill(value)
     page.get_by_role("button", name="Simpan aturan").click()
     assert "Aturan pembagian disimpan" in page.locator("body").inner_text()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert not sideways_overflow(page), sideways_overflow(page)
 
     page.goto(f"{live_server}/staf/keuangan/buku-besar")
     page.get_by_label("UPT").select_option(label="Lapas Perempuan Kelas III Palu")
     page.get_by_label("Bagian").select_option(label="PNBP (penerimaan negara)")
     page.get_by_role("button", name="Saring").click()
     assert "Rp15.000" in page.locator(".ledger-totals").inner_text()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert not sideways_overflow(page), sideways_overflow(page)
     page.get_by_role("link", name=order.number).first.click()
     assert order.number in page.locator("h1").inner_text()

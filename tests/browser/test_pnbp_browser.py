@@ -16,14 +16,10 @@ from shop.extensions import db
 from shop.ledger import reports
 from shop.ledger.models import LedgerEntry, Part
 from tests import factories as f
-from tests.helpers import log_in_browser
+from tests.helpers import log_in_browser, sideways_overflow
 from tests.ledger.factories import paid, rule
 
 pytestmark = pytest.mark.browser
-
-
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.mark.parametrize("width", [1366, 390])
@@ -40,11 +36,11 @@ def test_finance_reconciles_closes_and_exports_a_month(app, page, live_server, w
     log_in_browser(page, live_server, officer.email)
     page.goto(f"{live_server}/staf/keuangan/pnbp")
     assert "jatuh tempo tanggal 10" in page.locator("body").inner_text()
-    assert no_sideways_scroll(page)
+    assert not sideways_overflow(page), sideways_overflow(page)
     page.get_by_role("link", name="2026-10").click()
     assert page.locator("#month-state").inner_text() == "kurang setor"
     assert "Rp30.000" in page.locator(".figure-outstanding").inner_text()
-    assert no_sideways_scroll(page)
+    assert not sideways_overflow(page), sideways_overflow(page)
 
     page.get_by_role("link", name="Catat setoran untuk bulan ini").click()
     assert page.get_by_label("Jumlah pada bukti setor (Rp)").input_value() == "30000"
@@ -56,14 +52,14 @@ def test_finance_reconciles_closes_and_exports_a_month(app, page, live_server, w
     page.get_by_label("Bank").fill("BRI Unit Palu Plaza")
     page.get_by_label("Pindaian bukti setor (PDF, JPEG atau PNG)").set_input_files(
         {"name": "setoran.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 bukti setor"})
-    assert no_sideways_scroll(page)
+    assert not sideways_overflow(page), sideways_overflow(page)
     page.get_by_role("button", name="Catat setoran ini").click()
     assert "Setoran 7C1D2E3F4A5B6C7D dicatat." in page.locator("body").inner_text()
     assert page.locator("#month-state").inner_text() == "seimbang"
 
     page.get_by_role("button", name="Tutup 2026-10").click()
     assert page.locator("#month-state").inner_text() == "ditutup"
-    assert no_sideways_scroll(page)
+    assert not sideways_overflow(page), sideways_overflow(page)
 
     app.config["FROZEN_NOW"] = datetime(2026, 11, 12, 2, 0, tzinfo=UTC)  # a buyer's bag came back torn
     page.goto(f"{live_server}/staf/pesanan/{order.number}/pembayaran")
@@ -80,7 +76,7 @@ def test_finance_reconciles_closes_and_exports_a_month(app, page, live_server, w
     page.locator(".carried-out").get_by_role("link", name="2026-11").click()
     november = page.locator("body").inner_text()
     assert "pindahan" in november and "-Rp" in page.locator(".figure-accrued").inner_text()
-    assert no_sideways_scroll(page)
+    assert not sideways_overflow(page), sideways_overflow(page)
 
     page.goto(f"{live_server}/staf/keuangan/pnbp?year=2026")
     with page.expect_download() as download:
