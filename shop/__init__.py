@@ -87,6 +87,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["rupiah"] = i18n.rupiah
     app.jinja_env.filters["day"] = i18n.format_day
+    app.jinja_env.filters["weight"] = i18n.weight
     app.jinja_env.filters["moment"] = i18n.format_moment
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.globals["localized"] = i18n.localized

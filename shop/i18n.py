@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from flask import current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale
 
@@ -52,3 +52,13 @@ def format_day(value: date | None, style: str = "medium") -> str:
 
 def format_moment(value: datetime | None, style: str = "medium") -> str:
     return format_datetime(value, style) if value else ""
+
+
+def weight(grams: int | None, language: str | None = None) -> str:
+    """A weight as people read it: `250 g`, `1,1 kg` in Indonesian, `1.1 kg` in English."""
+    if grams is None:
+        return ""
+    locale = "id_ID" if (language or current_language()) == "id" else "en_US"
+    if abs(grams) < 1000:
+        return f"{format_decimal(grams, locale=locale)} g"
+    return f"{format_decimal(grams / 1000, format='#,##0.##', locale=locale)} kg"

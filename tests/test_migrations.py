@@ -8,12 +8,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from shop import create_app
 from shop.extensions import db
+from shop.orders.models import OrderEvent
 from tests.conftest import is_postgres
 
 
@@ -103,6 +104,63 @@ def test_upgrade_from_the_previous_schema_moves_refund_statuses_off_orders_and_g
                 connection.execute(text("UPDATE \"order\" SET status = 'refunded' WHERE id = 3"))
             with pytest.raises(IntegrityError), db.engine.begin() as connection:
                 connection.execute(text("UPDATE \"order\" SET stock_released = true WHERE id = 3"))  # paid holds goods
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def test_upgrade_turns_the_english_words_of_old_order_events_into_codes_the_reader_sees_in_their_language(
+        database_url, tmp_path):
+    url, drop = fresh_database_url(database_url, tmp_path)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x"})
+    try:
+        with app.app_context():
+            upgrade(revision="17070f31e79a")
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO region (id, slug, name, office, city) VALUES (1, 'sulteng', 'Sulteng', 'K', 'Palu')"))
+                connection.execute(text(
+                    "INSERT INTO facility (id, slug, region_id, kind, facility_class, name, city, story_id, story_en,"
+                    " active, created_at, timezone, deposit_regime, deposit_period_days) VALUES (1, 'palu', 1, "
+                    "'lapas', 'IIA', 'Lapas', 'Palu', '', '', true, '2026-01-01', 'Asia/Makassar', 'daily', 1)"))
+                connection.execute(text("INSERT INTO courier (id, code, name, tracking_url, active, position) "
+                                        "VALUES (1, 'jne', 'JNE', '', true, 1)"))
+                connection.execute(text(
+                    'INSERT INTO "order" (id, number, status, email, name, phone, street, rt_rw, kelurahan, '
+                    "kecamatan, city, province, postal_code, notes, language, courier_id, weight_g, subtotal, "
+                    "shipping_cost, total, created_at, stock_released) VALUES (1, 'KB-2026-000001', 'shipped', "
+                    "'a@b.id', 'A', '+62811', 'Jl', '', 'K', 'K', 'Palu', 'Sulawesi Tengah', '94111', '', 'id', 1, "
+                    "100, 1000, 0, 1000, '2026-01-01', false)"))
+                connection.execute(text("INSERT INTO shipment (order_id, facility_id, courier_id, tracking_number, "
+                                        "shipped_at) VALUES (1, 1, 1, 'JNE0012345', '2026-01-03')"))
+                events = [(None, None, "order placed", False),
+                          ("awaiting_payment", "paid", "bank transfer BRI 77", False),
+                          ("paid", "packed", "", False), (None, None, "parcel shipped: JNE0012345", False),
+                          ("packed", "shipped", "JNE0012345", False), (None, None, "return received: 2", False),
+                          (None, None, "Pembeli minta dikirim siang", True)]
+                for before, after, note, internal in events:
+                    connection.execute(text(
+                        "INSERT INTO order_event (order_id, at, actor, from_status, to_status, note, internal) "
+                        "VALUES (1, '2026-01-02', 'system', :before, :after, :note, :internal)"),
+                        {"before": before, "after": after, "note": note, "internal": internal})
+
+            upgrade()
+
+            with db.engine.connect() as connection:
+                rows = connection.execute(text("SELECT code, note FROM order_event ORDER BY id")).all()
+                diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+            assert [code for code, _ in rows] == ["placed", "paid_transfer", "status", "parcel_shipped",
+                                                  "parcel_shipped", "return_received", "note"]
+            assert [note for _, note in rows] == ["", "", "", "", "", "", "Pembeli minta dikirim siang"]
+            assert diff == [], f"models and migrations differ: {diff}"
+            with app.test_request_context():  # Indonesian, the default language
+                texts = [event.text for event in db.session.scalars(select(OrderEvent).order_by(OrderEvent.id))]
+            assert texts[0] == "pesanan dibuat" and "BRI 77" in texts[1] and "dibayar" in texts[1]
+            assert "JNE" in texts[3] and "JNE0012345" in texts[3] and "dikirim" in texts[4]
+            assert all("order placed" not in t and "parcel shipped" not in t for t in texts)
+            with pytest.raises(IntegrityError), db.engine.begin() as connection:
+                connection.execute(text("UPDATE order_event SET code = 'shouted' WHERE id = 1"))
+            db.session.remove()
             db.engine.dispose()
     finally:
         drop()

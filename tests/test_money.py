@@ -58,3 +58,11 @@ def test_rupiah_is_written_as_people_expect():
     assert rupiah(1_250_000, "id") == "Rp1.250.000"
     with pytest.raises(TypeError):
         rupiah(25_000.0, "id")
+
+
+def test_weights_read_as_people_write_them(app):
+    from shop.i18n import weight
+
+    assert weight(250, "id") == "250 g"
+    assert weight(1100, "id") == "1,1 kg" and weight(1100, "en") == "1.1 kg"
+    assert weight(12_500, "id") == "12,5 kg" and weight(2000, "en") == "2 kg"

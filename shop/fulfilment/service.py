@@ -16,7 +16,7 @@ from shop.checkout.models import Courier
 from shop.extensions import db, rows_changed
 from shop.fulfilment.models import Shipment
 from shop.orders import service as orders
-from shop.orders.models import Order, OrderLine, OrderReturn, OrderStatus, ReturnLine
+from shop.orders.models import EventCode, Order, OrderLine, OrderReturn, OrderStatus, ReturnLine
 from shop.payments import service as payments
 from shop.payments.models import PaymentStatus
 from shop.timeutil import day_start, shop_zone, utcnow
@@ -101,7 +101,8 @@ def ship(order: Order, *, facility_id: int, courier_id: int, tracking_number: st
     facility_ids = [facility for facility, _name, _lines in groups(order)]
     if facility_id not in facility_ids:
         raise FulfilmentError("unknown_facility")
-    if db.session.get(Courier, courier_id) is None:
+    courier = db.session.get(Courier, courier_id)
+    if courier is None:
         raise FulfilmentError("unknown_courier")
     if any(s.facility_id == facility_id for s in shipments(order)):
         raise FulfilmentError("already_shipped")
@@ -110,10 +111,11 @@ def ship(order: Order, *, facility_id: int, courier_id: int, tracking_number: st
     db.session.add(shipment)
     db.session.flush()
     record("order.shipment", order, None, {"facility_id": facility_id, "tracking_number": tracking}, actor=actor)
+    parcel = {"courier": courier.name, "tracking": tracking}
     if {s.facility_id for s in shipments(order)} >= set(facility_ids):
-        orders.transition(order, OrderStatus.SHIPPED, actor=actor, note=tracking)
+        orders.transition(order, OrderStatus.SHIPPED, actor=actor, code=EventCode.PARCEL_SHIPPED, params=parcel)
     else:
-        orders.add_event(order, note=f"parcel shipped: {tracking}", actor=actor)
+        orders.add_event(order, code=EventCode.PARCEL_SHIPPED, params=parcel, actor=actor)
     return shipment
 
 
@@ -180,7 +182,8 @@ def receive_return(order: Order, quantities: dict[int, int], *, reason: str, act
         change_stock(line.product_id, qty, StockReason.RETURNED, order_id=order.id, user_id=received.received_by_id,
                      note=reason.strip())
     db.session.flush()
-    orders.add_event(order, note=f"return received: {sum(wanted.values())}", actor=actor)
+    orders.add_event(order, code=EventCode.RETURN_RECEIVED, params={"units": sum(wanted.values())}, note=reason.strip(),
+                     actor=actor)
     record("order.return", order, None, {str(lines[i].name): q for i, q in wanted.items()}, note=reason.strip(),
            actor=actor)
     return received
@@ -194,5 +197,5 @@ def returns(order: Order) -> list[OrderReturn]:
 def add_note(order: Order, *, note: str, actor: Actor) -> None:
     if not note.strip():
         raise FulfilmentError("note_required")
-    orders.add_event(order, note=note.strip(), actor=actor, internal=True)
+    orders.add_event(order, code=EventCode.NOTE, note=note.strip(), actor=actor, internal=True)
     record("order.note", order, None, None, note=note.strip(), actor=actor)

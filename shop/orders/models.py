@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import enum_column
@@ -119,7 +120,7 @@ class OrderLine(Model):
     unit_price: Mapped[int]
     unit_cost: Mapped[int] = mapped_column(default=0, server_default="0")  # the product's, when ordered
     quantity: Mapped[int]
-    weight_g: Mapped[int]
+    weight_g: Mapped[int]  # of one unit, with packaging
     returned_quantity: Mapped[int] = mapped_column(default=0, server_default="0")  # received back by staff
 
     order: Mapped[Order] = relationship(back_populates="lines")
@@ -134,9 +135,39 @@ class OrderLine(Model):
     def amount(self) -> int:
         return self.unit_price * self.quantity
 
+    @property
+    def total_weight_g(self) -> int:
+        return self.weight_g * self.quantity
+
+
+class EventCode(enum.StrEnum):
+    """What an order event says, stored as a code with parameters and worded in the reader's language."""
+
+    PLACED = "placed"
+    STATUS = "status"  # a move of the status: the new status says it
+    PAID_TRANSFER = "paid_transfer"  # {reference}
+    PAID_CARD = "paid_card"
+    EXPIRED = "expired"  # cancelled when the time to pay ran out
+    PARCEL_SHIPPED = "parcel_shipped"  # {courier, tracking}: one facility's parcel left
+    RETURN_RECEIVED = "return_received"  # {units}
+    NOTE = "note"  # staff's own words, in `note`
+
+
+EVENT_TEXTS = {
+    EventCode.PLACED: _l("order placed"),
+    EventCode.PAID_TRANSFER: _l("paid by bank transfer (%(reference)s)"),
+    EventCode.PAID_CARD: _l("paid by card"),
+    EventCode.EXPIRED: _l("the time to pay ran out"),
+    EventCode.PARCEL_SHIPPED: _l("parcel shipped with %(courier)s, tracking number %(tracking)s"),
+    EventCode.RETURN_RECEIVED: _l("goods returned: %(units)s"),
+}
+
 
 class OrderEvent(Model):
-    """One move of an order's status, or a note: who, when, from, to, why."""
+    """One move of an order's status, or a note: who, when, from, to, why.
+
+    `code` and `params` say what happened in words chosen when it is read (buyer or staff, Indonesian or
+    English); `note` holds only what a person typed (a cancel reason, an internal note)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
@@ -145,12 +176,31 @@ class OrderEvent(Model):
     actor: Mapped[str] = mapped_column(String(254), default="")  # "system", "buyer", a staff email
     from_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus, "from_status"))
     to_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus, "to_status"))
+    code: Mapped[EventCode] = mapped_column(enum_column(EventCode, "code"), default=EventCode.STATUS,
+                                            server_default=EventCode.STATUS.value)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(Text, default="")
     internal: Mapped[bool] = mapped_column(default=False)  # staff notes the buyer does not see
 
     order: Mapped[Order] = relationship(back_populates="events")
 
     __table_args__ = (Index("ix_order_event_order", "order_id", "at"),)
+
+    @property
+    def text(self) -> str:
+        """What happened, in the reader's language: the new status, and what the code adds to it."""
+        said = [str(self.to_status.label)] if self.to_status is not None else []
+        template = EVENT_TEXTS.get(self.code)
+        if template is not None:
+            said.append(str(template) % _Params(self.params or {}))
+        return " — ".join(said)
+
+
+class _Params(dict[str, Any]):
+    """An event's parameters; one missing from an old row reads as "?" rather than breaking the page."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
 
 
 class OrderReturn(Model):

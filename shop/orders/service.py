@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_request_context
 from flask_login import current_user
@@ -23,7 +23,7 @@ from shop.certification.service import is_sellable
 from shop.checkout.models import Courier, ShippingRate
 from shop.extensions import db, rows_changed
 from shop.ledger import service as ledger
-from shop.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
+from shop.orders.models import TRANSITIONS, EventCode, Order, OrderEvent, OrderLine, OrderStatus
 from shop.timeutil import aware, utcnow
 
 if TYPE_CHECKING:
@@ -110,10 +110,13 @@ def _actor_label(actor: Actor) -> tuple[int | None, str]:
 
 
 def add_event(order: Order, *, to: OrderStatus | None = None, from_status: OrderStatus | None = None,
-              note: str = "", actor: Actor = None, internal: bool = False) -> OrderEvent:
+              code: EventCode = EventCode.STATUS, params: dict[str, Any] | None = None, note: str = "",
+              actor: Actor = None, internal: bool = False) -> OrderEvent:
+    """`code` and `params` say what happened (worded when read); `note` only what a person typed."""
     actor_id, label = _actor_label(actor)
     event = OrderEvent(order=order, from_status=(from_status or order.status) if to else None, to_status=to,
-                       note=note, actor_id=actor_id, actor=label, internal=internal, at=utcnow())
+                       code=code, params=params, note=note, actor_id=actor_id, actor=label, internal=internal,
+                       at=utcnow())
     db.session.add(event)
     return event
 
@@ -160,7 +163,7 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
             weight_g=product.weight_g))
     db.session.flush()
     order.number = f"KB-{now.year}-{order.id:06d}"
-    add_event(order, note="order placed", actor="buyer")
+    add_event(order, code=EventCode.PLACED, actor="buyer")
     # Stock last: a product's row stays locked from its UPDATE to the caller's commit, so everything else is
     # written before. Products in id order, so two buyers of the same two products lock them in one order.
     for product in products:
@@ -187,7 +190,8 @@ def lock_order(order: Order) -> Order:
     return order
 
 
-def transition(order: Order, to: OrderStatus, *, actor: Actor = None, note: str = "") -> Order:
+def transition(order: Order, to: OrderStatus, *, actor: Actor = None, note: str = "",
+               code: EventCode = EventCode.STATUS, params: dict[str, Any] | None = None) -> Order:
     """The only way an order's status changes: legal moves only, each recorded as an event.
 
     The UPDATE names the status it expects, so of two requests making a move from the same status only
@@ -212,7 +216,7 @@ def transition(order: Order, to: OrderStatus, *, actor: Actor = None, note: str 
         raise IllegalTransition(order.status, to)
     for key, value in values.items():
         set_committed_value(order, key, value)
-    add_event(order, to=to, from_status=expected, note=note, actor=actor)
+    add_event(order, to=to, from_status=expected, code=code, params=params, note=note, actor=actor)
     if to is OrderStatus.CANCELLED:
         for line in order.lines:
             change_stock(line.product_id, line.quantity, StockReason.ORDER_RELEASED, order_id=order.id)
@@ -220,10 +224,11 @@ def transition(order: Order, to: OrderStatus, *, actor: Actor = None, note: str 
     return order
 
 
-def mark_paid(order: Order, *, payment: Payment | None = None, actor: Actor = None, note: str = "") -> Order:
+def mark_paid(order: Order, *, payment: Payment | None = None, actor: Actor = None, note: str = "",
+              code: EventCode = EventCode.STATUS, params: dict[str, Any] | None = None) -> Order:
     """The one place an order becomes paid, and its sale is booked in the revenue-split ledger in the same
     transaction: a payment without its ledger entries (or the reverse) can never be committed."""
-    transition(order, OrderStatus.PAID, actor=actor, note=note)
+    transition(order, OrderStatus.PAID, actor=actor, note=note, code=code, params=params)
     ledger.book_sale(order, payment)
     return order
 
@@ -255,7 +260,7 @@ def expire_if_due(order: Order) -> bool:
     if not is_overdue(order):
         return False
     try:
-        transition(order, OrderStatus.CANCELLED, actor="system", note="payment time ran out")
+        transition(order, OrderStatus.CANCELLED, actor="system", code=EventCode.EXPIRED)
     except IllegalTransition:
         return False
     return True

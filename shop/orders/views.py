@@ -50,7 +50,8 @@ def track() -> str | Response:
 @orders.get("/pesanan/<number>")
 def detail(number: str) -> str:
     from shop.fulfilment.service import shipments
-    from shop.payments.service import money_state
+    from shop.payments.service import money_state, transfer_under_review
 
     order = order_for_visitor(number)
-    return render_template("orders/detail.html", order=order, shipments=shipments(order), money=money_state(order))
+    return render_template("orders/detail.html", order=order, shipments=shipments(order), money=money_state(order),
+                           under_review=transfer_under_review(order))

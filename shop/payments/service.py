@@ -22,7 +22,7 @@ from shop.audit.service import record
 from shop.extensions import db
 from shop.ledger import service as ledger
 from shop.orders import service as orders
-from shop.orders.models import HOLDS_GOODS, Order, OrderStatus
+from shop.orders.models import HOLDS_GOODS, EventCode, Order, OrderStatus
 from shop.payments import stripe_gateway as gateway
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus, Refund, StripeEvent
 from shop.timeutil import aware, utcnow
@@ -228,8 +228,8 @@ def confirm_transfer(payment: Payment, *, reference: str, actor: Actor, fee: int
     payment.fee, payment.net = fee, payment.amount - fee  # a bank charge is booked like a card fee
     record("payment.confirm", payment, before, {"status": "succeeded", "reference": payment.bank_reference,
                                                 "fee": fee}, actor=actor)
-    orders.mark_paid(payment.order, payment=payment, actor=actor,
-                     note=f"bank transfer {payment.bank_reference}".strip())
+    orders.mark_paid(payment.order, payment=payment, actor=actor, code=EventCode.PAID_TRANSFER,
+                     params={"reference": payment.bank_reference})
     db.session.flush()
     return payment
 
@@ -289,6 +289,15 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
     record("payment.refund", payment, None, {"amount": amount, "refunded": payment.refunded},
            note=item.reason, actor=actor)
     return item
+
+
+def transfer_under_review(order: Order) -> Payment | None:
+    """The bank transfer whose receipt the buyer sent and staff have not decided yet (the stock stays held)."""
+    if order.status is not OrderStatus.AWAITING_PAYMENT:
+        return None
+    return db.session.scalar(select(Payment).where(
+        Payment.order_id == order.id, Payment.method == PaymentMethod.BANK_TRANSFER,
+        Payment.status == PaymentStatus.SUBMITTED).order_by(Payment.id.desc()))
 
 
 def order_payments(order: Order) -> list[Payment]:
@@ -351,7 +360,8 @@ def _settle_card_payment(payment: Payment, intent_id: str | None) -> str:
     order = payment.order
     orders.expire_if_due(order)
     if order.status is OrderStatus.AWAITING_PAYMENT:
-        orders.mark_paid(order, payment=payment, note=f"card {details.payment_intent_id}")
+        orders.mark_paid(order, payment=payment, code=EventCode.PAID_CARD,
+                         params={"payment_intent": details.payment_intent_id})
         # A refund may have reached Stripe before this completion reached us.
         _sync_refunds(payment, details.refunded, details.charge_id or details.payment_intent_id)
         return "paid"

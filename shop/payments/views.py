@@ -40,6 +40,7 @@ def pay(number: str) -> str:
     history = service.order_payments(order)
     transfer = next((p for p in reversed(history) if p.method is PaymentMethod.BANK_TRANSFER), None)
     return render_template("payments/pay.html", order=order, transfer=transfer, payments=history,
+                           under_review=service.transfer_under_review(order),
                            card_available=service.card_available(order), card_limits=service.card_limits(),
                            card_configured=gateway.is_configured(), bank=current_app.config["BANK_ACCOUNT"])
 

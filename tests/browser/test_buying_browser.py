@@ -43,4 +43,4 @@ def test_a_guest_orders_a_bag_and_fixes_a_wrong_postal_code_on_the_way(page, liv
 
     page.wait_for_url(re.compile(r"/pesanan/KB-\d{4}-\d{6}/bayar$"))
     assert "menunggu pembayaran" in page.locator("main").inner_text()
-    assert "Rp362.000" in page.locator(".order-total").inner_text()  # 350.000 + JNE 1 kg in Sulawesi
+    assert "Rp362.000" in page.locator(".amount-due").inner_text()  # 350.000 + JNE 1 kg in Sulawesi

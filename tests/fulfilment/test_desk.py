@@ -65,6 +65,13 @@ def test_a_paid_order_goes_from_queue_to_delivered_with_a_parcel_per_facility(ap
     buyer.post("/pesanan/lacak", data={"number": order.number, "email": order.email})
     page = text_of(buyer.get(f"/pesanan/{order.number}"))
     assert "JNE0012345" in page and "JNE0067890" in page and "diterima" in page
+    history = page.split("Riwayat", 1)[1]
+    assert history.count("pesanan dibuat") == 1  # the first parcel's event is not shown as "order placed"
+    assert f"paket dikirim lewat {jne.name}, nomor resi JNE0012345" in history
+    assert f"dikirim — paket dikirim lewat {jne.name}, nomor resi JNE0067890" in history
+    assert "parcel shipped" not in page and "order placed" not in page and "bank transfer" not in page
+    staff = text_of(desk.get(f"/staf/pesanan/{order.number}"))
+    assert f"paket dikirim lewat {jne.name}, nomor resi JNE0012345" in staff and "parcel shipped" not in staff
 
 
 def test_shipping_needs_packing_first_and_a_tracking_number(app, two_facility_order):
@@ -120,6 +127,8 @@ def test_slip_and_label_are_printable_per_facility(app, two_facility_order):
 
     assert "Tas Rajut" in slip and "Keripik Nanas" not in slip and order.number in slip
     assert "Jl. Sisingamangaraja 12" in label and "print.css" in label
+    assert "300 g" in label and "100 g" not in label  # 3 packs of 100 g: the parcel's weight, not one unit's
+    assert "400 g" in slip
     assert desk.get(f"/staf/pesanan/{order.number}/slip/999").status_code == 404
 
 

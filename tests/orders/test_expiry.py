@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from shop.catalog.models import Product
 from shop.extensions import db
-from shop.orders.models import OrderStatus
+from shop.orders.models import EventCode, OrderStatus
 from shop.timeutil import utcnow
 from tests import factories as f
 
@@ -65,4 +65,4 @@ def test_the_cron_command_expires_every_overdue_order_and_only_those(app):
     assert (old.status, recent.status, paid.status) == (OrderStatus.CANCELLED, OrderStatus.AWAITING_PAYMENT,
                                                         OrderStatus.PAID)
     assert stock_of(item) == 10 - 3 - 1
-    assert old.events[-1].note == "payment time ran out"
+    assert old.events[-1].code is EventCode.EXPIRED and old.events[-1].actor == "system"

@@ -131,7 +131,11 @@ def test_a_sent_receipt_holds_the_stock_until_staff_decide_and_a_rejection_start
 
     upload(client, transfer, PDF, "bukti.pdf")
     app.config["FROZEN_NOW"] = utcnow() + timedelta(days=3)  # staff were slow
-    assert "menunggu pembayaran" in text_of(client.get(f"/pesanan/{transfer.number}"))
+    order_page = text_of(client.get(f"/pesanan/{transfer.number}"))
+    assert "bukti transfer diterima, sedang diperiksa" in order_page  # not "awaiting payment", no empty date
+    assert "Bayar sekarang" not in order_page and "Mohon bayar sebelum" not in order_page
+    pay_page = text_of(client.get(f"/pesanan/{transfer.number}/bayar"))
+    assert "sedang kami periksa" in pay_page and "disimpan sampai ." not in pay_page
 
     payment = db.session.scalar(select(Payment))
     logged_in(app, "fulfilment").post(f"/staf/pembayaran/{payment.id}/tolak", data={"reason": "Tidak ditemukan"})
