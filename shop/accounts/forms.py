@@ -1,20 +1,20 @@
 """Login and password forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from shop.accounts.service import MIN_PASSWORD_LENGTH
+from shop.forms import ShopForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(ShopForm):
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(ShopForm):
     current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your current password."))])
     new = PasswordField(_l("New password"), validators=[
         DataRequired(_l("Enter a new password.")),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from shop.accounts import register_staff_link
 from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
-from shop.audit import audit
+from shop.audit import audit, display
 from shop.audit.models import AuditEntry
 from shop.extensions import db
 from shop.timeutil import day_start
@@ -46,4 +46,5 @@ def log() -> str:
         query = query.where(AuditEntry.at < day_start(day_to + timedelta(days=1)))
     page = db.paginate(query, page=positive_int(args.get("page"), 1), per_page=50, error_out=False)
     targets = db.session.scalars(select(AuditEntry.target_type).distinct().order_by(AuditEntry.target_type)).all()
-    return render_template("audit/log.html", page=page, targets=targets, args=args)
+    return render_template("audit/log.html", page=page, targets=targets, args=args, display=display,
+                           objects=display.targets(page.items))

@@ -1,7 +1,6 @@
 """Staff forms for certificates."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -9,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from shop.certification.models import REQUIREMENT_LABELS, CertType
+from shop.forms import ShopForm
 
 REQUIRED = _l("This field is required.")
 
@@ -23,7 +23,7 @@ class LocalDateField(DateField):
             raise ValueError(str(_l("Enter a date like 2026-11-23."))) from error
 
 
-class CertificateForm(FlaskForm):
+class CertificateForm(ShopForm):
     cert_type = SelectField(_l("Type"), choices=[SelectChoice(t.value, t.label) for t in CertType],
                             validators=[DataRequired(REQUIRED)])
     number = StringField(_l("Number"), validators=[Optional(), Length(max=40)])
@@ -34,11 +34,11 @@ class CertificateForm(FlaskForm):
     document = FileField(_l("Scanned certificate (PDF, JPEG or PNG)"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(ShopForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(REQUIRED), Length(max=1000)])
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(ShopForm):
     follow_category = BooleanField(_l("Follow the category's requirements"))
     requirements = SelectMultipleField(
         _l("This product needs"), choices=[SelectChoice(k, v) for k, v in REQUIREMENT_LABELS.items()],

@@ -8,12 +8,12 @@ from typing import Any
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from shop.checkout.provinces import PROVINCES
+from shop.forms import ShopForm
 
 REQUIRED = _l("This field is required.")
 
@@ -33,7 +33,7 @@ def normalise_phone(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(ShopForm):
     name = StringField(_l("Recipient's name"), validators=[required(), Length(max=120)])
     email = StringField(_l("Email"), validators=[required(), Length(max=254)])
     phone = StringField(_l("Phone (WhatsApp)"), validators=[required(), Length(max=30)])

@@ -1,14 +1,14 @@
 """Registration form for customer accounts."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from shop.accounts.service import MIN_PASSWORD_LENGTH
+from shop.forms import ShopForm
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(ShopForm):
     name = StringField(_l("Your name"), validators=[DataRequired(_l("This field is required.")), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address."))])
     password = PasswordField(_l("Password"), validators=[

@@ -1,24 +1,25 @@
 """Staff forms for payments: confirm or reject a transfer, refund."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from shop.forms import ShopForm
 
-class ConfirmTransferForm(FlaskForm):
+
+class ConfirmTransferForm(ShopForm):
     reference = StringField(_l("Bank reference of the transfer"), validators=[
         DataRequired(_l("This field is required.")), Length(max=120)])
     fee = IntegerField(_l("Bank charge deducted, if any (Rp)"), default=0, validators=[
         Optional(), NumberRange(min=0, message=_l("Enter the amount in whole rupiah."))])
 
 
-class RejectTransferForm(FlaskForm):
+class RejectTransferForm(ShopForm):
     reason = TextAreaField(_l("Reason (shown to the buyer)"), validators=[
         DataRequired(_l("This field is required.")), Length(max=1000)])
 
 
-class RefundForm(FlaskForm):
+class RefundForm(ShopForm):
     key = HiddenField()
     amount = IntegerField(_l("Amount to refund (Rp)"), validators=[
         InputRequired(_l("Enter the amount in whole rupiah.")),

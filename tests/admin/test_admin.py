@@ -42,7 +42,7 @@ def test_an_admin_creates_a_user_and_changes_roles_and_the_log_shows_before_and_
     assert change.before["roles"] == ["fulfilment"] and change.after["roles"] == ["facility"]
     assert change.actor_email == "admin@koperasi.id"
     log = text_of(admin.get("/staf/audit?action=user."))
-    assert "user.update" in log and "user.create" in log and "kata sandi baru" not in log
+    assert "pengguna diubah" in log and "pengguna ditambahkan" in log and "kata sandi baru" not in log
 
 
 def test_an_admin_cannot_lock_themself_out(app, admin):
@@ -94,6 +94,31 @@ def test_a_price_change_is_audited_with_the_old_and_new_price(app, admin):
 
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "product.price"))
     assert entry.before["price"] == 175_000 and entry.after["price"] == 185_000
+
+
+def test_the_audit_log_reads_in_the_readers_language_with_objects_by_name(app, admin):
+    from shop.fulfilment import service as desk
+    from shop.orders import service as orders
+    from shop.payments.models import Payment, PaymentMethod, PaymentStatus
+
+    item = f.product(name_id="Tas Rajut", price=175_000)
+    order = f.order({item: 1})
+    db.session.add(Payment(order=order, method=PaymentMethod.BANK_TRANSFER, amount=order.total,
+                           status=PaymentStatus.SUCCEEDED))
+    orders.mark_paid(order)
+    desk.mark_packed(order, actor=None)
+    db.session.commit()
+    admin.post(f"/staf/produk/{item.id}", data={"name_id": "Tas Rajut", "price": "185.000", "weight_g": "400",
+                                                "active": "1"})
+
+    html = admin.get("/staf/audit").get_data(as_text=True)
+    log = text_of(admin.get("/staf/audit")).replace(" :", ":")
+    assert "pesanan dikemas" in log and order.number in log and "Order #" not in log
+    assert "status: dikemas" in log and "{'status'" not in html and "{&#39;status" not in html
+    assert "harga diubah" in log and "harga: Rp175.000 → Rp185.000" in log
+    assert f'href="/staf/pesanan/{order.number}"' in html and f'href="/staf/produk/{item.id}"' in html
+    admin.get("/bahasa/en")
+    assert "order packed" in text_of(admin.get("/staf/audit"))
 
 
 def test_the_audit_log_cannot_be_changed_or_deleted():

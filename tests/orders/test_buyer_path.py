@@ -103,6 +103,7 @@ def test_an_order_page_is_found_by_number_and_email_from_another_browser(app, cl
     ("kecamatan", "   ", "Kolom ini wajib diisi"),
     ("courier", "", "Pilih kurir"),
     ("courier", "dhl", "Kurir ini tidak mengantar ke provinsi yang dipilih"),
+    ("name", "N" * 121, "Isian ini paling banyak 120 karakter."),  # WTForms' own message, in Indonesian
 ])
 def test_a_bad_field_is_shown_at_the_field_and_everything_typed_is_kept(client, shop_items, field, value, message):
     bag, _shallots, _jne = shop_items

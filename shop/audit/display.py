@@ -1,0 +1,183 @@
+"""The audit log as a person reads it: actions, fields and values in the reader's language, and each entry's
+object by its name (an order's number, a product's name) instead of "Order #1". Entries stay codes with
+parameters in the database; only the words are chosen here, when read."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from shop.audit.models import AuditEntry
+from shop.extensions import db
+from shop.i18n import rupiah
+
+ACTIONS = {
+    "category.update": _l("category changed"),
+    "certificate.add": _l("certificate added"),
+    "certificate.renew": _l("certificate renewed"),
+    "certificate.revoke": _l("certificate revoked"),
+    "certificate.composition_changed": _l("recipe or process changed: certificate no longer valid"),
+    "courier.update": _l("courier changed"),
+    "facility.update": _l("facility changed"),
+    "facility.deposit_regime": _l("PNBP deposit regime changed"),
+    "order.cancel": _l("order cancelled"),
+    "order.delivered": _l("order delivered"),
+    "order.note": _l("internal note"),
+    "order.packed": _l("order packed"),
+    "order.return": _l("goods returned"),
+    "order.shipment": _l("parcel shipped"),
+    "payment.confirm": _l("bank transfer confirmed"),
+    "payment.duplicate": _l("duplicate payment"),
+    "payment.mismatch": _l("payment amount did not match"),
+    "payment.refund": _l("refund"),
+    "payment.reject": _l("bank transfer rejected"),
+    "period.close": _l("PNBP month closed"),
+    "period.reopen": _l("PNBP month reopened"),
+    "pnbp_deposit.record": _l("PNBP deposit recorded"),
+    "pnbp_deposit.reverse": _l("PNBP deposit reversed"),
+    "product.create": _l("product added"),
+    "product.price": _l("price changed"),
+    "product.update": _l("product changed"),
+    "product.required_certificates": _l("required certificates changed"),
+    "shipping_rate.update": _l("shipping rate changed"),
+    "split_rule.create": _l("split rule added"),
+    "split_rule.delete": _l("split rule removed"),
+    "stock.adjust": _l("stock adjusted"),
+    "user.create": _l("user added"),
+    "user.update": _l("user changed"),
+}
+OBJECTS = {
+    "Order": _l("Order"), "Payment": _l("Payment"), "Product": _l("Product"), "Facility": _l("Facility"),
+    "Category": _l("Category"), "Certification": _l("Certificate"), "Courier": _l("Courier"),
+    "ShippingRate": _l("Shipping rate"), "SplitRule": _l("Split rule"), "PnbpDeposit": _l("PNBP deposit"),
+    "User": _l("User"),
+}
+FIELDS = {
+    "status": _l("status"), "price": _l("price"), "stock": _l("stock"), "amount": _l("amount"),
+    "refunded": _l("refunded"), "reference": _l("reference"), "fee": _l("fee"), "tracking_number": _l("resi"),
+    "facility_id": _l("facility"), "active": _l("active"), "name_id": _l("name (Indonesian)"),
+    "name_en": _l("name (English)"), "weight_g": _l("weight"), "unit_cost": _l("production cost per unit"),
+    "number": _l("number"), "issuer": _l("issuer"), "issued_on": _l("issued on"), "expires_on": _l("expires on"),
+    "cert_type": _l("type"), "composition_changed": _l("recipe changed"), "revoked_reason": _l("reason"),
+    "month": _l("month"), "months": _l("months"), "accrued": _l("accrued"), "deposited": _l("deposited"),
+    "ntpn": "NTPN", "ntb": "NTB", "billing_code": _l("billing code"), "billing_expires_on": _l("billing valid until"),
+    "deposited_on": _l("deposit date"), "bank": _l("bank"), "reverses_id": _l("reverses deposit"),
+    "deposit_regime": _l("deposit regime"), "deposit_period_days": _l("period (days)"), "email": _l("email"),
+    "roles": _l("roles"), "province": _l("province"), "first_kg": _l("first kg"), "next_kg": _l("each further kg"),
+    "shares": _l("shares"), "base": _l("base"), "effective_from": _l("from"), "gross": _l("paid"),
+    "currency": _l("currency"), "required_certs": _l("required certificates"),
+}
+MONEY = {"price", "amount", "refunded", "fee", "unit_cost", "accrued", "deposited", "first_kg", "next_kg", "gross"}
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    url: str | None = None
+
+
+def action(entry: AuditEntry) -> str:
+    label = ACTIONS.get(entry.action)
+    return str(label) if label is not None else entry.action
+
+
+def value(field: str, raw: Any, target_type: str) -> str:
+    if raw is None or raw == "":
+        return "—"
+    if isinstance(raw, bool):
+        return _("yes") if raw else _("no")
+    if field in MONEY and isinstance(raw, int):
+        return rupiah(raw)
+    if field == "weight_g" and isinstance(raw, int):
+        from shop.i18n import weight
+
+        return weight(raw)
+    if field == "status" and isinstance(raw, str):
+        return _status(raw, target_type)
+    if isinstance(raw, dict):
+        return "; ".join(f"{key}: {value(key, item, target_type)}" for key, item in raw.items())
+    if isinstance(raw, list):
+        return ", ".join(value(field, item, target_type) for item in raw)
+    return str(raw)
+
+
+def _status(raw: str, target_type: str) -> str:
+    from shop.certification.models import RecordedStatus
+    from shop.orders.models import OrderStatus
+    from shop.payments.models import PaymentStatus
+
+    kinds = {"Order": OrderStatus, "Payment": PaymentStatus, "Certification": RecordedStatus}
+    kind: Any = kinds.get(target_type)
+    try:
+        return str(kind(raw).label) if kind is not None else raw
+    except (ValueError, AttributeError):
+        return raw
+
+
+def changes(entry: AuditEntry) -> list[Change]:
+    """Each field the entry names, with its value before and after (only what changed, for an update)."""
+    before, after = entry.before or {}, entry.after or {}
+    rows = []
+    for field in [*before, *(key for key in after if key not in before)]:
+        old, new = before.get(field), after.get(field)
+        if field in before and field in after and old == new:
+            continue
+        rows.append(Change(str(FIELDS.get(field, field)), value(field, old, entry.target_type) if field in before
+                           else "", value(field, new, entry.target_type) if field in after else ""))
+    return rows
+
+
+def targets(entries: Iterable[AuditEntry]) -> dict[tuple[str, str], Target]:
+    """Each entry's object by name, with a link where staff have a page for it: one query per kind of object."""
+    from shop.catalog.models import Category, Facility, Product
+    from shop.certification.models import Certification
+    from shop.ledger.models import PnbpDeposit
+    from shop.orders.models import Order
+    from shop.payments.models import Payment
+
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for entry in entries:
+        if entry.target_id.isdigit():
+            wanted[entry.target_type].add(int(entry.target_id))
+    found: dict[tuple[str, str], Target] = {}
+
+    def each(kind: str, query: Any, describe: Any) -> None:
+        if wanted.get(kind):
+            for row in db.session.execute(query.where(query.selected_columns[0].in_(wanted[kind]))).tuples():
+                found[(kind, str(row[0]))] = describe(*row)
+
+    each("Order", select(Order.id, Order.number),
+         lambda _id, number: Target(number, url_for("fulfilment.order", number=number)))
+    each("Payment", select(Payment.id, Order.number).join(Order, Payment.order_id == Order.id),
+         lambda _id, number: Target(_("payment of %(number)s", number=number),
+                                    url_for("payments.order_payments", number=number)))
+    each("Product", select(Product.id, Product.name_id),
+         lambda product_id, name: Target(name, url_for("catalog.staff_product", product_id=product_id)))
+    each("Certification", select(Certification.id, Certification.cert_type, Product.name_id, Product.id)
+         .join(Product, Certification.product_id == Product.id),
+         lambda _id, kind, name, product_id: Target(f"{kind.label} · {name}", url_for(
+             "certification.staff_product", product_id=product_id)))
+    each("Facility", select(Facility.id, Facility.name), lambda _id, name: Target(name))
+    each("Category", select(Category.id, Category.name_id), lambda _id, name: Target(name))
+    each("PnbpDeposit", select(PnbpDeposit.id, PnbpDeposit.ntpn),
+         lambda deposit_id, ntpn: Target(ntpn or _("reversal #%(id)s", id=deposit_id),
+                                         url_for("ledger.deposits_page")))
+    for entry in entries:
+        key = (entry.target_type, entry.target_id)
+        if key not in found:
+            found[key] = Target(f"{OBJECTS.get(entry.target_type, entry.target_type)} #{entry.target_id}")
+    return found
