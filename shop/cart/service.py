@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shop.catalog.models import Product
+from shop.catalog.models import Facility, Product
 from shop.certification.service import is_sellable
+from shop.checkout.shipping import Parcel, parcels
 from shop.extensions import db
 
 MAX_QUANTITY = 99
@@ -70,12 +71,17 @@ class Cart:
     def items(self) -> dict[int, int]:
         return {line.product.id: line.quantity for line in self.lines}
 
+    def parcels(self) -> list[Parcel]:
+        """One parcel per facility of what can be bought (see shop.checkout.shipping)."""
+        return parcels((line.product, line.quantity) for line in self.lines if not line.problem)
+
 
 def _load(ids: list[int]) -> dict[int, Product]:
     if not ids:
         return {}
     rows = db.session.scalars(select(Product).where(Product.id.in_(ids)).options(
-        selectinload(Product.facility), selectinload(Product.category), selectinload(Product.certifications),
+        selectinload(Product.facility).selectinload(Facility.region), selectinload(Product.category),
+        selectinload(Product.certifications),
         selectinload(Product.images)))
     return {p.id: p for p in rows}
 

@@ -32,10 +32,14 @@ def show() -> str:
 @cart.post("/keranjang/tambah")
 def add() -> Response:
     product_id = positive_int(request.form.get("product_id"))
-    quantity = positive_int(request.form.get("quantity"), 1) or 1
+    raw = (request.form.get("quantity") or "").strip()
+    quantity = positive_int(raw) if raw else 1  # a card's buy button sends no quantity: one
     back = safe_next(request.form.get("next"), url_for("cart.show"))
     if product_id is None:
         flash(_("That product could not be found."), "error")
+        return redirect(back)
+    if quantity is None:
+        flash(_("Enter how many you want as a whole number, 1 or more."), "error")
         return redirect(back)
     try:
         save_items(service.add(current_items(), product_id, quantity))

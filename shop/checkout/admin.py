@@ -1,4 +1,4 @@
-"""Admin screen for couriers and their shipping rates by province."""
+"""Admin screen for couriers and their shipping rates by origin region and destination province."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from shop.accounts import register_staff_link
 from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
 from shop.audit.service import record, snapshot
+from shop.catalog.models import Region
 from shop.checkout import checkout
 from shop.checkout.models import Courier, ShippingRate
 from shop.checkout.provinces import PROVINCES
 from shop.extensions import db
+from shop.web import positive_int
 
 register_staff_link("checkout.couriers", _l("Couriers and shipping rates"), Role.ADMIN)
 
@@ -32,7 +34,9 @@ def _whole(value: str | None) -> int | None:
 @role_required(Role.ADMIN)
 def couriers() -> str:
     rows = db.session.scalars(select(Courier).options(selectinload(Courier.rates)).order_by(Courier.position)).all()
-    return render_template("checkout/couriers.html", couriers=rows, provinces=list(PROVINCES))
+    regions = db.session.scalars(select(Region).order_by(Region.name)).all()
+    return render_template("checkout/couriers.html", couriers=rows, provinces=list(PROVINCES), regions=regions,
+                           region_names={region.id: region.name for region in regions})
 
 
 @checkout.post("/staf/kurir/<int:courier_id>")
@@ -52,18 +56,23 @@ def save_rate(courier_id: int) -> Response:
         return redirect(url_for("checkout.couriers"))
     province = request.form.get("province", "")
     first, nxt = _whole(request.form.get("first_kg")), _whole(request.form.get("next_kg"))
-    if province not in PROVINCES or first is None or nxt is None:
+    origin = positive_int(request.form.get("origin_region_id"))
+    if origin is not None and db.session.get(Region, origin) is None:
+        origin = -1
+    if province not in PROVINCES or first is None or nxt is None or origin == -1:
         flash(_("Choose a province and enter both prices in whole rupiah."), "error")
         return redirect(url_for("checkout.couriers"))
+    same_origin = ShippingRate.origin_region_id == origin if origin else ShippingRate.origin_region_id.is_(None)
     rate = db.session.scalar(select(ShippingRate).where(ShippingRate.courier_id == courier.id,
-                                                        ShippingRate.province == province))
+                                                        ShippingRate.province == province, same_origin))
     rate_before = snapshot(rate, ["first_kg", "next_kg"]) if rate else None
     if rate is None:
-        rate = ShippingRate(courier=courier, province=province, first_kg=first, next_kg=nxt)
+        rate = ShippingRate(courier=courier, origin_region_id=origin, province=province, first_kg=first, next_kg=nxt)
         db.session.add(rate)
     rate.first_kg, rate.next_kg = first, nxt
     db.session.flush()
-    record("shipping_rate.update", rate, rate_before, {"province": province, "first_kg": first, "next_kg": nxt},
+    record("shipping_rate.update", rate, rate_before, {"origin_region_id": origin, "province": province,
+                                                       "first_kg": first, "next_kg": nxt},
            actor=current_user, note=courier.name)
     db.session.commit()
     flash(_("Rate saved."), "success")

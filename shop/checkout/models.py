@@ -1,8 +1,8 @@
-"""Couriers and their shipping rates by destination province."""
+"""Couriers and their shipping rates by origin region and destination province."""
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import Model
@@ -22,10 +22,13 @@ class Courier(Model):
 
 
 class ShippingRate(Model):
-    """Price to one province: `first_kg` for the first started kilogram, `next_kg` for each one after."""
+    """Price from one region (the facility's province) to one province: `first_kg` for the first started
+    kilogram, `next_kg` for each one after. A rate with no origin region applies from any region that has no
+    rate of its own."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     courier_id: Mapped[int] = mapped_column(ForeignKey("courier.id", ondelete="CASCADE"))
+    origin_region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id", ondelete="CASCADE"))
     province: Mapped[str] = mapped_column(String(60))
     first_kg: Mapped[int]
     next_kg: Mapped[int]
@@ -35,7 +38,9 @@ class ShippingRate(Model):
     courier: Mapped[Courier] = relationship(back_populates="rates")
 
     __table_args__ = (
-        UniqueConstraint("courier_id", "province", name="uq_shipping_rate_courier_province"),
+        UniqueConstraint("courier_id", "origin_region_id", "province", name="uq_shipping_rate_courier_origin_province"),
+        Index("uq_shipping_rate_courier_province_any_origin", "courier_id", "province", unique=True,
+              sqlite_where=text("origin_region_id IS NULL"), postgresql_where=text("origin_region_id IS NULL")),
         CheckConstraint("first_kg >= 0 AND next_kg >= 0", name="prices_not_negative"),
     )
 

@@ -1,4 +1,5 @@
-"""Indonesia's 38 provinces, and the shipping zone of each as seen from the facilities in Sulawesi."""
+"""Indonesia's 38 provinces, and the shipping zone of each as seen from the facilities in Sulawesi and in
+Sumatra (the demo rate tables use them)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,7 @@ PROVINCES: dict[str, int] = {
     "Papua": 5, "Papua Barat": 5, "Papua Barat Daya": 5, "Papua Tengah": 5, "Papua Pegunungan": 5,
     "Papua Selatan": 5,
 }
+
+# The same zones seen from Sumatra (Jambi): Sumatra is near, Sulawesi far.
+FROM_SUMATRA = {4: 1, 3: 2, 2: 3, 1: 4, 5: 5}
+SUMATRA_PROVINCES: dict[str, int] = {province: FROM_SUMATRA[zone] for province, zone in PROVINCES.items()}

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from shop.cart import service as cart_service
 from shop.cart.views import current_items, save_items
-from shop.checkout import checkout
+from shop.checkout import checkout, shipping
 from shop.checkout.forms import CheckoutForm
 from shop.checkout.models import Courier
 from shop.customers.service import remember_address
@@ -22,12 +22,12 @@ from shop.orders.mail import send_confirmation
 from shop.orders.views import remember_order
 
 
-def _courier_choices(form: CheckoutForm, weight_g: int) -> dict[str, int]:
-    """Courier radio buttons: with prices once a province is chosen; returns code → price."""
-    if form.province.data:
-        quotes = orders.shipping_quotes(form.province.data, weight_g)
-        form.courier.choices = [SelectChoice(c.code, c.name) for c, _price, _rate in quotes]
-        return {c.code: price for c, price, _rate in quotes}
+def _courier_choices(form: CheckoutForm, parcels: list[shipping.Parcel]) -> dict[str, shipping.Quote]:
+    """Courier radio buttons: with prices (per parcel) once a province is chosen; returns code → quote."""
+    if form.province.data and parcels:
+        quotes = shipping.quotes(form.province.data, parcels)
+        form.courier.choices = [SelectChoice(q.courier.code, q.courier.name) for q in quotes]
+        return {q.courier.code: q for q in quotes}
     couriers = db.session.scalars(select(Courier).where(Courier.active.is_(True)).order_by(Courier.position))
     form.courier.choices = [SelectChoice(c.code, c.name) for c in couriers]
     return {}
@@ -55,7 +55,10 @@ def form() -> str | Response:
             (customer.address or {"name": customer.name, "email": customer.email}) if customer else None)
         if saved:
             form.process(data=saved)
-    prices = _courier_choices(form, cart.weight_g)
+    parcels = cart.parcels()
+    quotes = _courier_choices(form, parcels)
+    if request.method == "POST" and request.form.get("action") == "quote" and not form.province.data:
+        form.province.errors = [_("Choose your province first: shipping prices depend on it.")]
     if request.method == "POST" and request.form.get("action") == "place" and form.validate():
         if not cart.ready:
             _keep_draft(form)
@@ -91,4 +94,4 @@ def form() -> str | Response:
             session.pop("checkout_draft", None)
             send_confirmation(order)
             return redirect(url_for("payments.pay", number=order.number))
-    return render_template("checkout/form.html", form=form, cart=cart, prices=prices)
+    return render_template("checkout/form.html", form=form, cart=cart, quotes=quotes, parcels=parcels)

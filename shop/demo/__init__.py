@@ -128,11 +128,19 @@ ZONE_RATES = {1: (12_000, 8_000, 2, 4), 2: (28_000, 20_000, 3, 6), 3: (32_000, 2
               4: (38_000, 28_000, 4, 7), 5: (65_000, 50_000, 5, 10)}
 
 
+# Rates from any region use the zones seen from Palu; Jambi's facilities get their own table (zones from Sumatra).
+REGION_ZONE_TABLES = {"jambi": "sumatra"}
+
+
 def load_couriers() -> int:
     from shop.checkout.models import Courier, ShippingRate
-    from shop.checkout.provinces import PROVINCES
+    from shop.checkout.provinces import PROVINCES, SUMATRA_PROVINCES
 
+    regions = {region.slug: region.id for region in db.session.scalars(select(Region))}
+    tables: list[tuple[int | None, dict[str, int]]] = [(None, PROVINCES)]
+    tables += [(regions[slug], SUMATRA_PROVINCES) for slug in REGION_ZONE_TABLES if slug in regions]
     count = 0
+
     def scaled(price: int, percent: int) -> int:
         return price * percent // 100 // 100 * 100  # whole hundreds of rupiah
 
@@ -142,14 +150,16 @@ def load_couriers() -> int:
             courier = Courier(code=code, name=name, tracking_url=url, position=position)
             db.session.add(courier)
             db.session.flush()
-        known = {rate.province for rate in courier.rates}
-        for province, zone in PROVINCES.items():
-            count += 1
-            if province in known:
-                continue  # staff may have changed it: the demo never overwrites a rate
-            first, nxt, low, high = ZONE_RATES[zone]
-            courier.rates.append(ShippingRate(province=province, first_kg=scaled(first, percent),
-                                              next_kg=scaled(nxt, percent), days_min=low, days_max=high))
+        known = {(rate.origin_region_id, rate.province) for rate in courier.rates}
+        for origin, zones in tables:
+            for province, zone in zones.items():
+                count += 1
+                if (origin, province) in known:
+                    continue  # staff may have changed it: the demo never overwrites a rate
+                first, nxt, low, high = ZONE_RATES[zone]
+                courier.rates.append(ShippingRate(origin_region_id=origin, province=province,
+                                                  first_kg=scaled(first, percent), next_kg=scaled(nxt, percent),
+                                                  days_min=low, days_max=high))
     db.session.flush()
     return count
 

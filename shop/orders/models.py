@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import enum_column
@@ -90,6 +90,8 @@ class Order(Model):
                                                   cascade="all, delete-orphan")
     events: Mapped[list[OrderEvent]] = relationship(back_populates="order", order_by="OrderEvent.id",
                                                     cascade="all, delete-orphan")
+    parcels: Mapped[list[OrderParcel]] = relationship(back_populates="order", order_by="OrderParcel.id",
+                                                      cascade="all, delete-orphan")
     courier: Mapped[Courier] = relationship()  # noqa: F821 (shop.checkout.models)
 
     __table_args__ = (
@@ -138,6 +140,24 @@ class OrderLine(Model):
     @property
     def total_weight_g(self) -> int:
         return self.weight_g * self.quantity
+
+
+class OrderParcel(Model):
+    """One facility's goods of an order, shipped as one parcel from that facility's region, with the shipping
+    price the buyer paid for it (the order's `shipping_cost` is their sum)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="CASCADE"))
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"))
+    facility_name: Mapped[str] = mapped_column(String(160))
+    origin: Mapped[str] = mapped_column(String(80))  # the region it leaves from, as it was named then
+    weight_g: Mapped[int]
+    shipping_cost: Mapped[int]
+
+    order: Mapped[Order] = relationship(back_populates="parcels")
+
+    __table_args__ = (UniqueConstraint("order_id", "facility_id", name="uq_order_parcel_order_facility"),
+                      CheckConstraint("shipping_cost >= 0 AND weight_g >= 0", name="parcel_not_negative"))
 
 
 class EventCode(enum.StrEnum):

@@ -17,13 +17,13 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.accounts.models import Actor
-from shop.catalog.models import Product, StockReason
+from shop.catalog.models import Facility, Product, StockReason
 from shop.catalog.stock import change_stock, current_stock
 from shop.certification.service import is_sellable
-from shop.checkout.models import Courier, ShippingRate
+from shop.checkout import shipping
 from shop.extensions import db, rows_changed
 from shop.ledger import service as ledger
-from shop.orders.models import TRANSITIONS, EventCode, Order, OrderEvent, OrderLine, OrderStatus
+from shop.orders.models import TRANSITIONS, EventCode, Order, OrderEvent, OrderLine, OrderParcel, OrderStatus
 from shop.timeutil import aware, utcnow
 
 if TYPE_CHECKING:
@@ -85,20 +85,6 @@ def payment_minutes() -> int:
     return current_app.config["ORDER_PAYMENT_MINUTES"]
 
 
-def shipping_rate(courier_id: int, province: str) -> ShippingRate | None:
-    return db.session.scalar(select(ShippingRate).join(Courier).where(
-        ShippingRate.courier_id == courier_id, ShippingRate.province == province, Courier.active.is_(True)))
-
-
-def shipping_quotes(province: str, weight_g: int) -> list[tuple[Courier, int, ShippingRate]]:
-    """Every active courier that delivers to `province`, with its price for `weight_g`."""
-    rows = db.session.execute(
-        select(Courier, ShippingRate).join(ShippingRate).where(Courier.active.is_(True),
-                                                               ShippingRate.province == province)
-        .order_by(Courier.position, Courier.name)).all()
-    return [(courier, rate.price_for(weight_g), rate) for courier, rate in rows]
-
-
 def _actor_label(actor: Actor) -> tuple[int | None, str]:
     if actor is None and has_request_context() and current_user.is_authenticated and current_user.is_staff:
         actor = current_user
@@ -134,25 +120,25 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
     products = db.session.scalars(
         select(Product).where(Product.id.in_(items)).order_by(Product.id)
         .options(selectinload(Product.certifications), selectinload(Product.category),
-                 selectinload(Product.facility))).all()
+                 selectinload(Product.facility).selectinload(Facility.region))).all()
     if len(products) != len(items):
         raise NotSellable("?")
     for product in products:
         if not is_sellable(product):
             raise NotSellable(product.name)
     weight = sum(p.weight_g * items[p.id] for p in products)
-    rate = shipping_rate(courier_id, buyer.province)
-    if rate is None:
+    parcels = shipping.parcels((p, items[p.id]) for p in products)
+    quote = next(iter(shipping.quotes(buyer.province, parcels, courier_id)), None)
+    if quote is None:
         raise NoShippingRate(buyer.province)
     subtotal = sum(p.price * items[p.id] for p in products)
-    shipping = rate.price_for(weight)
     now = utcnow()
     order = Order(
         status=OrderStatus.AWAITING_PAYMENT, customer_id=customer_id, email=buyer.email, name=buyer.name,
         phone=buyer.phone, street=buyer.street, rt_rw=buyer.rt_rw, kelurahan=buyer.kelurahan,
         kecamatan=buyer.kecamatan, city=buyer.city, province=buyer.province, postal_code=buyer.postal_code,
         notes=buyer.notes, language=language, courier_id=courier_id, weight_g=weight, subtotal=subtotal,
-        shipping_cost=shipping, total=subtotal + shipping, created_at=now,
+        shipping_cost=quote.total, total=subtotal + quote.total, created_at=now,
         expires_at=now + timedelta(minutes=payment_minutes()))
     db.session.add(order)
     for product in products:
@@ -161,6 +147,9 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
             name=product.name, facility_name=product.facility.name, unit_price=product.price,
             unit_cost=product.unit_cost, quantity=items[product.id],
             weight_g=product.weight_g))
+    for parcel, price in zip(parcels, quote.prices, strict=True):
+        order.parcels.append(OrderParcel(facility_id=parcel.facility_id, facility_name=parcel.facility_name,
+                                         origin=parcel.region_name, weight_g=parcel.weight_g, shipping_cost=price))
     db.session.flush()
     order.number = f"KB-{now.year}-{order.id:06d}"
     add_event(order, code=EventCode.PLACED, actor="buyer")

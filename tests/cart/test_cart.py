@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
+
 from shop.certification.models import CertType
 from shop.extensions import db
 from tests import factories as f
@@ -19,12 +21,24 @@ def test_adding_changing_and_removing_items_updates_totals_and_weight(client):
     client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 2})
     client.post("/keranjang/tambah", data={"product_id": oil.id})
     page = text_of(client.get("/keranjang"))
-    assert "Rp405.000" in page and "1100 g" in page
+    assert "Rp405.000" in page and "1,1 kg" in page
 
     client.post("/keranjang/ubah", data={"product_id": bag.id, "quantity": 1})
     client.post("/keranjang/hapus", data={"product_id": oil.id})
     page = text_of(client.get("/keranjang"))
     assert "Rp175.000" in page and "Minyak Kelapa" not in page
+
+
+@pytest.mark.parametrize("quantity", ["0", "-3", "dua", "1.5"])
+def test_a_quantity_that_is_not_a_whole_number_of_one_or_more_is_refused_with_a_message(client, quantity):
+    bag = f.product(name_id="Tas Rajut", stock=5)
+    db.session.commit()
+
+    page = text_of(client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": quantity},
+                               follow_redirects=True))
+
+    assert "Masukkan jumlah yang Anda inginkan sebagai bilangan bulat, 1 atau lebih." in page
+    assert "Ditambahkan" not in page and "Keranjang Anda kosong" in text_of(client.get("/keranjang"))
 
 
 def test_more_than_the_stock_is_refused_with_the_number_left(client):

@@ -21,8 +21,9 @@ ADDRESS = {"name": "Siti Aminah", "email": "Siti@Example.ID ", "phone": "0812-34
 
 @pytest.fixture
 def shop_items():
-    bag = f.product(name_id="Tas Rajut Selempang", price=175_000, weight_g=400, stock=5)
-    shallots = f.certified_food(name_id="Bawang Goreng Palu", price=45_000, weight_g=250, stock=20)
+    palu = f.facility(name="Lapas Perempuan Kelas III Palu")  # one workshop: one parcel
+    bag = f.product(facility=palu, name_id="Tas Rajut Selempang", price=175_000, weight_g=400, stock=5)
+    shallots = f.certified_food(facility=palu, name_id="Bawang Goreng Palu", price=45_000, weight_g=250, stock=20)
     jne = f.courier("jne", {"Sulawesi Tengah": (12_000, 8_000), "DKI Jakarta": (32_000, 24_000)})
     db.session.commit()
     return bag, shallots, jne

@@ -1,0 +1,78 @@
+"""Shipping prices: an order leaves as one parcel per facility, each from that facility's region to the buyer's
+province, each priced by its own weight; the order pays their sum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from shop.catalog.models import Product
+from shop.checkout.models import Courier, ShippingRate
+from shop.extensions import db
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """What one facility sends: its goods' weight with packaging, from its region."""
+
+    facility_id: int
+    facility_name: str
+    region_id: int
+    region_name: str
+    weight_g: int
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One courier's price for every parcel of an order (in the order of `parcels`), and their sum."""
+
+    courier: Courier
+    prices: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.prices)
+
+
+def parcels(items: Iterable[tuple[Product, int]]) -> list[Parcel]:
+    """The parcels of these products and quantities, one per facility, in the order facilities first appear.
+    The products' facility and its region must be loaded (or loadable)."""
+    weights: dict[int, int] = {}
+    facilities = {}
+    for product, quantity in items:
+        weights[product.facility_id] = weights.get(product.facility_id, 0) + product.weight_g * quantity
+        facilities[product.facility_id] = product.facility
+    return [Parcel(facility_id, facilities[facility_id].name, facilities[facility_id].region_id,
+                   facilities[facility_id].region.name, weight) for facility_id, weight in weights.items()]
+
+
+def quotes(province: str, shipped: list[Parcel], courier_id: int | None = None) -> list[Quote]:
+    """Every active courier that carries every parcel to `province` (one query). A rate from the parcel's own
+    region wins over the courier's rate from any region (origin left empty)."""
+    if not shipped:
+        return []
+    regions = {parcel.region_id for parcel in shipped}
+    query = (select(Courier, ShippingRate).join(ShippingRate)
+             .where(Courier.active.is_(True), ShippingRate.province == province,
+                    or_(ShippingRate.origin_region_id.is_(None), ShippingRate.origin_region_id.in_(regions)))
+             .order_by(Courier.position, Courier.name, Courier.id))
+    if courier_id is not None:
+        query = query.where(Courier.id == courier_id)
+    rates: dict[int, dict[int | None, ShippingRate]] = {}
+    couriers: dict[int, Courier] = {}
+    for courier, rate in db.session.execute(query).tuples():
+        couriers[courier.id] = courier
+        rates.setdefault(courier.id, {})[rate.origin_region_id] = rate
+    found = []
+    for key, by_origin in rates.items():
+        prices = []
+        for parcel in shipped:
+            chosen = by_origin.get(parcel.region_id) or by_origin.get(None)
+            if chosen is None:
+                break
+            prices.append(chosen.price_for(parcel.weight_g))
+        else:
+            found.append(Quote(couriers[key], tuple(prices)))
+    return found

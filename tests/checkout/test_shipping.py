@@ -1,0 +1,81 @@
+"""Shipping is priced per parcel: each facility's goods leave from its own region, priced by their own weight
+to the buyer's province; the order keeps each parcel's price."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from shop.checkout.models import ShippingRate
+from shop.extensions import db
+from shop.orders.models import Order
+from tests import factories as f
+from tests.helpers import text_of
+
+JAKARTA = {"name": "Yusuf Hidayat", "email": "yusuf@example.id", "phone": "081234567890", "street": "Jl. Kemang 5",
+           "rt_rw": "", "kelurahan": "Bangka", "kecamatan": "Mampang Prapatan", "city": "Jakarta Selatan",
+           "province": "DKI Jakarta", "postal_code": "12730", "notes": ""}
+
+
+@pytest.fixture
+def two_regions():
+    sulteng, jambi = f.region(name="Sulawesi Tengah"), f.region(name="Jambi")
+    palu = f.facility(region=sulteng, name="Lapas Perempuan Kelas III Palu")
+    tungkal = f.facility(region=jambi, name="Lapas Kelas IIB Kuala Tungkal", timezone="Asia/Jakarta")
+    bag = f.product(facility=palu, name_id="Tas Rajut", price=175_000, weight_g=400, stock=9)
+    chips = f.product(facility=tungkal, name_id="Keripik Nanas", price=20_000, weight_g=100, stock=9)
+    jne = f.courier("jne", {"DKI Jakarta": (40_000, 30_000)})  # from any region without its own rate
+    jne.rates.append(ShippingRate(origin_region_id=sulteng.id, province="DKI Jakarta", first_kg=32_000,
+                                  next_kg=24_000))
+    jne.rates.append(ShippingRate(origin_region_id=jambi.id, province="DKI Jakarta", first_kg=18_000, next_kg=12_000))
+    only_sulteng = f.courier("pos", {})
+    only_sulteng.rates.append(ShippingRate(origin_region_id=sulteng.id, province="DKI Jakarta", first_kg=20_000,
+                                           next_kg=15_000))
+    db.session.commit()
+    return bag, chips, jne
+
+
+def test_an_order_from_two_regions_ships_as_two_parcels_each_priced_from_its_own_region(client, two_regions):
+    bag, chips, _jne = two_regions
+    client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 3})  # 1.2 kg from Palu
+    client.post("/keranjang/tambah", data={"product_id": chips.id, "quantity": 3})  # 300 g from Kuala Tungkal
+
+    quote = text_of(client.post("/checkout", data={**JAKARTA, "courier": "jne", "action": "quote"}))
+
+    assert "Dikirim sebagai 2 paket" in quote
+    assert "Dari Lapas Perempuan Kelas III Palu (Sulawesi Tengah), 1,2 kg: Rp56.000" in quote  # 32.000 + 24.000
+    assert "Dari Lapas Kelas IIB Kuala Tungkal (Jambi), 300 g: Rp18.000" in quote
+    assert "Rp74.000" in quote  # the two parcels together
+    response = client.post("/checkout", data={**JAKARTA, "courier": "jne", "action": "place"})
+
+    assert response.status_code == 302
+    order = db.session.scalar(select(Order))
+    assert order.shipping_cost == 74_000 and order.total == 3 * 175_000 + 3 * 20_000 + 74_000
+    assert [(p.facility_name, p.origin, p.weight_g, p.shipping_cost) for p in order.parcels] == [
+        ("Lapas Perempuan Kelas III Palu", "Sulawesi Tengah", 1_200, 56_000),
+        ("Lapas Kelas IIB Kuala Tungkal", "Jambi", 300, 18_000)]
+    page = text_of(client.get(f"/pesanan/{order.number}"))
+    assert "paket dari Lapas Perempuan Kelas III Palu, 1,2 kg Rp56.000" in page
+    assert "paket dari Lapas Kelas IIB Kuala Tungkal, 300 g Rp18.000" in page
+
+
+def test_a_courier_that_cannot_carry_every_parcel_is_not_offered(client, two_regions):
+    bag, chips, _jne = two_regions
+    client.post("/keranjang/tambah", data={"product_id": bag.id})
+    client.post("/keranjang/tambah", data={"product_id": chips.id})
+
+    html = client.post("/checkout", data={**JAKARTA, "action": "quote"}).get_data(as_text=True)
+    assert 'value="jne"' in html and 'value="pos"' not in html  # POS has no rate from Jambi
+
+    refused = client.post("/checkout", data={**JAKARTA, "courier": "pos", "action": "place"})
+    assert refused.status_code == 200 and db.session.scalar(select(Order)) is None
+
+
+def test_asking_for_shipping_prices_without_a_province_says_what_is_missing(client, two_regions):
+    bag, _chips, _jne = two_regions
+    client.post("/keranjang/tambah", data={"product_id": bag.id})
+
+    html = client.post("/checkout", data={**JAKARTA, "province": "", "action": "quote"}).get_data(as_text=True)
+
+    assert "Pilih provinsi Anda dulu: ongkos kirim bergantung padanya." in html
+    assert "Jl. Kemang 5" in html  # what was typed stays
