@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -27,7 +27,17 @@ def login() -> str | Response:
             default = url_for("accounts.staff") if user.is_staff else url_for("catalog.home")
             return redirect(safe_next(request.args.get("next"), default))
         flash(_("Email or password is incorrect."), "error")
-    return render_template("accounts/login.html", form=form)
+    return render_template("accounts/login.html", form=form, **_demo_users())
+
+
+def _demo_users() -> dict[str, object]:
+    """In DEMO_MODE the log-in page names the demo staff users and their password (README lists them too)."""
+    if not current_app.config["DEMO_MODE"]:
+        return {}
+    from shop.demo import DEMO_PASSWORD, DEMO_USERS
+
+    return {"demo_users": [(email, roles) for email, _name, roles, _facility in DEMO_USERS],
+            "demo_password": DEMO_PASSWORD}
 
 
 @accounts.post("/keluar")

@@ -12,8 +12,9 @@ from shop.web import safe_next
 
 @catalog.get("/")
 def home() -> str:
-    return render_template("catalog/home.html", products=service.featured_products(),
-                           regions=service.facilities_by_region(), figures=service.shop_figures())
+    regions = service.facilities_by_region()
+    return render_template("catalog/home.html", products=service.featured_products(), regions=regions,
+                           figures=service.shop_figures(regions))
 
 
 @catalog.get("/produk")
@@ -60,3 +61,9 @@ def language(code: str) -> Response:
 @catalog.get("/media/<path:filename>")
 def media(filename: str) -> Response:
     return send_from_directory(current_app.config["UPLOAD_FOLDER"], filename, max_age=7 * 24 * 3600)
+
+
+@catalog.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page says."""
+    return send_from_directory(current_app.static_folder or "static", "favicon.ico", max_age=7 * 24 * 3600)

@@ -22,6 +22,8 @@ def test_adding_changing_and_removing_items_updates_totals_and_weight(client):
     client.post("/keranjang/tambah", data={"product_id": oil.id})
     page = text_of(client.get("/keranjang"))
     assert "Rp405.000" in page and "1,1 kg" in page
+    headers = re.findall(r"<th>([^<]+)</th>", client.get("/keranjang").get_data(as_text=True).split("</thead>")[0])
+    assert len(headers) == len(set(headers)) and "Subtotal" in headers  # not "Jumlah" twice
 
     client.post("/keranjang/ubah", data={"product_id": bag.id, "quantity": 1})
     client.post("/keranjang/hapus", data={"product_id": oil.id})

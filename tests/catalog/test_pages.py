@@ -191,3 +191,28 @@ def test_facility_page_shows_one_page_of_products_and_links_to_all_of_them(app, 
     assert html.count('class="card product-card"') == app.config["PRODUCTS_PER_PAGE"]
     assert f"Lihat semua {app.config['PRODUCTS_PER_PAGE'] + 3} produk dari fasilitas ini" in html
     assert f'href="/produk?facility={mine.slug}"' in html
+
+
+def test_the_home_page_counts_the_facilities_the_facilities_page_lists(client):
+    f.product(facility=f.facility(name="Lapas Kelas IIA Palu"))
+    f.facility(name="Bapas Luwuk")  # no products on sale yet, still listed
+    db.session.commit()
+
+    home = text_of(client.get("/"))
+    listed = text_of(client.get("/fasilitas"))
+
+    assert "Bapas Luwuk" in listed and "<strong>2</strong> UPT" in home
+
+
+def test_the_browser_finds_a_favicon(client):
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.mimetype in {"image/vnd.microsoft.icon", "image/x-icon"}
+    assert 'rel="icon"' in client.get("/").get_data(as_text=True)
+
+
+def test_demo_mode_says_so_on_every_page(app, client, monkeypatch):
+    assert "Toko demo" not in text_of(client.get("/"))
+    monkeypatch.setitem(app.config, "DEMO_MODE", True)
+    assert "Toko demo: pesanan, pembayaran, dan orang di sini hanya contoh" in text_of(client.get("/produk"))
+    login = text_of(client.get("/masuk"))
+    assert "keuangan@demo.karyabinaan.id" in login and "karyabinaan-demo" in login

@@ -142,3 +142,14 @@ def test_a_sent_receipt_holds_the_stock_until_staff_decide_and_a_rejection_start
     app.config["FROZEN_NOW"] = utcnow() + timedelta(hours=25)
 
     assert "dibatalkan" in text_of(client.get(f"/pesanan/{transfer.number}"))
+
+
+def test_staff_see_the_receipt_beside_confirm_and_reject_kept_apart(app, client, transfer):
+    upload(client, transfer, PNG, "bukti.png")
+    payment = db.session.scalar(select(Payment))
+
+    html = logged_in(app, "fulfilment").get(f"/staf/pesanan/{transfer.number}/pembayaran").get_data(as_text=True)
+
+    assert f'<img src="/staf/pembayaran/{payment.id}/bukti"' in html
+    confirm, reject = html.index('class="decision-confirm"'), html.index('class="decision-reject"')
+    assert confirm < html.index("Konfirmasi pembayaran") < reject < html.index('name="reason"')
