@@ -79,8 +79,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     from shop import i18n
     from shop.accounts.models import ROLE_LABELS
+    from shop.catalog import seo
     from shop.certification import service as certs
     from shop.certification.models import REQUIREMENT_LABELS
+    from shop.certification.numbers import public_lookup
     from shop.ledger import service as ledger
     from shop.ledger.models import PART_EXPLAINED, SPLIT_PARTS
     from shop.timeutil import today
@@ -95,6 +97,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     app.jinja_env.globals["is_sellable"] = certs.is_sellable
     app.jinja_env.globals["sale_state"] = certs.sale_state
+    app.jinja_env.globals["cert_lookup"] = public_lookup
+    app.jinja_env.globals["product_summary"] = seo.product_summary
+    app.jinja_env.globals["product_json_ld"] = seo.product_json_ld
     app.jinja_env.globals["today"] = today
     app.jinja_env.globals["requirement_states"] = certs.requirement_states
     app.jinja_env.globals["split_of_product"] = ledger.preview_product

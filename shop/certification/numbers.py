@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from shop.certification.models import CertType
+from shop.certification.models import Certification, CertType
 
 _HALAL = re.compile(r"ID\d{14,20}")
 _BPOM = re.compile(r"(?:BPOM\s*RI\s*)?(MD|ML)\s*(\d{12})")
@@ -59,3 +60,25 @@ def normalise(cert_type: CertType, raw: str) -> str:
     if not match:
         raise InvalidNumber(cert_type)
     return f"{match.group(1)}-{match.group(2)}"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Where a buyer can check a certificate number for themselves."""
+
+    site: str
+    url: str
+
+
+# The official public registers: BPJPH's halal certificates (halal.go.id) and BPOM's registered products
+# (cekbpom.pom.go.id). P-IRT permits are issued by each regency and have no national public register.
+PUBLIC_LOOKUPS = {
+    CertType.HALAL: Lookup("halal.go.id", "https://halal.go.id/"),
+    CertType.BPOM_MD: Lookup("cekbpom.pom.go.id", "https://cekbpom.pom.go.id/"),
+    CertType.BPOM_ML: Lookup("cekbpom.pom.go.id", "https://cekbpom.pom.go.id/"),
+}
+
+
+def public_lookup(cert: Certification) -> Lookup | None:
+    """The official register to check this certificate's number in, when it has a number and one exists."""
+    return PUBLIC_LOOKUPS.get(cert.cert_type) if cert.number else None
