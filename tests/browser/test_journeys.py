@@ -1,0 +1,102 @@
+"""Whole journeys in Chromium on a phone (390×844) and a laptop (1366×900): a buyer pays by bank transfer and
+sends the receipt; staff confirm it, pack, ship and deliver. No page on the way may scroll sideways."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from shop import demo
+from shop.extensions import db
+from tests import factories as f
+from tests.helpers import log_in_browser, sideways_overflow
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa75\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def fits(page) -> None:
+    wide = sideways_overflow(page)
+    assert not wide, f"{page.url} scrolls sideways: {wide}"
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_a_buyer_pays_by_bank_transfer_and_staff_take_the_order_to_delivered(app, page, live_server, device):
+    page.set_viewport_size(VIEWPORTS[device])
+    demo.load(with_images=False)
+    staff = f.user("fulfilment", email="gudang@koperasi.id")
+    db.session.commit()
+
+    page.goto(live_server + "/")
+    fits(page)
+    if device == "phone":  # the menu is folded behind one button
+        assert not page.get_by_role("link", name="Lacak pesanan").is_visible()
+        page.get_by_text("Menu", exact=True).click()
+    page.get_by_role("link", name="Produk", exact=True).first.click()
+    fits(page)
+    if device == "phone":
+        assert not page.get_by_label("Kategori").is_visible()
+        page.get_by_text("Saring dan urutkan").click()
+    page.get_by_label("Kategori").select_option(label="Fesyen")
+    page.get_by_role("button", name="Terapkan").click()
+    page.get_by_role("link", name=re.compile("Tas Rajut Selempang")).first.click()
+    fits(page)
+    page.get_by_role("button", name="Masukkan ke keranjang").click()
+    page.wait_for_url(re.compile(r"/keranjang$"))
+    assert page.locator(".cart-count").inner_text() == "1"
+    fits(page)
+
+    page.get_by_role("link", name="Checkout").click()
+    page.get_by_label("Nama penerima").fill("Siti Aminah")
+    page.get_by_label("Email").fill("siti@example.id")
+    page.get_by_label("Telepon (WhatsApp)").fill("0812 3456 7890")
+    page.get_by_label("Jalan, nomor rumah").fill("Jl. Sisingamangaraja 12")
+    page.get_by_label("Kelurahan / desa").fill("Besusu Tengah")
+    page.get_by_label("Kecamatan").fill("Palu Timur")
+    page.get_by_label("Kabupaten / kota").fill("Kota Palu")
+    page.get_by_label("Provinsi").select_option("Sulawesi Tengah")
+    page.get_by_label("Kode pos").fill("94111")
+    page.get_by_role("button", name="Tampilkan ongkos kirim").click()
+    fits(page)
+    page.get_by_role("radio", name=re.compile("JNE")).check()
+    page.get_by_role("button", name="Buat pesanan").click()
+
+    page.wait_for_url(re.compile(r"/pesanan/KB-\d{4}-\d{6}/bayar$"))
+    number = re.search(r"KB-\d{4}-\d{6}", page.url).group(0)
+    assert "Pesanan Anda" in page.locator(".pay-summary").inner_text()  # the order beside the bank details
+    fits(page)
+    page.get_by_role("button", name="Bayar dengan transfer bank").click()
+    assert page.locator(".account-number").is_visible()
+    page.get_by_label("Foto atau PDF bukti transfer").set_input_files(
+        {"name": "bukti.png", "mimeType": "image/png", "buffer": PNG})
+    page.get_by_role("button", name="Kirim bukti").click()
+    assert "sedang diperiksa" in page.locator(".order-status").inner_text()
+    assert page.get_by_role("button", name=re.compile("dengan kartu")).count() == 0
+    fits(page)
+    page.get_by_role("link", name="Lihat pesanan Anda").click()
+    assert "sedang diperiksa" in page.locator(".order-status").inner_text()
+    assert page.get_by_role("link", name="Bayar sekarang").count() == 0
+    fits(page)
+
+    page.context.clear_cookies()
+    log_in_browser(page, live_server, staff.email)
+    page.goto(f"{live_server}/staf/pembayaran")
+    fits(page)
+    page.get_by_role("link", name=number).first.click()
+    assert page.locator(".receipt-preview img").is_visible()
+    fits(page)
+    page.get_by_label("Referensi bank untuk transfer ini").fill("BRI 0042")
+    page.get_by_role("button", name="Konfirmasi pembayaran").click()
+    page.goto(f"{live_server}/staf/pesanan/{number}")
+    fits(page)
+    page.get_by_role("button", name="Tandai dikemas").click()
+    page.get_by_label("Nomor resi").fill("JNE1234567890")
+    page.get_by_role("button", name="Kirim paket ini").click()
+    assert page.locator(".order-status").inner_text() == "dikirim"
+    page.get_by_role("button", name="Tandai diterima").click()
+    assert page.locator(".order-status").inner_text() == "diterima"
+    fits(page)
