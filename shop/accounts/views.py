@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from shop.accounts import STAFF_LINKS, STAFF_PANELS, accounts, service
+from shop.accounts import STAFF_PANELS, accounts, service, staff_menu
 from shop.accounts.decorators import role_required
 from shop.accounts.forms import LoginForm, PasswordForm
 from shop.accounts.models import Role
@@ -69,6 +69,6 @@ def password() -> str | Response:
 @login_required
 @role_required(*Role)
 def staff() -> str:
-    links = [link for link in STAFF_LINKS if current_user.has_role(*link.roles)]
+    links = staff_menu(current_user)
     panels = [(panel.template, panel.context()) for panel in STAFF_PANELS if current_user.has_role(*panel.roles)]
     return render_template("accounts/staff.html", links=links, panels=panels)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import User
@@ -208,6 +208,19 @@ class Alerts:
     @property
     def empty(self) -> bool:
         return not self.expiring and not self.unsellable
+
+
+def needing_attention(facility_id: int | None = None) -> int:
+    """Certificates of products on sale that expire within the warning window or have expired (one COUNT): the
+    number beside "Manage certificates" in the staff menu; the staff home lists them (see `alerts`)."""
+    horizon = today() + timedelta(days=warning_days())
+    query = (select(func.count(Certification.id)).join(Product, Certification.product_id == Product.id)
+             .where(Product.active.is_(True), Certification.status == RecordedStatus.VALID,
+                    Certification.composition_changed.is_(False), Certification.expires_on.is_not(None),
+                    Certification.expires_on <= horizon))
+    if facility_id is not None:
+        query = query.where(Product.facility_id == facility_id)
+    return int(db.session.scalar(query) or 0)
 
 
 def alerts(days: int | None = None, facility_id: int | None = None) -> Alerts:

@@ -25,7 +25,9 @@ from shop.extensions import db
 from shop.uploads import DocumentRejected, private_root, save_private_document
 
 MANAGERS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
-register_staff_link("certification.staff_list", _l("Manage certificates"), *MANAGERS)
+register_staff_link("certification.staff_list", _l("Manage certificates"), *MANAGERS,
+                    count=lambda user: service.needing_attention(
+                        None if user.has_role(Role.ADMIN, Role.FULFILMENT) else user.facility_id))
 
 
 def _panel_context() -> dict[str, object]:

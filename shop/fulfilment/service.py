@@ -66,6 +66,11 @@ def facility_zone(facility_id: int | None) -> str:
     return zone or shop_zone()
 
 
+def to_pack() -> int:
+    """Paid orders waiting to be packed."""
+    return int(db.session.scalar(select(func.count(Order.id)).where(Order.status == OrderStatus.PAID)) or 0)
+
+
 def counts() -> dict[OrderStatus, int]:
     found: dict[OrderStatus, int] = {
         status: n for status, n in db.session.execute(select(Order.status, func.count()).group_by(Order.status))}

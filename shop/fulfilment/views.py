@@ -31,7 +31,7 @@ from shop.web import positive_int
 DESK = (Role.ADMIN, Role.FULFILMENT)
 READERS = (Role.ADMIN, Role.FULFILMENT, Role.FINANCE)
 STOCK_KEEPERS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
-register_staff_link("fulfilment.queue", _l("Orders"), *READERS)
+register_staff_link("fulfilment.queue", _l("Orders"), *READERS, count=lambda user: service.to_pack())
 register_staff_link("fulfilment.stock_list", _l("Stock"), *STOCK_KEEPERS)
 
 PROBLEMS = {

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from shop.accounts.models import Actor
@@ -289,6 +289,12 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
     record("payment.refund", payment, None, {"amount": amount, "refunded": payment.refunded},
            note=item.reason, actor=actor)
     return item
+
+
+def transfers_to_check() -> int:
+    """Bank transfers whose receipt waits for staff."""
+    return int(db.session.scalar(select(func.count(Payment.id)).where(
+        Payment.method == PaymentMethod.BANK_TRANSFER, Payment.status == PaymentStatus.SUBMITTED)) or 0)
 
 
 def transfer_under_review(order: Order) -> Payment | None:

@@ -29,7 +29,8 @@ from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.uploads import DocumentRejected, private_root, save_private_document
 
 STAFF = (Role.ADMIN, Role.FULFILMENT)
-register_staff_link("payments.review", _l("Payments"), Role.ADMIN, Role.FULFILMENT, Role.FINANCE)
+register_staff_link("payments.review", _l("Payments"), Role.ADMIN, Role.FULFILMENT, Role.FINANCE,
+                    count=lambda user: service.transfers_to_check())
 
 
 # -- the buyer's payment step
