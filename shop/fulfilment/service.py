@@ -37,6 +37,17 @@ class QueueFilter:
     courier_id: int | None = None
     day_from: date | None = None
     day_to: date | None = None
+    sort: str = "state"  # one of QUEUE_SORTS
+
+
+# How the desk may sort its queue; each is done in the database before the limit.
+QUEUE_SORTS = {
+    "state": lambda rank: (rank, Order.created_at, Order.id),  # what to do first, oldest first
+    "oldest": lambda rank: (Order.created_at, Order.id),
+    "newest": lambda rank: (Order.created_at.desc(), Order.id.desc()),
+    "total_desc": lambda rank: (Order.total.desc(), Order.id),
+    "buyer": lambda rank: (Order.name, Order.id),
+}
 
 
 def queue(filters: QueueFilter, limit: int = 200) -> list[Order]:
@@ -57,7 +68,8 @@ def queue(filters: QueueFilter, limit: int = 200) -> list[Order]:
     if filters.day_to:
         query = query.where(Order.created_at < day_start(filters.day_to + timedelta(days=1), zone))
     rank = case({status.value: n for n, status in enumerate(QUEUE_ORDER)}, value=Order.status)
-    return list(db.session.scalars(query.order_by(rank, Order.created_at, Order.id).limit(limit)))
+    order_by = QUEUE_SORTS.get(filters.sort, QUEUE_SORTS["state"])(rank)
+    return list(db.session.scalars(query.order_by(*order_by).limit(limit)))
 
 
 def facility_zone(facility_id: int | None) -> str:

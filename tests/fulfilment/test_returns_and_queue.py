@@ -120,6 +120,19 @@ def test_the_queue_sorts_by_state_before_it_takes_its_limit(app):
     assert shown[0].number == new.number
 
 
+def test_staff_sort_the_queue_newest_first_or_by_total_in_the_database(app):
+    small, large, newest = (f.order({f.product(price=price): 1}) for price in (10_000, 900_000, 50_000))
+    for order in (small, large, newest):
+        orders.mark_paid(order)
+    db.session.commit()
+
+    assert [o.number for o in desk.queue(desk.QueueFilter(sort="newest"), limit=1)] == [newest.number]
+    assert [o.number for o in desk.queue(desk.QueueFilter(sort="total_desc"), limit=1)] == [large.number]
+    assert desk.queue(desk.QueueFilter(sort="bogus"))[0].number == small.number  # unknown: what to do first
+    page = logged_in(app, "fulfilment").get("/staf/pesanan?sort=total_desc").get_data(as_text=True)
+    assert page.index(large.number) < page.index(small.number)
+
+
 def test_day_filters_cut_days_at_local_midnight(app):
     """Bug: days were cut at UTC midnight, eight hours off Palu time."""
     palu = f.facility(timezone="Asia/Makassar")
