@@ -9,7 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -72,8 +74,11 @@ FIELDS = {
     "deposit_regime": _l("deposit regime"), "deposit_period_days": _l("period (days)"), "email": _l("email"),
     "roles": _l("roles"), "province": _l("province"), "first_kg": _l("first kg"), "next_kg": _l("each further kg"),
     "shares": _l("shares"), "base": _l("base"), "effective_from": _l("from"), "gross": _l("paid"),
-    "currency": _l("currency"), "required_certs": _l("required certificates"),
+    "currency": _l("currency"), "required_certs": _l("required certificates"), "category_id": _l("category"),
+    "pnbp": "PNBP", "premi": _l("premi"), "cooperative": _l("cooperative"),
+    "production_capital": _l("production capital"),
 }
+BASIS_POINTS = {"pnbp", "premi", "cooperative", "production_capital"}  # a split rule's shares, in 1/100 %
 MONEY = {"price", "amount", "refunded", "fee", "unit_cost", "accrued", "deposited", "first_kg", "next_kg", "gross"}
 
 
@@ -102,6 +107,8 @@ def value(field: str, raw: Any, target_type: str) -> str:
         return _("yes") if raw else _("no")
     if field in MONEY and isinstance(raw, int):
         return rupiah(raw)
+    if target_type == "SplitRule" and field in BASIS_POINTS and isinstance(raw, int):
+        return f"{format_decimal(raw / 100, locale=str(get_locale() or 'id'))} %"
     if field == "weight_g" and isinstance(raw, int):
         from shop.i18n import weight
 
