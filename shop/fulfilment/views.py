@@ -67,7 +67,7 @@ def queue() -> str:
         status=OrderStatus(status) if status and status in OrderStatus.__members__.values() else None,
         facility_id=positive_int(request.args.get("facility")), courier_id=positive_int(request.args.get("courier")),
         day_from=_day(request.args.get("from")), day_to=_day(request.args.get("to")),
-        sort=request.args.get("sort") if request.args.get("sort") in service.QUEUE_SORTS else "state")
+        sort=request.args.get("sort", "state") if request.args.get("sort") in service.QUEUE_SORTS else "state")
     return render_template("fulfilment/queue.html", orders=service.queue(filters), counts=service.counts(),
                            filters=filters, facilities=db.session.scalars(select(Facility).order_by(Facility.name)),
                            couriers=db.session.scalars(select(Courier).order_by(Courier.position)))
