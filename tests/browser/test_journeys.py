@@ -100,3 +100,39 @@ def test_a_buyer_pays_by_bank_transfer_and_staff_take_the_order_to_delivered(app
     page.get_by_role("button", name="Tandai diterima").click()
     assert page.locator(".order-status").inner_text() == "diterima"
     fits(page)
+
+
+def test_no_public_or_staff_page_scrolls_sideways_on_a_360_px_phone(app, page, live_server):
+    from sqlalchemy import select
+
+    from shop.catalog.models import Facility, Product
+    from shop.demo.sales import load_sales
+    from shop.orders.models import Order
+
+    demo.load(with_images=False)
+    load_sales()
+    admin = f.user("admin", "finance", "fulfilment", email="admin@koperasi.id")
+    db.session.commit()
+    order = db.session.scalar(select(Order).order_by(Order.id))
+    facility = db.session.get(Facility, order.lines[0].facility_id)
+    product = db.session.scalar(select(Product).order_by(Product.id))
+    page.set_viewport_size({"width": 360, "height": 780})
+    public = ["/", "/produk", "/produk/bawang-goreng-palu-200g", "/produk/tas-rajut-selempang", "/fasilitas",
+              "/fasilitas/lapas-perempuan-palu", "/sertifikasi", "/keranjang", "/pesanan/lacak", "/dampak",
+              "/ke-mana-uang-anda", "/masuk", "/akun/daftar"]
+    staff = ["/staf", "/staf/pesanan", f"/staf/pesanan/{order.number}", f"/staf/pesanan/{order.number}/pembayaran",
+             "/staf/pembayaran", "/staf/produk", f"/staf/produk/{product.id}", "/staf/sertifikat",
+             f"/staf/sertifikat/produk/{product.id}", "/staf/stok", f"/staf/stok/{product.id}", "/staf/audit",
+             "/staf/pengguna", "/staf/kurir", "/staf/fasilitas", "/staf/keuangan/aturan", "/staf/keuangan/buku-besar",
+             "/staf/keuangan/pnbp", "/staf/keuangan/setoran", "/staf/keuangan/ringkasan",
+             f"/staf/keuangan/pnbp/{facility.slug}/{order.created_at:%Y-%m}"]
+    wide = []
+    for path in public:
+        page.goto(live_server + path)
+        wide += [f"{path}: {sideways_overflow(page)[:3]}"] if sideways_overflow(page) else []
+    log_in_browser(page, live_server, admin.email)
+    for path in staff:
+        response = page.goto(live_server + path)
+        assert response.status == 200, path
+        wide += [f"{path}: {sideways_overflow(page)[:3]}"] if sideways_overflow(page) else []
+    assert not wide, "\n".join(wide)
