@@ -47,6 +47,8 @@ ACTIONS = {
     "product.create": _l("product added"),
     "product.price": _l("price changed"),
     "product.update": _l("product changed"),
+    "product.cover": _l("cover photo chosen"),
+    "product.photo_removed": _l("photo removed"),
     "product.required_certificates": _l("required certificates changed"),
     "shipping_rate.update": _l("shipping rate changed"),
     "split_rule.create": _l("split rule added"),
@@ -75,7 +77,7 @@ FIELDS = {
     "roles": _l("roles"), "province": _l("province"), "first_kg": _l("first kg"), "next_kg": _l("each further kg"),
     "shares": _l("shares"), "base": _l("base"), "effective_from": _l("from"), "gross": _l("paid"),
     "currency": _l("currency"), "required_certs": _l("required certificates"), "category_id": _l("category"),
-    "pnbp": "PNBP", "premi": _l("premi"), "cooperative": _l("cooperative"),
+    "photo": _l("photo"), "pnbp": "PNBP", "premi": _l("premi"), "cooperative": _l("cooperative"),
     "production_capital": _l("production capital"),
 }
 BASIS_POINTS = {"pnbp", "premi", "cooperative", "production_capital"}  # a split rule's shares, in 1/100 %

@@ -28,8 +28,10 @@ def upload_dir() -> Path:
     return path
 
 
-def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: str = "") -> ProductImage:
-    """Store a photo and its thumbnail; the type is read from the bytes, never from a file name."""
+def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: str = "",
+                       square: bool = False) -> ProductImage:
+    """Store a photo and its thumbnail; the type is read from the bytes, never from a file name. `square` crops
+    it to its centre square first (cards show square photos)."""
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
@@ -39,6 +41,9 @@ def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: 
         image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
     except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise InvalidImage(str(error)) from error
+    if square:
+        side = min(image.size)
+        image = ImageOps.fit(image, (side, side), centering=(0.5, 0.5))
     stem = f"{product.slug}-{uuid.uuid4().hex[:10]}"
     folder = upload_dir()
     full = image.copy()
@@ -56,3 +61,17 @@ def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: 
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def remove_product_image(image: ProductImage) -> None:
+    """Take a photo off the product (the files stay until a clean-up: a page being served may still show it)."""
+    db.session.delete(image)
+    db.session.flush()
+
+
+def make_cover(product: Product, image: ProductImage) -> None:
+    """The chosen photo first, the others after it in their order."""
+    others = [item for item in product.images if item.id != image.id]
+    for position, item in enumerate([image, *others]):
+        item.position = position
+    db.session.flush()

@@ -19,7 +19,7 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import Role, User
 from shop.audit.service import record, snapshot
 from shop.catalog import catalog
-from shop.catalog.images import InvalidImage, save_product_image
+from shop.catalog.images import InvalidImage, make_cover, remove_product_image, save_product_image
 from shop.catalog.models import Category, Facility, Product, StockReason
 from shop.catalog.stock import change_stock
 from shop.extensions import db
@@ -178,7 +178,8 @@ def staff_product(product_id: int) -> str | Response:
             update_product(product, request.form, actor=current_user)
             photo = request.files.get("photo")
             if photo and photo.filename:
-                save_product_image(product, photo.read(), alt_id=product.name_id, alt_en=product.name_en)
+                save_product_image(product, photo.read(), alt_id=product.name_id, alt_en=product.name_en,
+                                   square=request.form.get("square") == "1")
         except ProductInvalid as error:
             db.session.rollback()
             errors = error.errors
@@ -191,3 +192,26 @@ def staff_product(product_id: int) -> str | Response:
             return redirect(url_for("catalog.staff_product", product_id=product.id))
     values = request.form if request.method == "POST" else {k: getattr(product, k) for k in FIELDS}
     return render_template("catalog/staff_product.html", product=product, values=values, errors=errors)
+
+
+@catalog.post("/staf/produk/<int:product_id>/foto/<int:image_id>")
+@login_required
+@role_required(*EDITORS)
+def staff_photo(product_id: int, image_id: int) -> Response:
+    """Use a photo as the cover, or remove it."""
+    from shop.audit.service import record
+
+    product = product_for_staff(product_id)
+    image = next((item for item in product.images if item.id == image_id), None)
+    if image is None:
+        abort(404)
+    if request.form.get("action") == "remove":
+        remove_product_image(image)
+        record("product.photo_removed", product, {"photo": image.filename}, None, actor=current_user)
+        flash(_("Photo removed."), "success")
+    else:
+        make_cover(product, image)
+        record("product.cover", product, None, {"photo": image.filename}, actor=current_user)
+        flash(_("Cover photo changed."), "success")
+    db.session.commit()
+    return redirect(url_for("catalog.staff_product", product_id=product.id))

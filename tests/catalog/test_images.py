@@ -39,3 +39,27 @@ def test_files_that_are_not_jpeg_png_or_webp_are_refused_whatever_their_name(dat
 
     with pytest.raises(InvalidImage):
         save_product_image(item, data)
+
+
+def test_staff_upload_a_phone_photo_cropped_square_choose_the_cover_and_remove_one(app):
+    from tests.helpers import logged_in
+
+    item = f.product(name_id="Tas Rajut")
+    first = save_product_image(item, picture(size=(800, 800)))
+    db.session.commit()
+    staff = logged_in(app, "fulfilment")
+    form = {"name_id": "Tas Rajut", "price": str(item.price), "weight_g": "400", "active": "1", "square": "1"}
+
+    staff.post(f"/staf/produk/{item.id}", data={**form, "photo": (io.BytesIO(picture(size=(3000, 2000))), "hp.png")},
+               content_type="multipart/form-data")
+    db.session.expire_all()
+    second = item.images[1]
+    with Image.open(Path(app.config["UPLOAD_FOLDER"]) / second.filename) as stored:
+        assert stored.size == (1600, 1600)  # the centre square of a landscape phone photo
+    staff.post(f"/staf/produk/{item.id}/foto/{second.id}", data={"action": "cover"})
+    db.session.expire_all()
+    assert item.cover.id == second.id
+    staff.post(f"/staf/produk/{item.id}/foto/{first.id}", data={"action": "remove"})
+    db.session.expire_all()
+    assert [image.id for image in item.images] == [second.id]
+    assert staff.post(f"/staf/produk/{item.id}/foto/999999", data={"action": "remove"}).status_code == 404

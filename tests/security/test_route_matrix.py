@@ -70,6 +70,7 @@ POST_ACCESS = {
     "checkout.save_rate": {ADMIN},
     "catalog.staff_product": OWN_PRODUCT,
     "catalog.staff_new_product": CATALOG_KEEPERS,
+    "catalog.staff_photo": OWN_PRODUCT,
     "certification.staff_product": OWN_PRODUCT,
     "certification.revoke": OWN_PRODUCT,
     "certification.composition_changed": OWN_PRODUCT,
@@ -114,7 +115,7 @@ def world(app: Flask):
     values = {"number": order.number, "product_id": product.id, "cert_id": cert.id, "payment_id": payment.id,
               "user_id": users[FINANCE].id, "facility_id": own_facility.id,
               "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan",
-              "rule_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug, "month": "2026-10",
+              "rule_id": 1, "image_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug, "month": "2026-10",
               "fmt": "xlsx"}
     return values, users
 
