@@ -77,7 +77,9 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
         for cert in p.get("certs", []):
             _upsert_certificate(product, cert, facilities[p["facility"]].city)
         if with_images and not product.images:
-            save_product_image(product, placeholder_image(p["name_id"], COLOURS.get(p["category"], (90, 90, 90))),
+            save_product_image(product, placeholder_image(p["name_id"], COLOURS.get(p["category"], (90, 90, 90)),
+                                                          caption=f"{categories[p['category']].name_id} · "
+                                                                  f"{facilities[p['facility']].name}"),
                                alt_id=p["name_id"], alt_en=p["name_en"])
     db.session.flush()
     rates = load_couriers()
@@ -180,12 +182,20 @@ def _upsert_certificate(product: Product, data: dict[str, Any], city: str) -> No
             setattr(existing, key, value)
 
 
-def placeholder_image(title: str, colour: tuple[int, int, int]) -> bytes:
-    """A plain coloured card with the product's name, until the cooperative uploads real photos."""
+def placeholder_image(title: str, colour: tuple[int, int, int], caption: str = "") -> bytes:
+    """A designed tile in the category's colour with the product's name, its category and workshop, until the
+    cooperative uploads real photos (staff replace it on the product's staff page)."""
     image = Image.new("RGB", (800, 800), colour)
     draw = ImageDraw.Draw(image)
-    for i in range(0, 800, 40):
+    for i in range(0, 1600, 40):
         draw.line([(i, 0), (0, i)], fill=tuple(min(255, c + 18) for c in colour), width=6)
+    draw.rounded_rectangle([40, 40, 760, 760], radius=36, outline=(255, 255, 255), width=4)
+    if caption:
+        small = ImageFont.load_default(size=30)
+        if draw.textlength(caption, font=small) > 680:
+            caption = caption.split(" · ")[0]
+        draw.text((400, 700), caption, font=small, fill=(255, 255, 255), anchor="mm")
+    draw.text((400, 110), "Karya Binaan", font=ImageFont.load_default(size=34), fill=(255, 255, 255), anchor="mm")
     font = ImageFont.load_default(size=64)
     words, lines, line = title.split(), [], ""
     for word in words:
