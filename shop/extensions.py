@@ -62,6 +62,14 @@ def _load_user(user_id: str) -> Any:
 limiter = Limiter(key_func=get_remote_address)
 
 
+def submitted_email() -> str:
+    """The account a login or an order lookup names: limits keyed on it hold whatever address the guesses
+    come from."""
+    from flask import request
+
+    return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
 def rows_changed(result: Any) -> int:
     """How many rows an UPDATE or DELETE touched: the conditional statements' answer to "did it work?"."""
     return int(result.rowcount)

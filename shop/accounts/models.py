@@ -68,6 +68,10 @@ class User(UserMixin, Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
 
+    def end_sessions(self) -> None:
+        """Log out everywhere: every session and remember-me cookie carries the old token and stops working."""
+        self.session_token = new_session_token()
+
     @property
     def is_active(self) -> bool:
         return self.active

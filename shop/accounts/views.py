@@ -11,12 +11,13 @@ from shop.accounts import STAFF_PANELS, accounts, service, staff_menu
 from shop.accounts.decorators import role_required
 from shop.accounts.forms import LoginForm, PasswordForm
 from shop.accounts.models import Role
-from shop.extensions import db, limiter
+from shop.extensions import db, limiter, submitted_email
 from shop.web import safe_next
 
 
 @accounts.route("/masuk", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limiter.limit("10 per minute; 30 per hour", methods=["POST"], key_func=submitted_email)
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
@@ -43,6 +44,9 @@ def _demo_users() -> dict[str, object]:
 @accounts.post("/keluar")
 @login_required
 def logout() -> Response:
+    """Logging out ends the session on the server: the old session and remember-me cookies no longer work."""
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("catalog.home"))

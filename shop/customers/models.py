@@ -37,6 +37,10 @@ class Customer(Model):
     def get_id(self) -> str:
         return f"c:{self.id}:{self.session_token}"
 
+    def end_sessions(self) -> None:
+        """Log out everywhere (see User.end_sessions)."""
+        self.session_token = secrets.token_hex(16)
+
     def has_role(self, *roles: object) -> bool:
         return False
 

@@ -12,7 +12,7 @@ from shop.accounts.service import AccountError
 from shop.customers import customers, service
 from shop.customers.forms import RegisterForm
 from shop.customers.models import Customer
-from shop.extensions import db, limiter
+from shop.extensions import db, limiter, submitted_email
 from shop.web import safe_next
 
 
@@ -42,6 +42,7 @@ def register() -> str | Response:
 
 @customers.route("/akun/masuk", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limiter.limit("10 per minute; 30 per hour", methods=["POST"], key_func=submitted_email)
 def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():

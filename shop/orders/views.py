@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from shop.extensions import db
+from shop.extensions import db, limiter, submitted_email
 from shop.orders import orders, service
 from shop.orders.models import Order
 
@@ -35,7 +35,11 @@ def order_for_visitor(number: str) -> Order:
 
 
 @orders.route("/pesanan/lacak", methods=["GET", "POST"])
+@limiter.limit("20 per minute; 60 per hour", methods=["POST"])
+@limiter.limit("10 per hour", methods=["POST"], key_func=submitted_email)
 def track() -> str | Response:
+    """Finding an order needs its number and the buyer's email; guesses are limited per address and per email,
+    so knowing a buyer's email is not enough to walk the order numbers."""
     number = (request.values.get("number") or "").strip()
     email = (request.values.get("email") or "").strip()
     if request.method == "POST":

@@ -25,6 +25,31 @@ def test_staff_login_goes_to_staff_home_and_logout_ends_the_session(client):
     assert client.get("/staf").status_code == 302
 
 
+def test_logout_ends_the_session_on_the_server_and_the_remember_me_cookie_with_it(app, client):
+    f.user("finance", email="keuangan@example.id")
+    db.session.commit()
+    client.post("/masuk", data={"email": "keuangan@example.id", "password": f.PASSWORD, "remember": "y"})
+    stolen = {cookie.key: cookie.value for cookie in client._cookies.values()}
+    assert {"session", "remember_token"} <= set(stolen)
+    with client.get("/staf") as before:
+        assert before.status_code == 200
+
+    client.post("/keluar")
+
+    for name in ("session", "remember_token"):  # a copy taken before logout, replayed by someone else
+        thief = app.test_client()
+        thief.set_cookie(name, stolen[name])
+        assert thief.get("/staf").status_code == 302, name
+    header = next(h for h in login_headers(app) if h.startswith("remember_token="))
+    assert "SameSite=Lax" in header and "HttpOnly" in header
+
+
+def login_headers(app) -> list[str]:
+    client = app.test_client()
+    response = client.post("/masuk", data={"email": "keuangan@example.id", "password": f.PASSWORD, "remember": "y"})
+    return response.headers.getlist("Set-Cookie")
+
+
 def test_wrong_email_and_wrong_password_get_the_same_answer(client):
     f.user("admin", email="admin@example.id")
     db.session.commit()
