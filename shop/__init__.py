@@ -21,7 +21,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             overrides["SQLALCHEMY_DATABASE_URI"] = overrides.pop("DATABASE_URL")
         app.config.update(overrides)
 
-    from shop import models  # noqa: F401  (every model registered before Alembic or queries run)
+    from shop import (
+        models,  # noqa: F401  (every model registered before Alembic or queries run)
+        security,
+    )
     from shop.i18n import select_locale
 
     db.init_app(app)
@@ -40,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         proxies = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
+    security.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)

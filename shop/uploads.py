@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, send_from_directory
+from werkzeug.wrappers import Response
 
 # Magic numbers of the accepted document types; the file name and the browser's claimed type are ignored.
 SIGNATURES = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
@@ -42,3 +43,13 @@ def save_private_document(data: bytes, folder: str) -> str:
     name = f"{uuid.uuid4().hex}.{kind}"
     (target / name).write_bytes(data)
     return f"{folder}/{name}"
+
+
+def send_private_document(name: str) -> Response:
+    """A receipt or scan for staff: downloaded, never rendered as a page (a file that is secretly HTML or a
+    script cannot run in the shop's origin), and never cached."""
+    response = send_from_directory(private_root(), name, max_age=0, as_attachment=True)
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -22,7 +22,7 @@ from shop.certification.forms import CertificateForm, OverrideForm, RevokeForm
 from shop.certification.models import Certification, CertType
 from shop.certification.numbers import InvalidNumber
 from shop.extensions import db
-from shop.uploads import DocumentRejected, private_root, save_private_document
+from shop.uploads import DocumentRejected, save_private_document, send_private_document
 
 MANAGERS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 register_staff_link("certification.staff_list", _l("Manage certificates"), *MANAGERS,
@@ -175,4 +175,4 @@ def document(cert_id: int) -> Response:
     cert = _certificate_for_staff(cert_id)
     if not cert.document:
         abort(404)
-    return send_from_directory(private_root(), cert.document, max_age=0)
+    return send_private_document(cert.document)

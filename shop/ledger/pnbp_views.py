@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -22,7 +22,7 @@ from shop.i18n import current_language
 from shop.ledger import deposits, ledger, reconciliation, reports
 from shop.ledger.models import PnbpDeposit
 from shop.timeutil import today
-from shop.uploads import private_root
+from shop.uploads import send_private_document
 from shop.web import non_negative_int, positive_int, safe_next
 
 FINANCE = (Role.ADMIN, Role.FINANCE)
@@ -284,7 +284,7 @@ def deposit_receipt(deposit_id: int) -> Response:
         abort(403)
     if not deposit.receipt:
         abort(404)
-    return send_from_directory(private_root(), deposit.receipt, max_age=0)
+    return send_private_document(deposit.receipt)
 
 
 @ledger.get("/staf/keuangan/setoran/ekspor.<any(csv, xlsx):fmt>")

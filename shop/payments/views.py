@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -26,7 +26,7 @@ from shop.payments import (
 from shop.payments import stripe_gateway as gateway
 from shop.payments.forms import ConfirmTransferForm, RefundForm, RejectTransferForm
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
-from shop.uploads import DocumentRejected, private_root, save_private_document
+from shop.uploads import DocumentRejected, save_private_document, send_private_document
 
 STAFF = (Role.ADMIN, Role.FULFILMENT)
 register_staff_link("payments.review", _l("Payments"), Role.ADMIN, Role.FULFILMENT, Role.FINANCE,
@@ -240,4 +240,4 @@ def receipt(payment_id: int) -> Response:
     payment = _payment_or_404(payment_id)
     if not payment.receipt:
         abort(404)
-    return send_from_directory(private_root(), payment.receipt, max_age=0)
+    return send_private_document(payment.receipt)

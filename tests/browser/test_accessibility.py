@@ -26,6 +26,17 @@ def serious_violations(page) -> list[str]:
             for v in found if v["impact"] in ("serious", "critical")]
 
 
+@pytest.fixture
+def page(browser):
+    """A page whose Content-Security-Policy lets the test inject axe-core (the shop's own pages allow no inline
+    script; the policy itself is tested in tests/security/test_headers.py)."""
+    context = browser.new_context(locale="id-ID", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
 @pytest.mark.parametrize("device", VIEWPORTS)
 def test_the_buyers_pages_and_the_staff_queue_have_no_serious_accessibility_violations(page, live_server, device):
     assert AXE.exists(), "axe-core is missing: scripts/test installs it with npm (tests/browser/package.json)"

@@ -126,6 +126,9 @@ def test_no_public_or_staff_page_scrolls_sideways_on_a_360_px_phone(app, page, l
              "/staf/pengguna", "/staf/kurir", "/staf/fasilitas", "/staf/keuangan/aturan", "/staf/keuangan/buku-besar",
              "/staf/keuangan/pnbp", "/staf/keuangan/setoran", "/staf/keuangan/ringkasan",
              f"/staf/keuangan/pnbp/{facility.slug}/{order.created_at:%Y-%m}"]
+    refused: list[str] = []  # what the Content-Security-Policy blocked: nothing may be
+    page.on("console", lambda message: refused.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text else None)
     wide = []
     for path in public:
         page.goto(live_server + path)
@@ -136,3 +139,6 @@ def test_no_public_or_staff_page_scrolls_sideways_on_a_360_px_phone(app, page, l
         assert response.status == 200, path
         wide += [f"{path}: {sideways_overflow(page)[:3]}"] if sideways_overflow(page) else []
     assert not wide, "\n".join(wide)
+    assert not refused, "\n".join(refused)
+    page.goto(live_server + "/staf/keuangan/ringkasan")
+    assert page.evaluate("document.getElementById('chart-sales').toDataURL().length") > 5000  # Chart.js drew
