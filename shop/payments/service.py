@@ -48,6 +48,10 @@ class RefundTooLarge(PaymentError):
     pass
 
 
+class MalformedEvent(PaymentError):
+    """A signed event whose object lacks what its type always carries: refused, nothing of it kept."""
+
+
 class DuplicateEvent(PaymentError):
     """This Stripe event id was handled already (or is being handled by another request right now)."""
 
@@ -326,7 +330,10 @@ def handle_stripe_event(event: dict[str, Any]) -> WebhookOutcome:
     except IntegrityError as error:
         raise DuplicateEvent(event["id"]) from error
     handler = _HANDLERS.get(event["type"])
-    outcome = handler(event["data"]["object"]) if handler else "ignored"
+    try:
+        outcome = handler(event["data"]["object"]) if handler else "ignored"
+    except (KeyError, TypeError, AttributeError) as error:  # the object lacks what its type always carries
+        raise MalformedEvent(f"{event['type']} {event['id']}: {error!r}") from error
     db.session.get_one(StripeEvent, event["id"]).outcome = outcome[:200]
     return WebhookOutcome(event["id"], outcome)
 

@@ -7,6 +7,7 @@ order, so a retried click cannot make two sessions or two refunds.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,13 +154,34 @@ def refund(*, payment_intent_id: str, amount: int, idempotency_key: str, reason:
 
 
 def parse_webhook(payload: bytes, signature_header: str | None) -> dict[str, Any]:
-    """The verified event as a plain dict; raises InvalidWebhook for a bad payload or signature."""
+    """The verified event as a plain dict; raises InvalidWebhook for a bad signature, a body that is not JSON,
+    or an event of an unexpected shape (a validly signed body is still checked before anything reads it)."""
     secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
     if not secret:
         raise InvalidWebhook("STRIPE_WEBHOOK_SECRET is not set")
     try:
-        event = stripe.Webhook.construct_event(payload, signature_header, secret,
-                                               tolerance=current_app.config.get("STRIPE_WEBHOOK_TOLERANCE", 300))
-    except (ValueError, stripe.SignatureVerificationError) as error:
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature_header, secret,
+                                              tolerance=current_app.config.get("STRIPE_WEBHOOK_TOLERANCE", 300))
+        event = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, stripe.SignatureVerificationError) as error:
         raise InvalidWebhook(str(error)) from error
-    return event.to_dict()
+    problem = event_shape_problem(event)
+    if problem:
+        raise InvalidWebhook(problem)
+    return event
+
+
+def event_shape_problem(event: Any) -> str:
+    """What is wrong with an event's envelope, or "" when it has the shape every Stripe event has."""
+    if not isinstance(event, dict):
+        return "the event is not an object"
+    if not isinstance(event.get("id"), str) or not 0 < len(event["id"]) <= 255:
+        return "the event has no id of up to 255 characters"
+    if not isinstance(event.get("type"), str) or not 0 < len(event["type"]) <= 80:
+        return "the event has no type"
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return "the event has no data object"
+    if not isinstance(data["object"].get("id", ""), str) or len(data["object"].get("id", "")) > 255:
+        return "the event's object has an id that is not a string of up to 255 characters"
+    return ""

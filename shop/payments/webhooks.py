@@ -28,6 +28,10 @@ def stripe_webhook() -> Response:
     except service.DuplicateEvent:
         db.session.rollback()
         outcome = service.WebhookOutcome(event["id"], "duplicate", duplicate=True)
+    except service.MalformedEvent as error:
+        db.session.rollback()
+        log.error("refused malformed Stripe event: %s", error)
+        return Response("malformed event\n", status=400, mimetype="text/plain")
     except Exception:
         db.session.rollback()  # nothing of this event is kept: Stripe's retry will be handled afresh
         raise

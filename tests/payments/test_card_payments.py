@@ -236,3 +236,35 @@ def test_a_session_that_lapsed_at_stripe_is_replaced_by_a_new_one(client, stripe
     payments = db.session.scalars(select(Payment).order_by(Payment.id)).all()
     assert [p.status for p in payments] == [PaymentStatus.EXPIRED, PaymentStatus.PENDING]
     assert len(stripe_rig.checkout.sessions) == 2
+
+
+@pytest.mark.parametrize("event", [
+    [],  # a JSON array
+    "evt_1",  # a string
+    {"type": "checkout.session.completed", "data": {"object": {"id": "cs_1"}}},  # no id
+    {"id": "evt_1", "type": "checkout.session.completed"},  # no data
+    {"id": "evt_1", "type": "checkout.session.completed", "data": {"object": "cs_1"}},  # object is a string
+    {"id": "evt_" + "x" * 300, "type": "checkout.session.completed", "data": {"object": {"id": "cs_1"}}},
+    {"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {"id": ["cs_1"]}}},
+    {"id": "evt_1", "type": "checkout.session.completed", "data": {"object": {}}},  # no session id to find
+    {"id": "evt_1", "type": "payment_intent.payment_failed", "data": {"object": {"id": "pi_1", "metadata": 7}}},
+])
+def test_a_validly_signed_webhook_of_an_unexpected_shape_gets_400_and_writes_nothing(client, stripe_rig, event):
+    body, headers = stripe_rig.signed(event) if isinstance(event, dict) else _signed_raw(stripe_rig, event)
+
+    response = client.post("/stripe/webhook", data=body, headers=headers)
+
+    assert response.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+def _signed_raw(rig, value):
+    import json
+
+    import stripe
+
+    from tests.payments.stripe_rig import WEBHOOK_SECRET
+
+    payload = json.dumps(value)
+    return payload.encode(), {"Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
+        payload, WEBHOOK_SECRET), "Content-Type": "application/json"}
