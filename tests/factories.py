@@ -19,6 +19,37 @@ from shop.orders.models import Order
 from shop.orders.service import Buyer, place_order
 
 _seq = itertools.count(1)
+
+
+def pdf_document(title: str = "Bukti") -> bytes:
+    """A real one-page PDF, like a scanned receipt (the shop parses every PDF it is given)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=300, height=400)
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = pdf_document()
+
+
+def png_image(size: tuple[int, int] = (60, 80)) -> bytes:
+    """A real PNG, like a phone's screenshot of a transfer (pictures are decoded and re-encoded)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (230, 230, 230)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = png_image()
 PASSWORD = "correct horse battery"
 
 

@@ -94,9 +94,7 @@ def staff_product(product_id: int) -> str | Response:
                                   else _("This number does not have the right form: %(form)s.",
                                          form=error.expected)]
         except DocumentRejected as error:
-            form.document.errors = [{"empty": _("The file is empty."),
-                                     "too_large": _("The file is too large."),
-                                     "type": _("Upload a PDF, JPEG or PNG file.")}[error.reason]]
+            form.document.errors = [_("The file is empty.") if error.reason == "empty" else error.message]
         except service.CertificationError as error:
             getattr(form, error.field).errors = [str(PROBLEMS[str(error)])]
         else:

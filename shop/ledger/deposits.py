@@ -17,7 +17,7 @@ from shop.extensions import db
 from shop.ledger.models import LedgerEntry, Part, PeriodClose, PnbpDeposit, PnbpDepositMonth
 from shop.ledger.service import lock_facilities
 from shop.timeutil import local_today
-from shop.uploads import DocumentRejected, document_type, save_private_document
+from shop.uploads import DocumentRejected, checked_document, save_private_document
 
 if TYPE_CHECKING:
     from shop.accounts.models import User
@@ -115,12 +115,10 @@ def check_deposit(data: DepositInput, receipt: bytes | None = None) -> dict[str,
             problems["deposited_on"] = "before_month"
         elif data.billing_expires_on is not None and data.deposited_on > data.billing_expires_on:
             problems["billing_expires_on"] = "expired"
-    if not receipt:
-        problems["receipt"] = "empty"
-    elif len(receipt) > current_app.config["MAX_DOCUMENT_BYTES"]:
-        problems["receipt"] = "too_large"
-    elif document_type(receipt) is None:
-        problems["receipt"] = "type"
+    try:
+        checked_document(receipt or b"")
+    except DocumentRejected as rejected:
+        problems["receipt"] = rejected.reason
     return problems
 
 

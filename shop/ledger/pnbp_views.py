@@ -22,7 +22,7 @@ from shop.i18n import current_language
 from shop.ledger import deposits, ledger, reconciliation, reports
 from shop.ledger.models import PnbpDeposit
 from shop.timeutil import today
-from shop.uploads import send_private_document
+from shop.uploads import REJECTIONS, send_private_document
 from shop.web import non_negative_int, positive_int, safe_next
 
 FINANCE = (Role.ADMIN, Role.FINANCE)
@@ -48,9 +48,8 @@ DEPOSIT_PROBLEMS = {
     "too_long": _l("At most 80 characters."),
     "future": _l("The deposit date cannot be in the future."),
     "before_month": _l("The deposit date is before the first month it pays."),
+    **REJECTIONS,
     "empty": _l("Attach the scanned receipt (PDF, JPEG or PNG); choose it again after an error."),
-    "too_large": _l("The file is too large."),
-    "type": _l("Upload a PDF, JPEG or PNG file."),
 }
 PERIOD_PROBLEMS = {
     "not_ended": _l("A month can be closed only after it has ended."),

@@ -106,8 +106,8 @@ def upload_receipt(number: str) -> Response:
     except DocumentRejected as error:
         flash({"empty": _("Choose the photo or PDF of your transfer receipt."),
                "too_large": _("The file is too large: at most %(mb)d MB.",
-                              mb=current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024)),
-               "type": _("Upload a PDF, JPEG or PNG file.")}[error.reason], "error")
+                              mb=current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024))}.get(error.reason)
+              or error.message, "error")
     except service.NotPayable:
         flash(_("This order can no longer be paid."), "error")
     else:

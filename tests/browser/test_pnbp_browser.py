@@ -51,7 +51,7 @@ def test_finance_reconciles_closes_and_exports_a_month(app, page, live_server, w
     page.get_by_label("NTB", exact=True).fill("BRI0099887766")
     page.get_by_label("Bank").fill("BRI Unit Palu Plaza")
     page.get_by_label("Pindaian bukti setor (PDF, JPEG atau PNG)").set_input_files(
-        {"name": "setoran.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 bukti setor"})
+        {"name": "setoran.pdf", "mimeType": "application/pdf", "buffer": f.PDF})
     assert not sideways_overflow(page), sideways_overflow(page)
     page.get_by_role("button", name="Catat setoran ini").click()
     assert "Setoran 7C1D2E3F4A5B6C7D dicatat." in page.locator("body").inner_text()

@@ -12,8 +12,8 @@ from shop.extensions import db
 from tests import factories as f
 from tests.helpers import logged_in, text_of
 
-PDF = b"%PDF-1.7\n%scan\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+PDF = f.PDF
+PNG = f.PNG
 
 
 

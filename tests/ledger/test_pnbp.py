@@ -21,7 +21,7 @@ from tests import factories as f
 from tests.helpers import at_once
 from tests.ledger.factories import paid, rule
 
-PDF = b"%PDF-1.4 receipt"
+PDF = f.PDF
 OCTOBER_SALE = datetime(2026, 10, 14, 3, 0, tzinfo=UTC)  # Wednesday 14 October, 11:00 in Palu
 
 

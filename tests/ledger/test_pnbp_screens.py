@@ -19,7 +19,7 @@ from tests import factories as f
 from tests.helpers import logged_in, text_of
 from tests.ledger.factories import paid, rule
 
-PDF = b"%PDF-1.4 receipt"
+PDF = f.PDF
 
 
 def two_facilities(app):

@@ -14,8 +14,8 @@ from shop.payments.service import MoneyState, money_state
 from tests import factories as f
 from tests.helpers import logged_in, text_of
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.4\n%receipt\n"
+PNG = f.PNG
+PDF = f.PDF
 
 
 

@@ -16,7 +16,7 @@ from shop.payments.service import MoneyState, money_state
 from tests import factories as f
 from tests.helpers import at_once, buyer_client, logged_in
 
-PDF = b"%PDF-1.4\n%receipt\n"
+PDF = f.PDF
 ROUNDS = 4
 
 

@@ -51,7 +51,7 @@ def test_a_private_receipt_is_served_as_a_sandboxed_download(app, client):
         session["orders"] = [order.number]
     client.post(f"/pesanan/{order.number}/bayar/transfer")
     client.post(f"/pesanan/{order.number}/bayar/transfer/bukti", content_type="multipart/form-data",
-                data={"receipt": (io.BytesIO(b"%PDF-1.4\n%receipt\n"), "bukti.pdf")})
+                data={"receipt": (io.BytesIO(f.PDF), "bukti.pdf")})
     payment = db.session.scalar(select(Payment))
 
     with logged_in(app, "fulfilment").get(f"/staf/pembayaran/{payment.id}/bukti") as response:

@@ -96,16 +96,16 @@ def world(app: Flask):
     own_facility = f.facility()
     product = f.certified_food(facility=own_facility)
     cert = product.certifications[0]
-    cert.document = save_private_document(b"%PDF-1.4 scan", "certificates")
+    cert.document = save_private_document(f.PDF, "certificates")
     order = f.order({product: 1})
     payment = Payment(order=order, method=PaymentMethod.BANK_TRANSFER, amount=order.total,
-                      status=PaymentStatus.SUBMITTED, receipt=save_private_document(b"%PDF-1.4 bukti", "receipts"))
+                      status=PaymentStatus.SUBMITTED, receipt=save_private_document(f.PDF, "receipts"))
     db.session.add(payment)
     orders.mark_paid(order)
     deposit = PnbpDeposit(facility_id=own_facility.id, amount=1_000, billing_code="820261015000123",
                           billing_expires_on=date(2026, 11, 6), ntpn="0A1B2C3D4E5F6G7H", ntb="BRI1",
                           deposited_on=date(2026, 11, 3), bank="BRI",
-                          receipt=save_private_document(b"%PDF-1.4 setoran", "pnbp"))
+                          receipt=save_private_document(f.PDF, "pnbp"))
     deposit.months = [PnbpDepositMonth(month="2026-10", amount=1_000)]
     db.session.add(deposit)
     users = {ADMIN: f.user("admin"), FULFIL: f.user("fulfilment"), FINANCE: f.user("finance"),
