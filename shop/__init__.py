@@ -58,7 +58,7 @@ def _register_blueprints(app: Flask) -> None:
     modules = ["catalog.views", "catalog.staff", "catalog.admin", "certification.views", "accounts.views",
                "accounts.admin", "health", "cart.views", "checkout.views", "checkout.admin", "orders.views",
                "customers.views", "payments.views", "fulfilment.views", "audit.views", "ledger.views",
-               "ledger.pnbp_views"]
+               "ledger.pnbp_views", "outbox.views"]
     for name in modules:
         import_module(f"shop.{name}")
     from shop.accounts import accounts
@@ -72,10 +72,11 @@ def _register_blueprints(app: Flask) -> None:
     from shop.health import health
     from shop.ledger import ledger
     from shop.orders import orders
+    from shop.outbox import outbox
     from shop.payments import payments
 
     for blueprint in (catalog, certification, accounts, health, cart, checkout, orders, customers, payments,
-                      fulfilment, audit, ledger):
+                      fulfilment, audit, ledger, outbox):
         app.register_blueprint(blueprint)
 
 

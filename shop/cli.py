@@ -194,6 +194,29 @@ def pnbp_report(year: int, slug: str | None, fmt: str, output: Path) -> None:
     click.echo(f"{len(table.rows)} facility-months of {year} written to {output}")
 
 
+@click.group("mail")
+def mail_group() -> None:
+    """The mail outbox."""
+
+
+@mail_group.command("deliver")
+@click.option("--loop", "every", type=click.IntRange(5, 3600), default=None,
+              help="Keep delivering, every this many seconds (a worker for MAIL_DELIVERY=worker).")
+def mail_deliver(every: int | None) -> None:
+    """Send every mail that is due (new, or due for a retry); run it from cron every minute or as a worker."""
+    import time
+
+    from shop.outbox.service import deliver_due
+
+    while True:
+        counts = deliver_due(limit=200)
+        click.echo(", ".join(f"{count} {name}" for name, count in counts.items()))
+        if every is None:
+            return
+        db.session.remove()
+        time.sleep(every)
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
@@ -201,3 +224,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(certs)
     app.cli.add_command(ledger)
     app.cli.add_command(pnbp)
+    app.cli.add_command(mail_group)

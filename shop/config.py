@@ -68,6 +68,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "toko@karyabinaan.id"),
         "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 10),
+        "MAIL_DELIVERY": os.environ.get("MAIL_DELIVERY", "inline"),  # "inline", or "worker" (cron: mail deliver)
+        "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 10),
+        "MAIL_CLAIM_MINUTES": _env_int("MAIL_CLAIM_MINUTES", 10),
         "COOPERATIVE_EMAIL": os.environ.get("COOPERATIVE_EMAIL", "koperasi@karyabinaan.id"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),

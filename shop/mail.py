@@ -1,11 +1,12 @@
-"""Sending mail over SMTP (MAIL_SERVER…), text and HTML, after the transaction that caused it committed."""
+"""Rendering mail (text and HTML, in the recipient's language) and handing it to the SMTP server (MAIL_SERVER…).
+Nothing sends directly: mail goes through the outbox (shop.outbox), which calls `deliver`."""
 
 from __future__ import annotations
 
 import logging
 import smtplib
 from contextlib import nullcontext
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.utils import formataddr, make_msgid
 
 from flask import current_app, has_request_context, render_template
@@ -34,12 +35,9 @@ def render_message(template: str, *, to: str, subject: str, language: str, **con
     return message
 
 
-def send(message: EmailMessage) -> bool:
-    """Deliver through the configured SMTP server; without one the message is only logged. Never raises."""
+def deliver(message: EmailMessage | Message) -> str | None:
+    """Hand one message to the configured SMTP server; returns the error, or None when it was accepted."""
     config = current_app.config
-    if not config.get("MAIL_SERVER"):
-        log.info("MAIL_SERVER not set; not sent: %s to %s", message["Subject"], message["To"])
-        return False
     try:
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
             if config.get("MAIL_USE_TLS"):
@@ -48,7 +46,5 @@ def send(message: EmailMessage) -> bool:
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as error:
-        # The order is already saved; a lost mail must not turn into an error page. Logged for staff.
-        log.error("mail to %s failed: %s", message["To"], error)
-        return False
-    return True
+        return f"{type(error).__name__}: {error}"
+    return None

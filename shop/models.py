@@ -9,11 +9,12 @@ from shop.customers.models import Customer
 from shop.fulfilment.models import Shipment
 from shop.ledger.models import LedgerEntry, SplitRule
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from shop.outbox.models import OutboxMessage
 from shop.payments.models import Payment, Refund, StripeEvent
 
 __all__ = [
     "AuditEntry", "Category", "Certification", "CertStatus", "CertType", "Facility", "FacilityKind",
     "Product", "ProductImage", "RecordedStatus", "Region", "Role", "User", "Courier", "ShippingRate", "Customer",
     "Order", "OrderEvent", "OrderLine", "OrderStatus", "Payment", "Refund", "StripeEvent", "Shipment", "StockMovement",
-    "LedgerEntry", "SplitRule",
+    "LedgerEntry", "SplitRule", "OutboxMessage",
 ]

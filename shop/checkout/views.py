@@ -18,8 +18,9 @@ from shop.customers.views import current_customer
 from shop.extensions import db
 from shop.i18n import current_language
 from shop.orders import service as orders
-from shop.orders.mail import send_confirmation
+from shop.orders.mail import queue_confirmation
 from shop.orders.views import remember_order
+from shop.outbox import service as outbox
 
 
 def _courier_choices(form: CheckoutForm, parcels: list[shipping.Parcel]) -> dict[str, shipping.Quote]:
@@ -88,10 +89,11 @@ def form() -> str | Response:
         else:
             if customer is not None:
                 remember_address(customer, buyer)
+            queue_confirmation(order)
             db.session.commit()
             remember_order(order.number)
             save_items({})
             session.pop("checkout_draft", None)
-            send_confirmation(order)
+            outbox.deliver_after_commit()
             return redirect(url_for("payments.pay", number=order.number))
     return render_template("checkout/form.html", form=form, cart=cart, quotes=quotes, parcels=parcels)

@@ -22,8 +22,9 @@ from shop.checkout.models import Courier
 from shop.extensions import db
 from shop.fulfilment import fulfilment, service
 from shop.orders import service as orders
-from shop.orders.mail import send_shipped
+from shop.orders.mail import queue_shipped
 from shop.orders.models import Order, OrderStatus
+from shop.outbox import service as outbox
 from shop.payments import service as payments
 from shop.payments import stripe_gateway as gateway
 from shop.web import positive_int
@@ -107,6 +108,7 @@ def _act(number: str, action: str) -> Response:
             shipment = service.ship(item, facility_id=positive_int(form.get("facility_id")) or 0,
                                     courier_id=positive_int(form.get("courier_id")) or 0,
                                     tracking_number=form.get("tracking_number", ""), actor=current_user)
+            queue_shipped(item, shipment)
         elif action == "deliver":
             service.mark_delivered(item, actor=current_user)
         elif action == "cancel":
@@ -130,7 +132,7 @@ def _act(number: str, action: str) -> Response:
     else:
         db.session.commit()
         if shipment is not None:
-            send_shipped(item, shipment)
+            outbox.deliver_after_commit()
         flash(_("Saved."), "success")
     return redirect(url_for("fulfilment.order", number=number))
 

@@ -6,17 +6,19 @@ from flask_babel import lazy_gettext as _l
 
 from shop import mail
 from shop.orders.models import Order
+from shop.outbox import service as outbox
 
 
-def send_confirmation(order: Order) -> bool:
+def queue_confirmation(order: Order) -> None:
+    """In the transaction that placed the order: the mail is never lost, even when SMTP is down."""
     message = mail.render_message(
         "orders/mail/confirmation", to=order.email, language=order.language, order=order,
         subject=_l("Your order %(number)s at Karya Binaan", number=order.number))
-    return mail.send(message)
+    outbox.queue(message, "order.confirmation")
 
 
-def send_shipped(order: Order, shipment: object) -> bool:
+def queue_shipped(order: Order, shipment: object) -> None:
     message = mail.render_message(
         "orders/mail/shipped", to=order.email, language=order.language, order=order, shipment=shipment,
         subject=_l("Your order %(number)s is on its way", number=order.number))
-    return mail.send(message)
+    outbox.queue(message, "order.shipped")

@@ -36,11 +36,14 @@ def test_the_product_page_shows_where_each_rupiah_of_the_price_goes(client):
 def test_the_order_page_and_the_confirmation_mail_show_the_split_of_the_whole_order(app, smtp_inbox):
     rule()
     order, _ = paid({f.product(price=45_000): 2})
-    from shop.orders.mail import send_confirmation
+    from shop.orders.mail import queue_confirmation
+    from shop.outbox.service import deliver_due
 
     page = text_of(buyer_client(app, order.number).get(f"/pesanan/{order.number}"))
     with app.test_request_context():
-        send_confirmation(order)
+        queue_confirmation(order)
+        db.session.commit()
+        deliver_due()
 
     assert "Dari Rp90.000 yang Anda bayar untuk barang pesanan ini" in page and "Rp13.500 PNBP" in page
     plain = smtp_inbox.messages[0].get_payload()[0].get_payload(decode=True).decode()

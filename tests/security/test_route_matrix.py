@@ -59,6 +59,7 @@ ACCESS = {
     "ledger.deposit_receipt": OWN_PNBP,
     "ledger.summary": PNBP_READERS,
     "ledger.summary_export": PNBP_READERS,
+    "outbox.troubled": DESK,
 }
 # endpoint → who may POST (others: 403; anonymous: 302 to login). Allowed posts are not sent (they act).
 POST_ACCESS = {
@@ -87,6 +88,7 @@ POST_ACCESS = {
     "ledger.close_month": {ADMIN, FINANCE},
     "ledger.reopen_month": {ADMIN},
     "ledger.deposit_regime": {ADMIN, FINANCE},
+    "outbox.retry": DESK,
 }
 STAFF_PREFIXES = ("/staf", "/akun/kata-sandi")
 
@@ -115,7 +117,7 @@ def world(app: Flask):
     values = {"number": order.number, "product_id": product.id, "cert_id": cert.id, "payment_id": payment.id,
               "user_id": users[FINANCE].id, "facility_id": own_facility.id,
               "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan",
-              "rule_id": 1, "image_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug, "month": "2026-10",
+              "rule_id": 1, "image_id": 1, "message_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug, "month": "2026-10",
               "fmt": "xlsx"}
     return values, users
 

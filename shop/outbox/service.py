@@ -1,0 +1,117 @@
+"""Queueing and delivering mail. `queue` runs inside the caller's transaction (flush only); `deliver_due`
+commits after each message, so it runs after the request or command committed its own work.
+
+Two deliverers never send one message twice: each claims a message with an UPDATE that names the state it
+expects. A deliverer that dies between sending and recording leaves the message "sending"; after
+MAIL_CLAIM_MINUTES it is tried again (at least once, never lost)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from email import message_from_string, policy
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, or_, select, update
+
+from shop import mail
+from shop.extensions import db, rows_changed
+from shop.outbox.models import MailStatus, OutboxMessage
+from shop.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def queue(message: EmailMessage, kind: str) -> OutboxMessage:
+    row = OutboxMessage(kind=kind, recipient=str(message["To"]), subject=str(message["Subject"])[:255],
+                        message=message.as_string(policy=policy.SMTP))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after each failed attempt, at most six hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def _due() -> ColumnElement[bool]:
+    now = utcnow()
+    stale = now - timedelta(minutes=current_app.config["MAIL_CLAIM_MINUTES"])
+    return or_(and_(OutboxMessage.status == MailStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+               and_(OutboxMessage.status == MailStatus.SENDING, OutboxMessage.claimed_at < stale))
+
+
+def deliver_due(limit: int = 50) -> dict[str, int]:
+    """Try every message that is due; returns how many were sent, failed for now, or gave up."""
+    counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
+    ids = list(db.session.scalars(select(OutboxMessage.id).where(_due()).order_by(OutboxMessage.id).limit(limit)))
+    db.session.commit()
+    for message_id in ids:
+        claimed = db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, _due())
+                                     .values(status=MailStatus.SENDING, claimed_at=utcnow())
+                                     .execution_options(synchronize_session=False))
+        db.session.commit()
+        if rows_changed(claimed) != 1:
+            continue  # another deliverer has it
+        row = db.session.get_one(OutboxMessage, message_id)
+        db.session.refresh(row)
+        outcome = _attempt(row)
+        counts[outcome] += 1
+        db.session.commit()
+    return counts
+
+
+def _attempt(row: OutboxMessage) -> str:
+    if not current_app.config.get("MAIL_SERVER"):
+        log.info("MAIL_SERVER not set; not sent: %s to %s", row.subject, row.recipient)
+        row.status = MailStatus.NOT_SENT
+        return "not_sent"
+    row.attempts += 1
+    error = mail.deliver(message_from_string(row.message, policy=policy.SMTP))
+    if error is None:
+        row.status, row.sent_at, row.last_error = MailStatus.SENT, utcnow(), ""
+        return "sent"
+    row.last_error = error[:2000]
+    if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        row.status = MailStatus.FAILED
+        log.error("mail %s to %s failed for good after %d attempts: %s", row.id, row.recipient, row.attempts, error)
+        return "failed"
+    row.status, row.next_attempt_at = MailStatus.PENDING, utcnow() + backoff(row.attempts)
+    log.warning("mail %s to %s failed (attempt %d), retrying: %s", row.id, row.recipient, row.attempts, error)
+    return "retry"
+
+
+def retry(row: OutboxMessage) -> None:
+    """Staff send a failed message again: from now, with a fresh count."""
+    row.status, row.attempts, row.next_attempt_at, row.claimed_at = MailStatus.PENDING, 0, utcnow(), None
+    db.session.flush()
+
+
+def troubled(limit: int = 200) -> list[OutboxMessage]:
+    """Messages that failed for good or keep failing: what staff should look at."""
+    return list(db.session.scalars(
+        select(OutboxMessage).where(or_(OutboxMessage.status == MailStatus.FAILED,
+                                        and_(OutboxMessage.status == MailStatus.PENDING,
+                                             OutboxMessage.attempts > 0)))
+        .order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
+def troubled_count() -> int:
+    from sqlalchemy import func
+
+    return int(db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        or_(OutboxMessage.status == MailStatus.FAILED,
+            and_(OutboxMessage.status == MailStatus.PENDING, OutboxMessage.attempts > 0)))) or 0)
+
+
+def deliver_after_commit() -> None:
+    """Called by a view once its transaction committed: with MAIL_DELIVERY=inline (the default) the mail goes
+    out now, in this request; with MAIL_DELIVERY=worker it is left to `flask --app shop mail deliver`."""
+    if current_app.config["MAIL_DELIVERY"] == "inline":
+        try:
+            deliver_due(limit=10)
+        except Exception:  # noqa: BLE001 - the change the mail is about is saved; the mail waits in the outbox
+            db.session.rollback()
+            log.exception("mail delivery after commit failed; the outbox keeps the mail")
