@@ -71,7 +71,7 @@ def log_in_browser(page: Any, live_server: str, email: str) -> None:
 
 SIDEWAYS_JS = """() => {
   const width = window.innerWidth;
-  if (document.documentElement.scrollWidth <= width) return [];
+  if (!document.documentElement || document.documentElement.scrollWidth <= width) return [];
   const wide = [];
   for (const el of document.querySelectorAll('body *')) {
     const box = el.getBoundingClientRect();
@@ -89,5 +89,7 @@ SIDEWAYS_JS = """() => {
 
 
 def sideways_overflow(page: Any) -> list[str]:
-    """Empty when the page does not scroll sideways; else the page width and the elements that stick out."""
+    """Empty when the page does not scroll sideways; else the page width and the elements that stick out.
+    Waits for the page a click may still be loading, so the layout measured is the finished one."""
+    page.wait_for_load_state("load")
     return page.evaluate(SIDEWAYS_JS)

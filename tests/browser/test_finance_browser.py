@@ -3,6 +3,8 @@ on a laptop and on a phone (no page may scroll sideways)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from shop.extensions import db
@@ -37,6 +39,7 @@ def test_finance_adds_a_rule_and_browses_the_ledger_by_facility_month_and_part(p
     page.get_by_label("UPT").select_option(label="Lapas Perempuan Kelas III Palu")
     page.get_by_label("Bagian").select_option(label="PNBP (penerimaan negara)")
     page.get_by_role("button", name="Saring").click()
+    page.wait_for_url(re.compile(r"part=pnbp"))
     assert "Rp15.000" in page.locator(".ledger-totals").inner_text()
     assert not sideways_overflow(page), sideways_overflow(page)
     page.get_by_role("link", name=order.number).first.click()
