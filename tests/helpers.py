@@ -93,3 +93,15 @@ def sideways_overflow(page: Any) -> list[str]:
     Waits for the page a click may still be loading, so the layout measured is the finished one."""
     page.wait_for_load_state("load")
     return page.evaluate(SIDEWAYS_JS)
+
+
+BROWSER_ADDRESS = {"Nama penerima": "Siti Aminah", "Email": "siti@example.id", "Telepon (WhatsApp)": "0812 3456 7890",
+                   "Jalan, nomor rumah": "Jl. Sisingamangaraja 12", "Kelurahan / desa": "Besusu Tengah",
+                   "Kecamatan": "Palu Timur", "Kabupaten / kota": "Kota Palu", "Kode pos": "94111"}
+
+
+def fill_checkout(page: Any, province: str = "Sulawesi Tengah", **changes: str) -> None:
+    """Type a buyer's Indonesian address into the checkout form in Chromium (labels as the buyer reads them)."""
+    for label, value in {**BROWSER_ADDRESS, **changes}.items():
+        page.get_by_label(label).fill(value)
+    page.get_by_label("Provinsi").select_option(province)

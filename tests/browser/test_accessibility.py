@@ -11,7 +11,7 @@ import pytest
 from shop import demo
 from shop.extensions import db
 from tests import factories as f
-from tests.helpers import log_in_browser
+from tests.helpers import fill_checkout, log_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -55,12 +55,7 @@ def test_the_buyers_pages_and_the_staff_queue_have_no_serious_accessibility_viol
     problems += serious_violations(page)
     page.goto(live_server + "/checkout")
     problems += serious_violations(page)
-    for label, value in (("Nama penerima", "Siti Aminah"), ("Email", "siti@example.id"),
-                         ("Telepon (WhatsApp)", "081234567890"), ("Jalan, nomor rumah", "Jl. Cut Meutia 1"),
-                         ("Kelurahan / desa", "Kamonji"), ("Kecamatan", "Palu Barat"), ("Kabupaten / kota", "Palu"),
-                         ("Kode pos", "94111")):
-        page.get_by_label(label).fill(value)
-    page.get_by_label("Provinsi").select_option("Sulawesi Tengah")
+    fill_checkout(page)
     page.get_by_role("button", name="Tampilkan ongkos kirim").click()
     problems += serious_violations(page)  # with the couriers' prices shown
     page.get_by_role("radio", name=re.compile("JNE")).check()

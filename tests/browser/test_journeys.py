@@ -10,7 +10,7 @@ import pytest
 from shop import demo
 from shop.extensions import db
 from tests import factories as f
-from tests.helpers import log_in_browser, sideways_overflow
+from tests.helpers import fill_checkout, log_in_browser, sideways_overflow
 
 pytestmark = pytest.mark.browser
 
@@ -50,15 +50,7 @@ def test_a_buyer_pays_by_bank_transfer_and_staff_take_the_order_to_delivered(app
     fits(page)
 
     page.get_by_role("link", name="Checkout").click()
-    page.get_by_label("Nama penerima").fill("Siti Aminah")
-    page.get_by_label("Email").fill("siti@example.id")
-    page.get_by_label("Telepon (WhatsApp)").fill("0812 3456 7890")
-    page.get_by_label("Jalan, nomor rumah").fill("Jl. Sisingamangaraja 12")
-    page.get_by_label("Kelurahan / desa").fill("Besusu Tengah")
-    page.get_by_label("Kecamatan").fill("Palu Timur")
-    page.get_by_label("Kabupaten / kota").fill("Kota Palu")
-    page.get_by_label("Provinsi").select_option("Sulawesi Tengah")
-    page.get_by_label("Kode pos").fill("94111")
+    fill_checkout(page)
     page.get_by_role("button", name="Tampilkan ongkos kirim").click()
     fits(page)
     page.get_by_role("radio", name=re.compile("JNE")).check()
