@@ -22,6 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(overrides)
 
     from shop import (
+        assets,
         models,  # noqa: F401  (every model registered before Alembic or queries run)
         security,
     )
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
     security.init_app(app)
+    assets.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)

@@ -254,3 +254,19 @@ def test_cards_show_short_certificate_badges_and_the_product_page_the_number(cli
 
     assert ">Halal</li>" in card and ">P-IRT</li>" in card and halal.number not in card
     assert halal.number in client.get(f"/produk/{item.slug}").get_data(as_text=True)
+
+
+def test_static_files_carry_their_content_hash_and_are_kept_for_a_year(app, client):
+    from flask import url_for
+
+    with app.test_request_context():
+        stylesheet = url_for("static", filename="css/shop.css")
+    assert re.fullmatch(r"/static/css/shop\.css\?v=[0-9a-f]{12}", stylesheet)
+    assert stylesheet in client.get("/").get_data(as_text=True)
+
+    with client.get(stylesheet) as versioned:
+        assert versioned.status_code == 200
+        assert "immutable" in versioned.headers["Cache-Control"] and "max-age=31536000" in versioned.headers[
+            "Cache-Control"]
+    with client.get("/static/css/shop.css?v=000000000000") as stale:  # an old URL: checked again every time
+        assert "no-cache" in stale.headers["Cache-Control"] and "immutable" not in stale.headers["Cache-Control"]
