@@ -55,10 +55,13 @@ def staff_menu(user: Any) -> list[tuple[StaffLink, int | None]]:
 
 @accounts.app_context_processor
 def _staff_navigation() -> dict[str, Any]:
-    """Every staff page carries the staff menu with its counts."""
-    from flask import request
+    """Every staff page carries the staff menu with its counts, counted once per request (a request may render
+    more than one template, e.g. a mail)."""
+    from flask import g, request
     from flask_login import current_user
 
     if not request.path.startswith("/staf") or not getattr(current_user, "is_staff", False):
         return {}
-    return {"staff_nav": staff_menu(current_user)}
+    if "staff_nav" not in g:
+        g.staff_nav = staff_menu(current_user)
+    return {"staff_nav": g.staff_nav}

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from shop.audit.models import AuditEntry
 from shop.extensions import db
-from shop.i18n import rupiah
+from shop.i18n import rupiah, weight
 
 ACTIONS = {
     "category.update": _l("category changed"),
@@ -112,8 +112,6 @@ def value(field: str, raw: Any, target_type: str) -> str:
     if target_type == "SplitRule" and field in BASIS_POINTS and isinstance(raw, int):
         return f"{format_decimal(raw / 100, locale=str(get_locale() or 'id'))} %"
     if field == "weight_g" and isinstance(raw, int):
-        from shop.i18n import weight
-
         return weight(raw)
     if field == "status" and isinstance(raw, str):
         return _status(raw, target_type)

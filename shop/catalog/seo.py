@@ -9,7 +9,6 @@ from flask import url_for
 from flask_babel import gettext as _
 
 from shop.catalog.models import Product
-from shop.certification.service import is_sellable
 from shop.i18n import rupiah
 
 
@@ -22,8 +21,8 @@ def product_summary(product: Product, limit: int = 160) -> str:
     return text if len(text) <= limit else text[:limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def product_json_ld(product: Product) -> dict[str, Any]:
-    available = is_sellable(product) and product.stock > 0
+def product_json_ld(product: Product, sellable: bool) -> dict[str, Any]:
+    available = sellable and product.stock > 0
     data: dict[str, Any] = {
         "@context": "https://schema.org", "@type": "Product", "name": product.name, "sku": product.slug,
         "description": product_summary(product, 500),

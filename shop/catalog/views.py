@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from shop.catalog import catalog, service
 from shop.catalog.forms import parse_product_filter
+from shop.certification.service import sale_state
 from shop.web import safe_next
 
 
@@ -32,7 +33,7 @@ def product(slug: str) -> str:
         item = service.product_by_slug(slug)
     except service.NotFound:
         abort(404)
-    return render_template("catalog/product.html", product=item)
+    return render_template("catalog/product.html", product=item, sale=sale_state(item))
 
 
 @catalog.get("/fasilitas")

@@ -161,8 +161,9 @@ def _deposits(now: datetime) -> int:
 
 def _deposit_day(month: str) -> date:
     """The 5th of the next month: when the demo treasurer deposits a month's PNBP (a periodic deposit)."""
-    year, number = int(month[:4]), int(month[5:])
-    return date(year + number // 12, number % 12 + 1, 5)
+    from shop.ledger.service import next_month
+
+    return date.fromisoformat(f"{next_month(month)}-05")
 
 
 def _local_noon(facility: Facility, day: date) -> datetime:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from shop.catalog.models import DepositRegime, Facility
 from shop.extensions import db
 from shop.ledger.models import LedgerEntry, Part, PeriodClose, PnbpDeposit, PnbpDepositMonth
-from shop.ledger.service import lock_facilities
+from shop.ledger.service import lock_facilities, next_month
 from shop.timeutil import local_today
 from shop.uploads import DocumentRejected, checked_document, save_private_document
 
@@ -277,5 +277,4 @@ def deposit_due(received: date, period_days: int) -> date:
 def report_due(month: str) -> date:
     """A month's receipts and deposits are reported to the head of the facility by the 10th of the next
     month (PP 29/2009, art. 16)."""
-    year, number = int(month[:4]), int(month[5:])
-    return date(year + number // 12, number % 12 + 1, 10)
+    return date.fromisoformat(f"{next_month(month)}-10")

@@ -13,7 +13,7 @@ from email import message_from_string, policy
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from shop import mail
 from shop.extensions import db, rows_changed
@@ -89,21 +89,19 @@ def retry(row: OutboxMessage) -> None:
     db.session.flush()
 
 
-def troubled(limit: int = 200) -> list[OutboxMessage]:
+def _troubled() -> ColumnElement[bool]:
     """Messages that failed for good or keep failing: what staff should look at."""
-    return list(db.session.scalars(
-        select(OutboxMessage).where(or_(OutboxMessage.status == MailStatus.FAILED,
-                                        and_(OutboxMessage.status == MailStatus.PENDING,
-                                             OutboxMessage.attempts > 0)))
-        .order_by(OutboxMessage.id.desc()).limit(limit)))
+    return or_(OutboxMessage.status == MailStatus.FAILED,
+               and_(OutboxMessage.status == MailStatus.PENDING, OutboxMessage.attempts > 0))
+
+
+def troubled(limit: int = 200) -> list[OutboxMessage]:
+    return list(db.session.scalars(select(OutboxMessage).where(_troubled())
+                                   .order_by(OutboxMessage.id.desc()).limit(limit)))
 
 
 def troubled_count() -> int:
-    from sqlalchemy import func
-
-    return int(db.session.scalar(select(func.count(OutboxMessage.id)).where(
-        or_(OutboxMessage.status == MailStatus.FAILED,
-            and_(OutboxMessage.status == MailStatus.PENDING, OutboxMessage.attempts > 0)))) or 0)
+    return int(db.session.scalar(select(func.count(OutboxMessage.id)).where(_troubled())) or 0)
 
 
 def deliver_after_commit() -> None:
