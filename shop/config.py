@@ -75,6 +75,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+        "STRIPE_TIMEOUT": _env_int("STRIPE_TIMEOUT", 10),
+        "STRIPE_NETWORK_RETRIES": _env_int("STRIPE_NETWORK_RETRIES", 2),
         "STRIPE_MIN_AMOUNT": _env_int("STRIPE_MIN_AMOUNT", 10_000),
         "STRIPE_MAX_AMOUNT": _env_int("STRIPE_MAX_AMOUNT", 999_999),
         "BANK_ACCOUNT": {

@@ -6,6 +6,7 @@ folder and served only to staff, as sandboxed downloads."""
 from __future__ import annotations
 
 import io
+import os
 import uuid
 import warnings
 from pathlib import Path
@@ -32,7 +33,29 @@ REJECTIONS = {
     "pixels": _l("The picture has far too many pixels: send a normal photo or a scan."),
     "active": _l("This PDF contains scripts, actions or attached files, which the shop does not accept: print it "
                  "to a new PDF or send a photo instead."),
+    "storage": _l("The file could not be stored right now (the server's storage is full or unavailable); nothing "
+                  "was saved. Please try again later."),
 }
+
+
+class StorageUnavailable(OSError):
+    """A file could not be written (disk full, read-only, gone); nothing of it was left behind."""
+
+
+def store_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all: into a temporary name beside it, then renamed, so a full disk
+    leaves no half-written file that a later request would serve."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise StorageUnavailable(error.errno, f"{path}: {error.strerror}") from error
 
 
 class DocumentRejected(ValueError):
@@ -137,10 +160,12 @@ def private_root() -> Path:
 def save_private_document(data: bytes, folder: str) -> str:
     """Check and store the bytes under PRIVATE_UPLOAD_FOLDER/<folder>/; returns the path relative to that root."""
     kind, stored = checked_document(data)
-    target = private_root() / folder
-    target.mkdir(parents=True, exist_ok=True)
     name = f"{uuid.uuid4().hex}.{kind}"
-    (target / name).write_bytes(stored)
+    try:
+        store_file(private_root() / folder / name, stored)
+    except StorageUnavailable:
+        current_app.logger.exception("a private document could not be stored")
+        raise DocumentRejected("storage") from None
     return f"{folder}/{name}"
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from shop.catalog.models import Product, ProductImage
 from shop.extensions import db
+from shop.uploads import StorageUnavailable, store_file
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 FULL_SIZE = (1600, 1600)
@@ -45,13 +46,22 @@ def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: 
         side = min(image.size)
         image = ImageOps.fit(image, (side, side), centering=(0.5, 0.5))
     stem = f"{product.slug}-{uuid.uuid4().hex[:10]}"
-    folder = upload_dir()
     full = image.copy()
     full.thumbnail(FULL_SIZE)
-    full.save(folder / f"{stem}.jpg", "JPEG", quality=85, optimize=True)
     thumb = image.copy()
     thumb.thumbnail(THUMB_SIZE)
-    thumb.save(folder / f"{stem}-thumb.jpg", "JPEG", quality=80, optimize=True)
+    written: list[Path] = []
+    try:  # both files or neither (StorageUnavailable: the disk is full or gone)
+        folder = upload_dir()
+        for size, name, quality in ((full, f"{stem}.jpg", 85), (thumb, f"{stem}-thumb.jpg", 80)):
+            encoded = io.BytesIO()
+            size.save(encoded, "JPEG", quality=quality, optimize=True)
+            store_file(folder / name, encoded.getvalue())
+            written.append(folder / name)
+    except OSError as error:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise StorageUnavailable(error.errno, str(error)) from error
     position = db.session.scalar(
         select(func.coalesce(func.max(ProductImage.position) + 1, 0)).where(ProductImage.product_id == product.id)
     ) if product.id else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -23,6 +23,7 @@ from shop.catalog.images import InvalidImage, make_cover, remove_product_image, 
 from shop.catalog.models import Category, Facility, Product, StockReason
 from shop.catalog.stock import change_stock
 from shop.extensions import db
+from shop.uploads import REJECTIONS, StorageUnavailable
 
 EDITORS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "unit_cost", "weight_g", "active",
@@ -186,6 +187,10 @@ def staff_product(product_id: int) -> str | Response:
         except InvalidImage:
             db.session.rollback()
             errors = {"photo": _("Upload a JPEG, PNG or WEBP photo.")}
+        except StorageUnavailable:
+            db.session.rollback()
+            current_app.logger.exception("a product photo could not be stored")
+            errors = {"photo": str(REJECTIONS["storage"])}
         else:
             db.session.commit()
             flash(_("Product saved."), "success")

@@ -78,7 +78,9 @@ def _client() -> stripe.StripeClient:
     if not config.get("STRIPE_SECRET_KEY"):
         raise GatewayError("STRIPE_SECRET_KEY is not set")
     base: Any = {"api": config["STRIPE_API_BASE"]} if config.get("STRIPE_API_BASE") else None
-    return stripe.StripeClient(config["STRIPE_SECRET_KEY"], base_addresses=base,
+    # Stripe's own default waits 80 s for an answer; a buyer's click (and the order's row lock) must not.
+    http = stripe.new_default_http_client(timeout=config.get("STRIPE_TIMEOUT", 10))
+    return stripe.StripeClient(config["STRIPE_SECRET_KEY"], base_addresses=base, http_client=http,
                                max_network_retries=config.get("STRIPE_NETWORK_RETRIES", 2))
 
 
