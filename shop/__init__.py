@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask, render_template
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from shop.config import load_config
 from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -134,6 +135,21 @@ def _register_error_pages(app: Flask) -> None:
     def server_error(error: Exception) -> tuple[str, int]:
         return render_template("errors/500.html"), 500
 
+    def database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
+        """The database went away mid-request (restart, failover, a dropped connection): the transaction is
+        gone whole, so say that nothing was saved; the pool reconnects on the next request (pre-ping)."""
+        from flask import current_app
+
+        from shop.extensions import db
+
+        current_app.logger.error("database unavailable: %s", error)
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass
+        return render_template("errors/unavailable.html"), 503, {"Retry-After": "30", "Cache-Control": "no-store"}
+
+    app.register_error_handler(OperationalError, database_unavailable)
     app.register_error_handler(403, forbidden)
     app.register_error_handler(404, not_found)
     app.register_error_handler(500, server_error)

@@ -39,7 +39,7 @@ DRAFT_FIELDS = ("name", "email", "phone", "street", "rt_rw", "kelurahan", "kecam
 
 
 def _keep_draft(form: CheckoutForm) -> None:
-    """The cart must change before the order can be placed: keep what the buyer typed for their return."""
+    """Keep what the buyer typed for their return (the cart had to change, or the order could not be written)."""
     session["checkout_draft"] = {name: request.form.get(name, "") for name in DRAFT_FIELDS}
 
 
@@ -61,8 +61,8 @@ def form() -> str | Response:
     if request.method == "POST" and request.form.get("action") == "quote" and not form.province.data:
         form.province.errors = [_("Choose your province first: shipping prices depend on it.")]
     if request.method == "POST" and request.form.get("action") == "place" and form.validate():
+        _keep_draft(form)  # until the order is committed: whatever fails, the buyer's typing survives
         if not cart.ready:
-            _keep_draft(form)
             flash(_("Some items in your cart cannot be bought as they are: check your cart."), "error")
             return redirect(url_for("cart.show"))
         courier_id = db.session.scalar(select(Courier.id).where(Courier.code == form.courier.data)) or 0
@@ -73,13 +73,11 @@ def form() -> str | Response:
                                        customer_id=customer.id if customer else None)
         except orders.OutOfStock as error:
             db.session.rollback()
-            _keep_draft(form)
             flash(_("Sold out: only %(count)d of %(name)s left. Your cart was not ordered; adjust it and try "
                     "again.", count=error.available, name=error.product_name), "error")
             return redirect(url_for("cart.show"))
         except orders.NotSellable as error:
             db.session.rollback()
-            _keep_draft(form)
             flash(_("%(name)s is temporarily unavailable (its certificate is not valid) and was not ordered.",
                     name=error.product_name), "error")
             return redirect(url_for("cart.show"))
