@@ -199,3 +199,28 @@ def smtp_inbox(app) -> Iterator[Inbox]:
     finally:
         controller.stop()
         app.config.update(MAIL_SERVER="", MAIL_PORT=25)
+
+
+# -- the local Stripe (tests/payments/stripe_rig.py), for the payment tests and the multi-server tests
+
+@pytest.fixture(scope="session")
+def _stripe_rig_server() -> Iterator[Any]:
+    from tests.payments.stripe_rig import StripeRig
+
+    rig = StripeRig().start()
+    yield rig
+    rig.stop()
+
+
+@pytest.fixture
+def stripe_rig(app: Flask, _stripe_rig_server: Any) -> Iterator[Any]:
+    """The emulator, emptied, with the app's Stripe settings pointed at it for this test."""
+    from tests.payments.stripe_rig import API_KEY, WEBHOOK_SECRET
+
+    _stripe_rig_server.reset()
+    saved = {key: app.config.get(key) for key in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "STRIPE_API_BASE",
+                                                   "STRIPE_NETWORK_RETRIES", "STRIPE_TIMEOUT")}
+    app.config.update(STRIPE_SECRET_KEY=API_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                      STRIPE_API_BASE=_stripe_rig_server.api_base, STRIPE_NETWORK_RETRIES=0)
+    yield _stripe_rig_server
+    app.config.update(saved)
