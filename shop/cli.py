@@ -217,6 +217,40 @@ def mail_deliver(every: int | None) -> None:
         time.sleep(every)
 
 
+@click.group("jobs")
+def jobs_group() -> None:
+    """Background jobs on RQ (needs JOB_QUEUE_URL): the worker and the schedule."""
+
+
+def _queue_configured() -> None:
+    from shop import jobs
+
+    if not jobs.is_configured():
+        raise click.ClickException("JOB_QUEUE_URL is not set (e.g. redis://127.0.0.1:6379/1)")
+
+
+@jobs_group.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop.")
+def jobs_worker(burst: bool) -> None:
+    """Run queued jobs (mail after each request with MAIL_DELIVERY=queue, and the scheduled chores)."""
+    from shop import jobs
+
+    _queue_configured()
+    jobs.worker(burst=burst)
+
+
+@jobs_group.command("cron")
+def jobs_cron() -> None:
+    """Queue the chores on their schedule: mail due for a retry every minute, unpaid orders past their deadline
+    every five minutes, the certificate list for the cooperative daily at 06:00. Run exactly one."""
+    from shop import jobs
+
+    _queue_configured()
+    for name, when in jobs.SCHEDULE:
+        click.echo(f"{name}: " + (f"every {when['interval']} s" if "interval" in when else f"cron {when['cron']}"))
+    jobs.scheduler().start()
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
@@ -225,3 +259,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(ledger)
     app.cli.add_command(pnbp)
     app.cli.add_command(mail_group)
+    app.cli.add_command(jobs_group)

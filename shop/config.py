@@ -69,7 +69,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "toko@karyabinaan.id"),
         "MAIL_TIMEOUT": _env_int("MAIL_TIMEOUT", 10),
-        "MAIL_DELIVERY": os.environ.get("MAIL_DELIVERY", "inline"),  # "inline", or "worker" (cron: mail deliver)
+        # "inline" (in the request, after its commit), "queue" (a job for `flask jobs worker`), or "worker" (left to
+        # `flask mail deliver` from cron or `jobs cron`)
+        "MAIL_DELIVERY": os.environ.get("MAIL_DELIVERY", "inline"),
+        "JOB_QUEUE_URL": os.environ.get("JOB_QUEUE_URL", ""),  # redis://127.0.0.1:6379/1: RQ jobs and schedule
+        "JOB_QUEUE_NAME": os.environ.get("JOB_QUEUE_NAME", "karya-binaan"),
         "MAIL_MAX_ATTEMPTS": _env_int("MAIL_MAX_ATTEMPTS", 10),
         "MAIL_CLAIM_MINUTES": _env_int("MAIL_CLAIM_MINUTES", 10),
         "COOPERATIVE_EMAIL": os.environ.get("COOPERATIVE_EMAIL", "koperasi@karyabinaan.id"),

@@ -106,8 +106,13 @@ def troubled_count() -> int:
 
 def deliver_after_commit() -> None:
     """Called by a view once its transaction committed: with MAIL_DELIVERY=inline (the default) the mail goes
-    out now, in this request; with MAIL_DELIVERY=worker it is left to `flask --app shop mail deliver`."""
-    if current_app.config["MAIL_DELIVERY"] == "inline":
+    out now, in this request; with MAIL_DELIVERY=queue a job is queued for `flask --app shop jobs worker`; with
+    MAIL_DELIVERY=worker it is left to `flask --app shop mail deliver` (or the `jobs cron` schedule)."""
+    if current_app.config["MAIL_DELIVERY"] == "queue":
+        from shop import jobs
+
+        jobs.enqueue("deliver_mail")
+    elif current_app.config["MAIL_DELIVERY"] == "inline":
         try:
             deliver_due(limit=10)
         except Exception:  # noqa: BLE001 - the change the mail is about is saved; the mail waits in the outbox

@@ -1,0 +1,132 @@
+"""Background jobs on RQ (a queue in the Redis that production already runs): the mail a request wrote,
+delivered by a worker instead of in the buyer's request, and the schedule that cron lines used to keep
+(unpaid orders expired, mail retried, certificate alerts), run by `flask --app shop jobs cron`.
+
+Without JOB_QUEUE_URL nothing here runs and nothing is needed: `scripts/start` delivers mail inline and the
+cron commands still work. Every job is safe to run twice or at once on two workers (mail is claimed by a
+conditional UPDATE, an order moves only from the state it was read in), so a retried job changes nothing
+twice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+
+log = logging.getLogger(__name__)
+
+# (job, seconds between runs or a cron line in the server's local time) — what `jobs cron` schedules.
+SCHEDULE: list[tuple[str, dict[str, Any]]] = [
+    ("deliver_mail", {"interval": 60}),
+    ("expire_orders", {"interval": 300}),
+    ("certificate_alerts", {"cron": "0 6 * * *"}),
+]
+_worker_app: Flask | None = None
+
+
+def is_configured() -> bool:
+    return bool(current_app.config.get("JOB_QUEUE_URL"))
+
+
+def connection() -> Any:
+    from redis import Redis
+
+    return Redis.from_url(current_app.config["JOB_QUEUE_URL"], socket_connect_timeout=5, socket_timeout=10)
+
+
+def queue() -> Any:
+    from rq import Queue
+
+    return Queue(current_app.config["JOB_QUEUE_NAME"], connection=connection())
+
+
+def enqueue(name: str) -> bool:
+    """Put a job on the queue; False (logged) when Redis cannot be reached: the work waits for the schedule,
+    since every job only picks up what the database says is due."""
+    try:
+        queue().enqueue(f"{__name__}.{name}", job_timeout=300, result_ttl=3600, failure_ttl=7 * 86400)
+    except Exception:  # noqa: BLE001 - a queue that is down must not fail the request that already committed
+        log.exception("could not enqueue %s; it runs at its next scheduled time", name)
+        return False
+    return True
+
+
+def _in_app(job: Callable[[], Any]) -> Callable[[], Any]:
+    """Run the job in an app context of its own (so its own database session, committed once, removed after),
+    whether the worker is `flask jobs worker` (inside the app) or a plain `rq worker` (outside any app)."""
+
+    @wraps(job)
+    def run() -> Any:
+        global _worker_app
+        if has_app_context():
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+        else:
+            if _worker_app is None:
+                from shop import create_app
+
+                _worker_app = create_app()
+            app = _worker_app
+        with app.app_context():
+            return _run(job)
+
+    return run
+
+
+def _run(job: Callable[[], Any]) -> Any:
+    from shop.extensions import db
+
+    try:
+        result = job()
+        db.session.commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.remove()
+
+
+@_in_app
+def deliver_mail() -> dict[str, int]:
+    from shop.outbox.service import deliver_due
+
+    return deliver_due(limit=200)
+
+
+@_in_app
+def expire_orders() -> list[str]:
+    from shop.orders.service import expire_overdue_orders
+
+    return expire_overdue_orders()
+
+
+@_in_app
+def certificate_alerts() -> int:
+    """The daily list for the cooperative (as `certs check --mail-cooperative`), through the outbox."""
+    from shop.certification.alerts import send_alerts
+    from shop.certification.service import alerts
+
+    found = alerts(current_app.config["CERT_EXPIRY_WARNING_DAYS"])
+    if found.expiring or found.unsellable:
+        send_alerts(found, current_app.config["COOPERATIVE_EMAIL"], current_app.config["CERT_EXPIRY_WARNING_DAYS"])
+    return len(found.expiring) + len(found.unsellable)
+
+
+def scheduler() -> Any:
+    """RQ's CronScheduler with SCHEDULE registered on this shop's queue."""
+    from rq.cron import CronScheduler
+
+    cron = CronScheduler(connection=connection(), name=f"{current_app.config['JOB_QUEUE_NAME']}-cron")
+    for name, when in SCHEDULE:
+        cron.register(globals()[name], queue_name=current_app.config["JOB_QUEUE_NAME"], job_timeout=300, **when)
+    return cron
+
+
+def worker(burst: bool = False) -> Any:
+    """Work the queue in this process (no fork per job: the jobs are short database chores)."""
+    from rq import SimpleWorker
+
+    return SimpleWorker([queue()], connection=connection()).work(burst=burst, with_scheduler=False)

@@ -1,0 +1,102 @@
+"""Background jobs on RQ over a real Redis: the mail a checkout wrote goes out from the worker, not in the
+buyer's request, exactly once; a Redis that is down delays mail but loses none; the schedule queues the chores
+that cron lines used to run, and the worker runs them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import select
+
+from shop import jobs
+from shop.extensions import db
+from shop.orders.models import Order, OrderStatus
+from shop.outbox.models import MailStatus, OutboxMessage
+from shop.timeutil import utcnow
+from tests import factories as f
+from tests.orders.test_buyer_path import ADDRESS
+
+REDIS = "redis://127.0.0.1:6379/15"
+
+
+@pytest.fixture
+def job_queue(app: Flask) -> Iterator[str]:
+    """MAIL_DELIVERY=queue on a queue of this test's own in Redis's database 15."""
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("no Redis on 127.0.0.1:6379 (CI always has one)")
+    name = f"kb-test-{uuid.uuid4().hex[:8]}"
+    saved = {key: app.config[key] for key in ("MAIL_DELIVERY", "JOB_QUEUE_URL", "JOB_QUEUE_NAME")}
+    app.config.update(MAIL_DELIVERY="queue", JOB_QUEUE_URL=REDIS, JOB_QUEUE_NAME=name)
+    try:
+        yield name
+    finally:
+        jobs.queue().empty()
+        app.config.update(saved)
+
+
+def checkout(client) -> str:
+    bag = f.product(name_id="Tas Rajut Selempang", price=175_000, stock=5)
+    f.courier("jne", {"Sulawesi Tengah": (12_000, 8_000)})
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 1})
+    placed = client.post("/checkout", data={**ADDRESS, "courier": "jne", "action": "place"})
+    assert placed.status_code == 302
+    return db.session.scalar(select(Order.number))
+
+
+def test_the_confirmation_is_sent_by_the_worker_not_in_the_request_and_only_once(client, smtp_inbox, job_queue):
+    number = checkout(client)
+
+    assert smtp_inbox.messages == []  # the buyer's request did not wait for SMTP
+    assert jobs.queue().count == 1
+
+    jobs.worker(burst=True)
+    jobs.enqueue("deliver_mail")  # a job delivered twice (a retry, a second worker) sends nothing twice
+    jobs.worker(burst=True)
+
+    assert [m["Subject"] for m in smtp_inbox.messages] == [f"Pesanan {number} Anda di Karya Binaan"]
+    assert jobs.queue().count == 0
+
+
+def test_with_redis_down_the_order_is_placed_and_its_mail_waits_in_the_outbox(app, client, smtp_inbox, job_queue):
+    app.config["JOB_QUEUE_URL"] = "redis://127.0.0.1:9/0"  # nothing listens there
+    checkout(client)
+
+    [row] = db.session.scalars(select(OutboxMessage)).all()
+    assert row.status is MailStatus.PENDING and smtp_inbox.messages == []
+
+    app.config["JOB_QUEUE_URL"] = REDIS  # back: the schedule's next run delivers it
+    jobs.deliver_mail()
+    assert len(smtp_inbox.messages) == 1
+
+
+def test_the_schedule_queues_the_chores_and_the_worker_expires_unpaid_orders(app, smtp_inbox, job_queue):
+    item = f.product(stock=3)
+    order = f.order({item: 2})
+    db.session.commit()
+    app.config["FROZEN_NOW"] = utcnow() + timedelta(hours=2)  # past the payment deadline
+
+    cron = jobs.scheduler()
+    due = cron.enqueue_jobs()
+
+    assert sorted(job.func_name for job in due) == ["shop.jobs.deliver_mail", "shop.jobs.expire_orders"]
+    assert [job.cron for job in cron.get_jobs() if job.cron] == ["0 6 * * *"]  # the alerts wait for 06:00
+    jobs.worker(burst=True)
+    db.session.expire_all()
+    assert order.status is OrderStatus.CANCELLED and item.stock == 3
+
+
+def test_the_worker_command_says_what_is_missing_without_a_queue(app):
+    result = CliRunner().invoke(app.cli, ["jobs", "worker", "--burst"])
+    assert result.exit_code != 0 and "JOB_QUEUE_URL is not set" in result.output
