@@ -14,6 +14,9 @@ from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    from shop.web import BoundedIntConverter
+
+    app.url_map.converters["int"] = BoundedIntConverter
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path))
     if test_config:
@@ -92,7 +95,7 @@ def _register_cli(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import format_number
 
-    from shop import i18n
+    from shop import i18n, web
     from shop.accounts.models import ROLE_LABELS
     from shop.catalog import seo
     from shop.certification import service as certs
@@ -116,6 +119,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["product_summary"] = seo.product_summary
     app.jinja_env.globals["product_json_ld"] = seo.product_json_ld
     app.jinja_env.globals["today"] = today
+    app.jinja_env.globals["query_args"] = web.query_args
     app.jinja_env.globals["requirement_states"] = certs.requirement_states
     app.jinja_env.globals["split_of_product"] = ledger.preview_product
     app.jinja_env.globals["split_of_order"] = ledger.order_split
@@ -126,6 +130,9 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    def bad_request(error: Exception) -> tuple[str, int]:
+        return render_template("errors/400.html"), 400
+
     def forbidden(error: Exception) -> tuple[str, int]:
         return render_template("errors/403.html"), 403
 
@@ -150,6 +157,7 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("errors/unavailable.html"), 503, {"Retry-After": "30", "Cache-Control": "no-store"}
 
     app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(400, bad_request)
     app.register_error_handler(403, forbidden)
     app.register_error_handler(404, not_found)
     app.register_error_handler(500, server_error)

@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
+
+from werkzeug.routing import IntegerConverter
+
+ID_MAX = 2**31 - 1  # the largest INTEGER key in PostgreSQL; anything larger names no row
+AMOUNT_MAX = 10**15  # rupiah: far beyond any sale, well inside every database's integers
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` in routes: an id past any key the database can hold is a 404, not an overflow in the driver."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -17,12 +31,13 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 
 def positive_int(value: str | None, default: int | None = None) -> int | None:
-    """A whole number >= 1 from a query string, or `default` when it is missing or malformed."""
+    """A whole number from 1 to ID_MAX (an id, a page, a year) from a query string, or `default` when it is
+    missing, malformed or out of range."""
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
         return default
-    return number if number >= 1 else default
+    return number if 1 <= number <= ID_MAX else default
 
 
 def non_negative_int(value: str | None) -> int | None:
@@ -30,4 +45,18 @@ def non_negative_int(value: str | None) -> int | None:
         number = int(str(value).strip().replace(".", "").replace(",", ""))
     except (TypeError, ValueError):
         return None
-    return number if number >= 0 else None
+    return number if 0 <= number <= AMOUNT_MAX else None
+
+
+def query_args(*drop: str, **overrides: Any) -> dict[str, Any]:
+    """This request's query parameters, for a link to the same list with other options (a page, an export):
+    without the names `url_for` keeps for itself (`endpoint`, `_external`, `_scheme` …), without the path's own
+    arguments and `drop`, then with `overrides`. A visitor's query string can neither break the link nor point
+    it elsewhere."""
+    from flask import request
+
+    reserved = {"endpoint", *drop, *(request.view_args or {})}
+    args: dict[str, Any] = {key: value for key, value in request.args.items()
+                            if not key.startswith("_") and key not in reserved}
+    args.update(overrides)
+    return args

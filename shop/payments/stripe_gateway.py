@@ -177,6 +177,8 @@ def event_shape_problem(event: Any) -> str:
     """What is wrong with an event's envelope, or "" when it has the shape every Stripe event has."""
     if not isinstance(event, dict):
         return "the event is not an object"
+    if "\\u0000" in json.dumps(event):
+        return "the event holds a NUL character"
     if not isinstance(event.get("id"), str) or not 0 < len(event["id"]) <= 255:
         return "the event has no id of up to 255 characters"
     if not isinstance(event.get("type"), str) or not 0 < len(event["type"]) <= 80:

@@ -22,7 +22,7 @@ def catalog_data() -> None:
     ("max_price=-5", "bukan bilangan"),
     ("min_price=1.5", None),
     ("facility=tidak-ada", "Fasilitas tidak dikenal"),
-    ("region=%00", "Wilayah tidak dikenal"),
+    ("region=tidak-ada", "Wilayah tidak dikenal"),
     ("category='%20OR%201=1--", "Kategori tidak dikenal"),
     ("sort=drop table", None),
     ("q=" + "x" * 5000, None),
@@ -38,6 +38,14 @@ def test_bad_catalog_parameters_give_a_normal_page(client, catalog_data, query, 
     assert "Produk" in body
     if notice:
         assert notice in body
+
+
+@pytest.mark.parametrize("url", ["/produk?region=%00", "/pesanan/KB%00/bayar", "/produk?q=tas%00"])
+def test_a_nul_character_anywhere_gets_a_clear_400_page_in_the_visitors_language(client, catalog_data, url):
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert "Permintaan tidak dapat dibaca" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("url", ["/produk/tidak-ada", "/fasilitas/tidak-ada", "/halaman-asing",
