@@ -9,7 +9,7 @@ from flask import Flask, render_template
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from shop.config import load_config
-from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
+from shop.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=os.path.join(app.root_path, "translations"))
     csrf.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
     if app.config["TRUSTED_PROXIES"]:

@@ -47,6 +47,13 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "CERT_EXPIRY_WARNING_DAYS": _env_int("CERT_EXPIRY_WARNING_DAYS", 60),
         "PUBLIC_HOLIDAYS": _env_dates("PUBLIC_HOLIDAYS"),
         "IMPACT_CACHE_SECONDS": _env_int("IMPACT_CACHE_SECONDS", 600),
+        "CATALOG_CACHE_SECONDS": _env_int("CATALOG_CACHE_SECONDS", 300),
+        # Flask-Caching: in this process unless CACHE_REDIS_URL names a Redis (needed with several workers)
+        "CACHE_TYPE": "RedisCache" if os.environ.get("CACHE_REDIS_URL") else "SimpleCache",
+        "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL", ""),
+        "CACHE_KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "karya-binaan:"),
+        "CACHE_DEFAULT_TIMEOUT": 0,  # every value sets its own timeout
+        "CACHE_THRESHOLD": 5000,
         "DEMO_MODE": _env_bool("DEMO_MODE", False),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

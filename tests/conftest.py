@@ -24,7 +24,7 @@ from sqlalchemy import event, text
 from werkzeug.serving import make_server
 
 from shop import create_app
-from shop.extensions import db, limiter
+from shop.extensions import cache, db, limiter
 from shop.ledger.models import APPEND_ONLY_DDL
 
 
@@ -101,6 +101,7 @@ def _app_context(app: Flask) -> Iterator[None]:
         db.session.remove()
         app.config.pop("FROZEN_NOW", None)
         empty_all_tables()
+        cache.clear()  # the truncation above went past the ORM, so past the catalog cache's invalidation
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from shop.catalog.models import Category, Facility, Product, Region
+from shop.catalog.cache import Choice, remembered
+from shop.catalog.models import Category, Facility, FacilityKind, Product, Region
 from shop.extensions import db
+from shop.i18n import localized
 
 SORTS = ("newest", "price_asc", "price_desc", "name")
 
@@ -35,13 +36,70 @@ class ProductFilter:
 
 @dataclass(frozen=True)
 class CatalogOptions:
-    """What the filter controls offer."""
+    """What the filter controls offer (plain values: kept in the catalog cache)."""
 
-    categories: list[Category]
-    regions: list[Region]
+    categories: list[Choice]
+    regions: list[Choice]
     facility_slugs: set[str] = field(default_factory=set)
     region_slugs: set[str] = field(default_factory=set)
     category_slugs: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class RegionInfo:
+    slug: str
+    name: str
+    office: str
+    city: str
+
+
+@dataclass(frozen=True)
+class FacilityInfo:
+    """A facility as the public pages show it (plain values: kept in the catalog cache)."""
+
+    id: int
+    slug: str
+    name: str
+    kind: FacilityKind
+    facility_class: str
+    city: str
+    story_id: str
+    story_en: str
+    region: RegionInfo
+
+    @property
+    def story(self) -> str:
+        return localized(self, "story")
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    """One page of products and how many there are in all (what the pagination macro reads)."""
+
+    items: list[Product]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
 
 
 def card_loading() -> list:
@@ -59,14 +117,19 @@ def _visible() -> Select:
 
 
 def catalog_options() -> CatalogOptions:
-    categories = list(db.session.scalars(select(Category).order_by(Category.position, Category.slug)))
-    regions = list(db.session.scalars(
-        select(Region).options(selectinload(Region.facilities)).order_by(Region.name)
-    ))
+    return remembered("options", _build_options)
+
+
+def _build_options() -> CatalogOptions:
+    categories = [Choice(c.slug, c.name_id, c.name_en) for c in
+                  db.session.scalars(select(Category).order_by(Category.position, Category.slug))]
+    regions = [Choice(r.slug, r.name, facilities=tuple(Choice(f.slug, f.name) for f in r.facilities if f.active))
+               for r in db.session.scalars(select(Region).options(selectinload(Region.facilities))
+                                           .order_by(Region.name))]
     return CatalogOptions(
         categories=categories,
         regions=regions,
-        facility_slugs={f.slug for r in regions for f in r.facilities if f.active},
+        facility_slugs={f.slug for r in regions for f in r.facilities},
         region_slugs={r.slug for r in regions},
         category_slugs={c.slug for c in categories},
     )
@@ -108,9 +171,19 @@ def product_query(filters: ProductFilter) -> Select:
     return query.order_by(*order)
 
 
-def list_products(filters: ProductFilter, per_page: int) -> Pagination:
-    return db.paginate(product_query(filters).options(*card_loading()), page=filters.page,
-                       per_page=per_page, error_out=False, count=True)
+def list_products(filters: ProductFilter, per_page: int) -> ProductPage:
+    """One page of cards in one query (the total rides along as a window count), plus the photos and
+    certificates of the page's products in one query each."""
+    page = max(1, filters.page)
+    rows = db.session.execute(
+        product_query(filters).add_columns(func.count().over().label("total")).options(*card_loading())
+        .limit(per_page).offset((page - 1) * per_page)).unique().all()
+    if rows:
+        total = int(rows[0].total)
+    else:  # past the last page (or nothing matches): the count alone
+        total = int(db.session.scalar(product_query(filters).with_only_columns(func.count(Product.id))
+                                      .order_by(None)) or 0)
+    return ProductPage(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
 
 
 def featured_products(limit: int = 8) -> list[Product]:
@@ -119,25 +192,32 @@ def featured_products(limit: int = 8) -> list[Product]:
     return list(db.session.scalars(query).unique())
 
 
-def facilities_by_region() -> list[tuple[Region, list[tuple[Facility, int]]]]:
-    """Every region with its active facilities and how many products each has on sale."""
+def facilities_by_region() -> list[tuple[RegionInfo, list[tuple[FacilityInfo, int]]]]:
+    """Every region with its active facilities and how many products each has on sale (cached)."""
+    return remembered("regions", _build_regions)
+
+
+def _build_regions() -> list[tuple[RegionInfo, list[tuple[FacilityInfo, int]]]]:
     counts: dict[int, int] = {facility_id: n for facility_id, n in db.session.execute(
         _visible().with_only_columns(Product.facility_id, func.count(Product.id)).group_by(Product.facility_id))}
     regions = db.session.scalars(
         select(Region).options(selectinload(Region.facilities)).order_by(Region.name))
-    return [
-        (region, [(f, counts.get(f.id, 0)) for f in region.facilities if f.active])
-        for region in regions
-    ]
+    result = []
+    for region in regions:
+        info = RegionInfo(region.slug, region.name, region.office, region.city)
+        result.append((info, [(FacilityInfo(f.id, f.slug, f.name, f.kind, f.facility_class, f.city, f.story_id,
+                                            f.story_en, info), counts.get(f.id, 0))
+                              for f in region.facilities if f.active]))
+    return result
 
 
-def facility_by_slug(slug: str) -> Facility:
-    facility = db.session.scalar(
-        select(Facility).options(joinedload(Facility.region))
-        .where(Facility.slug == slug, Facility.active.is_(True)))
-    if facility is None:
-        raise NotFound(slug)
-    return facility
+def facility_by_slug(slug: str) -> FacilityInfo:
+    """An active facility, from the cached list of regions (no query while the catalog is unchanged)."""
+    for _region, facilities in facilities_by_region():
+        for facility, _count in facilities:
+            if facility.slug == slug:
+                return facility
+    raise NotFound(slug)
 
 
 def product_by_slug(slug: str) -> Product:
@@ -147,7 +227,7 @@ def product_by_slug(slug: str) -> Product:
     return product
 
 
-def shop_figures(regions: list[tuple[Region, list[tuple[Facility, int]]]]) -> dict[str, int]:
+def shop_figures(regions: list[tuple[RegionInfo, list[tuple[FacilityInfo, int]]]]) -> dict[str, int]:
     """The figures on the home page, counted from the same list the facilities page shows."""
     return {"facilities": sum(len(facilities) for _region, facilities in regions),
             "products": sum(count for _region, facilities in regions for _facility, count in facilities)}

@@ -6,8 +6,9 @@ from sqlalchemy import func, select, update
 
 from shop.accounts.models import User
 from shop.audit.service import record
+from shop.catalog.cache import note_stock_change
 from shop.catalog.models import Product, StockMovement, StockReason
-from shop.extensions import db, rows_changed
+from shop.extensions import db
 from shop.timeutil import utcnow
 
 
@@ -31,9 +32,12 @@ def change_stock(product_id: int, delta: int, reason: StockReason, *, order_id: 
     statement = update(Product).where(Product.id == product_id)
     if delta < 0:
         statement = statement.where(Product.stock >= -delta)
-    result = db.session.execute(statement.values(stock=Product.stock + delta)
-                                .execution_options(synchronize_session=False))
-    return rows_changed(result) == 1
+    after = db.session.execute(statement.values(stock=Product.stock + delta).returning(Product.stock)
+                               .execution_options(synchronize_session=False)).scalar()
+    if after is None:
+        return False
+    note_stock_change(db.session(), after - delta, after)  # "sold out" or "only N left" pages change with it
+    return True
 
 
 def adjust_stock(product: Product, delta: int, reason: StockReason, *, note: str, actor: User | None) -> int:

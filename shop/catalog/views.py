@@ -6,12 +6,14 @@ from flask import abort, current_app, redirect, render_template, request, send_f
 from werkzeug.wrappers import Response
 
 from shop.catalog import catalog, service
+from shop.catalog.cache import cached_page
 from shop.catalog.forms import parse_product_filter
 from shop.certification.service import sale_state
 from shop.web import safe_next
 
 
 @catalog.get("/")
+@cached_page
 def home() -> str:
     regions = service.facilities_by_region()
     return render_template("catalog/home.html", products=service.featured_products(), regions=regions,
@@ -19,6 +21,7 @@ def home() -> str:
 
 
 @catalog.get("/produk")
+@cached_page
 def products() -> str:
     options = service.catalog_options()
     filters, notices = parse_product_filter(request.args, options)
@@ -28,6 +31,7 @@ def products() -> str:
 
 
 @catalog.get("/produk/<slug>")
+@cached_page
 def product(slug: str) -> str:
     try:
         item = service.product_by_slug(slug)
@@ -37,11 +41,13 @@ def product(slug: str) -> str:
 
 
 @catalog.get("/fasilitas")
+@cached_page
 def facilities() -> str:
     return render_template("catalog/facilities.html", regions=service.facilities_by_region())
 
 
 @catalog.get("/fasilitas/<slug>")
+@cached_page
 def facility(slug: str) -> str:
     try:
         item = service.facility_by_slug(slug)

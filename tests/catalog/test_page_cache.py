@@ -1,0 +1,105 @@
+"""Whole catalog pages are kept for anonymous visitors and served again without a query (a repeat view by the
+same browser costs a 304), yet a change to a product, its stock state or its certificates shows at once, each
+visitor gets a CSRF token of their own, and nobody sees a page meant for someone else."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from shop.catalog.models import Product
+from shop.extensions import db
+from shop.orders import service as orders
+from tests import factories as f
+from tests.helpers import logged_in, text_of
+
+
+@pytest.fixture
+def bag():
+    item = f.product(slug="tas-rajut", name_id="Tas Rajut Selempang", price=175_000, stock=7)
+    f.courier()
+    db.session.commit()
+    return item
+
+
+def test_a_repeat_view_runs_no_query_and_a_browser_that_has_it_gets_a_304(client, count_queries, bag):
+    first = client.get("/produk/tas-rajut")
+    with count_queries() as counter:
+        again = client.get("/produk/tas-rajut")
+    assert counter.count == 0
+    assert again.get_data() == first.get_data().replace(*_tokens(first, again))
+    assert again.headers["ETag"] and "no-cache" in again.headers["Cache-Control"]
+
+    unchanged = client.get("/produk/tas-rajut", headers={"If-None-Match": again.headers["ETag"]})
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
+
+
+def _tokens(first, second) -> tuple[bytes, bytes]:
+    pattern = rb'name="csrf_token" value="([^"]+)"'
+    return re.search(pattern, first.get_data()).group(1), re.search(pattern, second.get_data()).group(1)
+
+
+def test_a_price_change_shows_at_once(client, bag):
+    assert "Rp175.000" in text_of(client.get("/produk"))
+    db.session.get(Product, bag.id).price = 150_000
+    db.session.commit()
+
+    assert "Rp150.000" in text_of(client.get("/produk"))
+    assert "Rp150.000" in text_of(client.get("/produk/tas-rajut"))
+
+
+def test_the_last_units_sold_show_sold_out_at_once(client, bag):
+    assert "Tinggal 7" not in text_of(client.get("/produk/tas-rajut"))  # 7 is plenty: no "only N left"
+    orders.place_order({bag.id: 3}, f.BUYER, f.courier().id)
+    db.session.commit()
+    assert "Tinggal 4" in text_of(client.get("/produk/tas-rajut"))
+    orders.place_order({bag.id: 4}, f.BUYER, f.courier().id)
+    db.session.commit()
+
+    assert "Habis" in text_of(client.get("/produk/tas-rajut"))
+    assert "Habis" in text_of(client.get("/produk"))
+
+
+def test_each_visitor_of_a_cached_page_gets_a_token_that_works_for_them(app, bag):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        for _ in range(2):  # the second visitor is served the cached page
+            visitor = app.test_client()
+            page = visitor.get("/produk/tas-rajut").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+            added = visitor.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 1,
+                                                            "csrf_token": token})
+            assert added.status_code == 302
+            with visitor.session_transaction() as session:
+                assert session["cart"] == {str(bag.id): 1}
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_visitor_with_a_cart_or_a_message_and_staff_see_their_own_page(app, client, bag):
+    client.get("/produk/tas-rajut")  # cached for visitors with an empty cart
+    client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 2})
+    page = client.get("/produk/tas-rajut", follow_redirects=True).get_data(as_text=True)
+    assert 'class="cart-count"' in page and ">2<" in page
+
+    staff = logged_in(app, "fulfilment")
+    assert "Staf" in text_of(staff.get("/produk/tas-rajut"))
+    assert "Staf" not in text_of(app.test_client().get("/produk/tas-rajut"))
+
+
+def test_a_certificate_revoked_takes_the_product_off_sale_at_once(client):
+    food = f.certified_food(slug="bawang-goreng", name_id="Bawang Goreng Palu")
+    db.session.commit()
+    assert "Habis" not in text_of(client.get("/produk/bawang-goreng"))
+    page = client.get("/produk/bawang-goreng").get_data(as_text=True)
+    assert 'name="csrf_token"' in page  # the buy form is there
+
+    from shop.certification.models import RecordedStatus
+
+    food = db.session.scalar(select(Product).where(Product.slug == "bawang-goreng"))
+    food.certifications[0].status = RecordedStatus.REVOKED
+    db.session.commit()
+
+    assert "Sementara tidak tersedia" in text_of(client.get("/produk/bawang-goreng"))
