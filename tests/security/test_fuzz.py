@@ -37,6 +37,9 @@ def parameter_names() -> list[str]:
     return sorted(names | {"csrf_token", "lang", "month", "fmt", "kind", "shares", "pnbp", "premi"})
 
 
+PARAMETERS = parameter_names()
+
+
 ODD = ["", " ", "0", "-1", "1", "2", "3.5", "1e309", "NaN", "-0", "99999999999999999999", str(2**63), "abc",
        "2026-13-45", "2026-02-30", "2026-10", "9999-99", "0000-00-00", "\x00", "a\x00b", "../../etc/passwd", "%",
        "%00", "' OR 1=1 --", MARKUP, "\"><kbfuzz>", "🙂🙂", "ä" * 300, "x" * 5000, "KB-2026-000001", "true", "on",
@@ -93,6 +96,7 @@ def fuzz_world(app: Flask, world):  # noqa: F811
             event.remove(db.engine, name, listener)
 
 
+@pytest.mark.timeout(3600)  # the long run in CI: 10,000 requests
 @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=bool(os.environ.get("CI")),
           suppress_health_check=list(HealthCheck))
 @given(data=st.data())
@@ -106,7 +110,7 @@ def test_no_input_gets_a_5xx_or_reflected_markup_and_a_refused_request_commits_n
         url = rule.build(path_args, append_unknown=False)[1]
     except Exception:  # noqa: BLE001 - a value the route's converter cannot hold is not a URL of the shop
         return
-    params = data.draw(st.dictionaries(st.sampled_from(parameter_names()), VALUE, max_size=8), label="params")
+    params = data.draw(st.dictionaries(st.sampled_from(PARAMETERS), VALUE, max_size=8), label="params")
     client = clients[who]
     writes.committed = []
     if rule.endpoint == "payments.stripe_webhook":
