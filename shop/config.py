@@ -47,7 +47,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "CERT_EXPIRY_WARNING_DAYS": _env_int("CERT_EXPIRY_WARNING_DAYS", 60),
         "PUBLIC_HOLIDAYS": _env_dates("PUBLIC_HOLIDAYS"),
         "IMPACT_CACHE_SECONDS": _env_int("IMPACT_CACHE_SECONDS", 600),
-        "CATALOG_CACHE_SECONDS": _env_int("CATALOG_CACHE_SECONDS", 300),
+        "CATALOG_CACHE_SECONDS": _env_int("CATALOG_CACHE_SECONDS", 300),  # 0: no catalog cache at all
+        "CATALOG_PAGE_CACHE": _env_bool("CATALOG_PAGE_CACHE", True),  # whole pages for anonymous visitors
         # Flask-Caching: in this process unless CACHE_REDIS_URL names a Redis (needed with several workers)
         "CACHE_TYPE": "RedisCache" if os.environ.get("CACHE_REDIS_URL") else "SimpleCache",
         "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL", ""),

@@ -27,16 +27,17 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """One server: `gunicorn 'shop:create_app()'` with `workers` sync workers."""
+    """One server: `gunicorn 'shop:create_app()'` (or another app) with `workers` sync workers."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2, log: Path | None = None) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 2, log: Path | None = None,
+                 app: str = "shop:create_app()") -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._out = open(log, "ab") if log else None  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-             "--timeout", "60", "--graceful-timeout", "5", "shop:create_app()"],
+             "--timeout", "60", "--graceful-timeout", "5", app],
             cwd=ROOT, env={**os.environ, **env}, stdout=self._out or subprocess.DEVNULL, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -20,6 +20,7 @@ from typing import Any
 
 from flask import current_app, g, make_response, request, session
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -120,7 +121,8 @@ def remembered(name: str, build: Callable[[], Any]) -> Any:
 
 def _page_key() -> str | None:
     """The cache key of this request's page, or None when it must be rendered for this visitor alone."""
-    if not enabled() or request.method != "GET" or session.get("_flashes") or current_user.is_authenticated:
+    if (not enabled() or not current_app.config["CATALOG_PAGE_CACHE"] or request.method != "GET"
+            or session.get("_flashes") or current_user.is_authenticated):
         return None
     from shop.cart.views import cart_count
     from shop.i18n import current_language
@@ -168,3 +170,30 @@ def _with_token(template: str) -> str:
     from flask_wtf.csrf import generate_csrf
 
     return template.replace(TOKEN_MARK, generate_csrf())
+
+
+# -- product cards, rendered once per product, language and day in each generation
+
+def product_cards(products: list[Any]) -> list[Markup]:
+    """The cards of these products as HTML (the `product_card` macro), from the cache where it has them (the
+    rendering is most of a listing's cost), in one cache round trip; the cards it lacks get their photos and
+    certificates loaded (two queries in all) and are rendered and kept."""
+    from shop.i18n import current_language
+    from shop.timeutil import today
+
+    from shop.catalog.service import load_card_details
+
+    macro = current_app.jinja_env.get_template("macros/ui.html").module.product_card  # type: ignore[attr-defined]
+    if not enabled() or not products:
+        load_card_details(products)
+        return [Markup(macro(product)) for product in products]
+    prefix = f"card:{generation()}:{current_language()}:{today().isoformat()}:"
+    keys = [f"{prefix}{product.id}" for product in products]
+    found = dict(zip(keys, cache.get_many(*keys), strict=True))
+    missing = [(key, product) for key, product in zip(keys, products, strict=True) if found[key] is None]
+    if missing:
+        load_card_details([product for _key, product in missing])
+        rendered = {key: str(macro(product)) for key, product in missing}
+        cache.set_many(rendered, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+        found.update(rendered)
+    return [Markup(found[key]) for key in keys]

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.catalog.cache import Choice, remembered
 from shop.catalog.models import Category, Facility, FacilityKind, Product, Region
@@ -103,13 +104,33 @@ class ProductPage:
 
 
 def card_loading() -> list:
-    """Everything a product card shows, loaded in a fixed number of queries."""
+    """What a list of products needs in its own query: the facility, region and category (many-to-one, joined).
+    A card's photos and certificates are loaded by `load_card_details` only for cards not in the cache."""
     return [
         joinedload(Product.facility).joinedload(Facility.region),
         joinedload(Product.category),
-        selectinload(Product.images),
-        selectinload(Product.certifications),
     ]
+
+
+def product_loading() -> list:
+    """Everything a product page shows, in a fixed number of queries."""
+    return [*card_loading(), selectinload(Product.images), selectinload(Product.certifications)]
+
+
+def load_card_details(products: list[Product]) -> None:
+    """The photos and certificates of these products, one query each, set as their loaded collections."""
+    from shop.catalog.models import ProductImage
+    from shop.certification.models import Certification
+
+    ids = [product.id for product in products]
+    details: tuple[tuple[str, Any, Any], ...] = (("images", ProductImage, ProductImage.position),
+                                                 ("certifications", Certification, Certification.id))
+    for attribute, model, order in details:
+        found: dict[int, list[Any]] = {product_id: [] for product_id in ids}
+        for row in db.session.scalars(select(model).where(model.product_id.in_(ids)).order_by(order)):
+            found[row.product_id].append(row)
+        for product in products:
+            set_committed_value(product, attribute, found[product.id])
 
 
 def _visible() -> Select:
@@ -172,18 +193,19 @@ def product_query(filters: ProductFilter) -> Select:
 
 
 def list_products(filters: ProductFilter, per_page: int) -> ProductPage:
-    """One page of cards in one query (the total rides along as a window count), plus the photos and
-    certificates of the page's products in one query each."""
+    """One page of products in one query (the total rides along as an uncorrelated subquery, counted once, so
+    the page itself still stops after `per_page` rows); the cards then come from the cache, or cost one query
+    each for the photos and the certificates of the cards it lacks."""
     page = max(1, filters.page)
-    rows = db.session.execute(
-        product_query(filters).add_columns(func.count().over().label("total")).options(*card_loading())
-        .limit(per_page).offset((page - 1) * per_page)).unique().all()
+    query = product_query(filters)
+    total = query.with_only_columns(func.count(Product.id)).order_by(None).scalar_subquery()
+    rows = db.session.execute(query.add_columns(total.label("total")).options(*card_loading())
+                              .limit(per_page).offset((page - 1) * per_page)).unique().all()
     if rows:
-        total = int(rows[0].total)
+        count = int(rows[0].total)
     else:  # past the last page (or nothing matches): the count alone
-        total = int(db.session.scalar(product_query(filters).with_only_columns(func.count(Product.id))
-                                      .order_by(None)) or 0)
-    return ProductPage(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
+        count = int(db.session.scalar(query.with_only_columns(func.count(Product.id)).order_by(None)) or 0)
+    return ProductPage(items=[row[0] for row in rows], total=count, page=page, per_page=per_page)
 
 
 def featured_products(limit: int = 8) -> list[Product]:
@@ -221,7 +243,7 @@ def facility_by_slug(slug: str) -> FacilityInfo:
 
 
 def product_by_slug(slug: str) -> Product:
-    product = db.session.scalar(_visible().options(*card_loading()).where(Product.slug == slug))
+    product = db.session.scalar(_visible().options(*product_loading()).where(Product.slug == slug))
     if product is None:
         raise NotFound(slug)
     return product
