@@ -178,10 +178,9 @@ def product_cards(products: list[Any]) -> list[Markup]:
     """The cards of these products as HTML (the `product_card` macro), from the cache where it has them (the
     rendering is most of a listing's cost), in one cache round trip; the cards it lacks get their photos and
     certificates loaded (two queries in all) and are rendered and kept."""
+    from shop.catalog.service import load_card_details
     from shop.i18n import current_language
     from shop.timeutil import today
-
-    from shop.catalog.service import load_card_details
 
     macro = current_app.jinja_env.get_template("macros/ui.html").module.product_card  # type: ignore[attr-defined]
     if not enabled() or not products:
