@@ -10,13 +10,13 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 
-from shop.catalog.models import Product, ProductImage
+from shop.catalog.models import THUMB_SIDE, Product, ProductImage
 from shop.extensions import db
 from shop.uploads import StorageUnavailable, store_file
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 FULL_SIZE = (1600, 1600)
-THUMB_SIZE = (480, 480)
+THUMB_SIZE = (THUMB_SIDE, THUMB_SIDE)
 
 
 class InvalidImage(ValueError):
@@ -53,9 +53,14 @@ def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: 
     written: list[Path] = []
     try:  # both files or neither (StorageUnavailable: the disk is full or gone)
         folder = upload_dir()
-        for size, name, quality in ((full, f"{stem}.jpg", 85), (thumb, f"{stem}-thumb.jpg", 80)):
+        # JPEG for every browser, WebP (a third smaller) for those that take it: the pages offer both.
+        for size, name, quality in ((full, f"{stem}.jpg", 85), (thumb, f"{stem}-thumb.jpg", 80),
+                                    (full, f"{stem}.webp", 80), (thumb, f"{stem}-thumb.webp", 75)):
             encoded = io.BytesIO()
-            size.save(encoded, "JPEG", quality=quality, optimize=True)
+            if name.endswith(".webp"):
+                size.save(encoded, "WEBP", quality=quality, method=4)
+            else:
+                size.save(encoded, "JPEG", quality=quality, optimize=True)
             store_file(folder / name, encoded.getvalue())
             written.append(folder / name)
     except OSError as error:
@@ -67,7 +72,7 @@ def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: 
     ) if product.id else 0
     record = ProductImage(product=product, filename=f"products/{stem}.jpg",
                           thumbnail=f"products/{stem}-thumb.jpg", width=full.width, height=full.height,
-                          position=position or 0, alt_id=alt_id, alt_en=alt_en)
+                          position=position or 0, alt_id=alt_id, alt_en=alt_en, webp=True)
     db.session.add(record)
     db.session.flush()
     return record

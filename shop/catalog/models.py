@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import Model
@@ -185,6 +185,9 @@ class Product(Model):
         return self.images[0] if self.images else None
 
 
+THUMB_SIDE = 480  # a thumbnail's longest side
+
+
 class ProductImage(Model):
     """A photo of a product, stored under UPLOAD_FOLDER with a thumbnail made by Pillow."""
 
@@ -197,6 +200,7 @@ class ProductImage(Model):
     position: Mapped[int] = mapped_column(default=0)
     alt_id: Mapped[str] = mapped_column(String(200), default="")
     alt_en: Mapped[str] = mapped_column(String(200), default="")
+    webp: Mapped[bool] = mapped_column(default=False, server_default=false())  # WebP copies stored beside the JPEGs
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     product: Mapped[Product] = relationship(back_populates="images")
@@ -204,6 +208,19 @@ class ProductImage(Model):
     @property
     def alt(self) -> str:
         return localized(self, "alt")
+
+    @property
+    def webp_filename(self) -> str:
+        return self.filename.rsplit(".", 1)[0] + ".webp"
+
+    @property
+    def webp_thumbnail(self) -> str:
+        return self.thumbnail.rsplit(".", 1)[0] + ".webp"
+
+    @property
+    def thumbnail_width(self) -> int:
+        """The thumbnail's width: the photo scaled so that its longest side is at most THUMB_SIDE."""
+        return round(self.width * min(1.0, THUMB_SIDE / max(self.width, self.height, 1)))
 
 
 class StockReason(enum.StrEnum):

@@ -33,6 +33,25 @@ def test_photo_is_resized_and_thumbnailed_and_shown_on_the_product_page(app, cli
         assert response.status_code == 200 and response.mimetype == "image/jpeg"
 
 
+def test_pages_offer_webp_and_the_size_the_screen_needs(app, client):
+    item = f.product(name_id="Tas Rajut", slug="tas-rajut")
+    image = save_product_image(item, picture(size=(1200, 2400)), alt_id="Tas rajut merah")  # portrait
+    db.session.commit()
+
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    for name, longest in ((image.webp_filename, 1600), (image.webp_thumbnail, 480)):
+        with Image.open(folder / name) as copy:
+            assert copy.format == "WEBP" and max(copy.size) == longest
+    assert (image.width, image.height, image.thumbnail_width) == (800, 1600, 240)
+    for page in (client.get("/produk/tas-rajut"), client.get("/produk")):
+        html = page.get_data(as_text=True)
+        assert ('<source type="image/webp" sizes="' in html
+                and f'srcset="/media/{image.webp_thumbnail} 240w, /media/{image.webp_filename} 800w"' in html)
+        assert f'srcset="/media/{image.thumbnail} 240w, /media/{image.filename} 800w"' in html  # JPEG for the rest
+    with client.get(f"/media/{image.webp_thumbnail}") as response:
+        assert response.status_code == 200 and response.mimetype == "image/webp"
+
+
 @pytest.mark.parametrize("data", [b"%PDF-1.7 not a picture", b"GIF89a" + b"\0" * 20, b"", picture("GIF")])
 def test_files_that_are_not_jpeg_png_or_webp_are_refused_whatever_their_name(data):
     item = f.product()
