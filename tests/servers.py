@@ -82,13 +82,17 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 class NoForm(Exception):
-    """The page came back without the form (an error page): the buyer saw an error, not a form."""
+    """The page came back without the form (sold out, an empty cart, an error page); `page` is all of it."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__(page[:300])
+        self.page = page
 
 
 def csrf_token(html: str) -> str:
     match = CSRF.search(html)
     if not match:
-        raise NoForm(html[:300])
+        raise NoForm(html)
     return match.group(1) or match.group(2)
 
 
