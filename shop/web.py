@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug.routing import IntegerConverter
 
-ID_MAX = 2**31 - 1  # the largest INTEGER key in PostgreSQL; anything larger names no row
+ID_MAX = 2**31 - 1  # the largest INTEGER in PostgreSQL: no key, count, price or weight column holds more
 AMOUNT_MAX = 10**15  # rupiah: far beyond any sale, well inside every database's integers
 
 
@@ -28,6 +30,33 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default
     return target
+
+
+def whole_number(value: Any, *, maximum: int = ID_MAX, negative: bool = False,
+                 thousands: bool = False) -> int | None:
+    """A whole number typed by a person, or None: ASCII digits only ("²" and "٣" are digits to `str.isdigit`
+    but not to `int`), at most `maximum` in size, negative only when allowed, "125.000" read as 125000 when
+    `thousands` dots are allowed."""
+    text = str(value if value is not None else "").strip()
+    if thousands:
+        text = text.replace(".", "")
+    if not re.fullmatch(r"-?[0-9]{1,18}" if negative else r"[0-9]{1,18}", text):
+        return None
+    number = int(text)
+    return number if abs(number) <= maximum else None
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # the years a date typed into the shop may name (sales, deposits, filters)
+
+
+def parse_day(value: str | None) -> date | None:
+    """An ISO date (2026-10-31) from a form or query, or None: malformed, impossible (02-30) or outside
+    FIRST_YEAR..LAST_YEAR, where day and month arithmetic would run off the calendar."""
+    try:
+        day = date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
 
 
 def positive_int(value: str | None, default: int | None = None) -> int | None:

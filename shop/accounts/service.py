@@ -32,6 +32,19 @@ def normalise_email(email: str) -> str:
         raise AccountError(str(error)) from error
 
 
+def _facility_of(role_values: list[str], facility_id: int | None) -> int | None:
+    """The facility a user is tied to: facility staff need one that exists; other roles have none."""
+    from shop.catalog.models import Facility
+
+    if Role.FACILITY.value not in role_values:
+        return None
+    if facility_id is None:
+        raise AccountError("facility staff need a facility")
+    if db.session.get(Facility, facility_id) is None:
+        raise AccountError("there is no such facility")
+    return facility_id
+
+
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
@@ -46,8 +59,7 @@ def create_user(email: str, password: str, roles: Iterable[str | Role] = (), nam
     address = normalise_email(email)
     check_password_strength(password)
     role_values = sorted({Role(r).value for r in roles})
-    if Role.FACILITY.value in role_values and facility_id is None:
-        raise AccountError("facility staff need a facility")
+    facility_id = _facility_of(role_values, facility_id)
     if user_by_email(address) is not None:
         raise AccountError(f"a user with email {address} exists already")
     user = User(email=address, name=name, roles=role_values, facility_id=facility_id)
@@ -97,13 +109,12 @@ def update_user(user: User, *, roles: Iterable[str | Role], facility_id: int | N
     from shop.audit.service import record, snapshot
 
     role_values = sorted({Role(r).value for r in roles})
-    if Role.FACILITY.value in role_values and facility_id is None:
-        raise AccountError("facility staff need a facility")
+    facility_id = _facility_of(role_values, facility_id)
     if user.id == actor.id and (Role.ADMIN.value not in role_values or not active):
         raise AccountError("you cannot remove your own admin role or deactivate yourself")
     before = snapshot(user, ["roles", "facility_id", "active"])
     user.roles = role_values
-    user.facility_id = facility_id if Role.FACILITY.value in role_values else None
+    user.facility_id = facility_id
     if user.active and not active:
         user.session_token = new_session_token()  # logged out at once
     user.active = active

@@ -16,16 +16,13 @@ from shop.audit import audit, display
 from shop.audit.models import AuditEntry
 from shop.extensions import db
 from shop.timeutil import day_start
-from shop.web import positive_int
+from shop.web import parse_day, positive_int
 
 register_staff_link("audit.log", _l("Audit log"), Role.ADMIN)
 
 
 def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return parse_day(value) if value else None
 
 
 @audit.get("/staf/audit")

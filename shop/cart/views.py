@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from shop.cart import cart, service
-from shop.web import positive_int, safe_next
+from shop.web import positive_int, safe_next, whole_number
 
 
 def current_items() -> dict[int, int]:
@@ -57,8 +57,7 @@ def add() -> Response:
 @cart.post("/keranjang/ubah")
 def change() -> Response:
     product_id = positive_int(request.form.get("product_id"))
-    raw = (request.form.get("quantity") or "").strip()
-    quantity = int(raw) if raw.isdigit() else None
+    quantity = whole_number(request.form.get("quantity"))
     if product_id is None or quantity is None:
         flash(_("Enter a whole number of items."), "error")
         return redirect(url_for("cart.show"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+import warnings
 from pathlib import Path
 
 from flask import current_app
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from shop.catalog.models import THUMB_SIDE, Product, ProductImage
 from shop.extensions import db
-from shop.uploads import StorageUnavailable, store_file
+from shop.uploads import MAX_PIXELS, StorageUnavailable, store_file
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 FULL_SIZE = (1600, 1600)
@@ -34,13 +35,18 @@ def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: 
     """Store a photo and its thumbnail; the type is read from the bytes, never from a file name. `square` crops
     it to its centre square first (cards show square photos)."""
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format
-            probe.verify()
-        if kind not in ACCEPTED_FORMATS:
-            raise InvalidImage(kind or "unknown")
-        image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                kind = probe.format
+                if probe.width * probe.height > MAX_PIXELS:  # a small file that claims a giant picture
+                    raise InvalidImage("pixels")
+                probe.verify()
+            if kind not in ACCEPTED_FORMATS:
+                raise InvalidImage(kind or "unknown")
+            image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as error:
         raise InvalidImage(str(error)) from error
     if square:
         side = min(image.size)

@@ -24,6 +24,7 @@ from shop.catalog.models import Category, Facility, Product, StockReason
 from shop.catalog.stock import change_stock
 from shop.extensions import db
 from shop.uploads import REJECTIONS, StorageUnavailable
+from shop.web import whole_number
 
 EDITORS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "unit_cost", "weight_g", "active",
@@ -55,10 +56,14 @@ def update_product(product: Product, values: dict[str, Any], *, actor: User | No
     name = (values.get("name_id") or "").strip()
     if not name:
         errors["name_id"] = str(_l("This field is required."))
+    numbers: dict[str, int] = {}
     for key in ("price", "weight_g", "unit_cost"):
-        raw = str(values.get(key, "")).strip().replace(".", "") or ("0" if key == "unit_cost" else "")
-        if not raw.isdigit() or (key == "weight_g" and int(raw) == 0):
+        raw = str(values.get(key, "")).strip() or ("0" if key == "unit_cost" else "")
+        number = whole_number(raw, thousands=True)
+        if number is None or (key == "weight_g" and number == 0):
             errors[key] = str(_l("Enter a whole number (rupiah or grams), like 25000."))
+        else:
+            numbers[key] = number
     if errors:
         raise ProductInvalid(errors)
     before = snapshot(product, FIELDS)
@@ -66,9 +71,7 @@ def update_product(product: Product, values: dict[str, Any], *, actor: User | No
     product.name_en = (values.get("name_en") or "").strip()
     product.description_id = (values.get("description_id") or "").strip()
     product.description_en = (values.get("description_en") or "").strip()
-    product.price = int(str(values["price"]).strip().replace(".", ""))
-    product.weight_g = int(str(values["weight_g"]).strip().replace(".", ""))
-    product.unit_cost = int(str(values.get("unit_cost", "")).strip().replace(".", "") or 0)
+    product.price, product.weight_g, product.unit_cost = numbers["price"], numbers["weight_g"], numbers["unit_cost"]
     product.active = bool(values.get("active"))
     product.featured = bool(values.get("featured"))
     after = snapshot(product, FIELDS)
@@ -96,18 +99,16 @@ def _slug(name: str) -> str:
 def create_product(values: dict[str, Any], *, actor: User | None) -> Product:
     """A new product of a facility (facility staff: their own), with its opening stock as a movement."""
     errors: dict[str, str] = {}
-    facility = db.session.get(Facility, int(values["facility_id"])) if str(values.get("facility_id", "")).isdigit() \
-        else None
-    category = db.session.get(Category, int(values["category_id"])) if str(values.get("category_id", "")).isdigit() \
-        else None
+    facility = db.session.get(Facility, whole_number(values.get("facility_id")) or 0)
+    category = db.session.get(Category, whole_number(values.get("category_id")) or 0)
     if facility is None:
         errors["facility_id"] = str(_l("Choose the facility."))
     elif actor is not None and not actor.can_manage_facility(facility.id):
         raise PermissionError("not this facility's staff")
     if category is None:
         errors["category_id"] = str(_l("Choose the category."))
-    raw_stock = str(values.get("stock", "0")).strip() or "0"
-    if not raw_stock.isdigit():
+    stock = whole_number(str(values.get("stock", "0")).strip() or "0", maximum=1_000_000)
+    if stock is None:
         errors["stock"] = str(_l("Enter a whole number (rupiah or grams), like 25000."))
     product = Product(slug="", price=0, weight_g=1, stock=0, active=False)
     try:
@@ -121,8 +122,8 @@ def create_product(values: dict[str, Any], *, actor: User | None) -> Product:
     product.slug = _slug(product.name_id)
     db.session.add(product)
     db.session.flush()
-    if int(raw_stock):
-        change_stock(product.id, int(raw_stock), StockReason.OPENING, user_id=getattr(actor, "id", None),
+    if stock:
+        change_stock(product.id, stock, StockReason.OPENING, user_id=getattr(actor, "id", None),
                      note="opening stock")
     record("product.create", product, None, snapshot(product, FIELDS), actor=actor)
     return product

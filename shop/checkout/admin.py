@@ -19,14 +19,13 @@ from shop.checkout import checkout
 from shop.checkout.models import Courier, ShippingRate
 from shop.checkout.provinces import PROVINCES
 from shop.extensions import db
-from shop.web import positive_int
+from shop.web import positive_int, whole_number
 
 register_staff_link("checkout.couriers", _l("Couriers and shipping rates"), Role.ADMIN)
 
 
 def _whole(value: str | None) -> int | None:
-    raw = (value or "").strip().replace(".", "")
-    return int(raw) if raw.isdigit() else None
+    return whole_number(value, thousands=True)
 
 
 @checkout.get("/staf/kurir")

@@ -27,7 +27,7 @@ from shop.orders.models import Order, OrderStatus
 from shop.outbox import service as outbox
 from shop.payments import service as payments
 from shop.payments import stripe_gateway as gateway
-from shop.web import positive_int
+from shop.web import parse_day, positive_int, whole_number
 
 DESK = (Role.ADMIN, Role.FULFILMENT)
 READERS = (Role.ADMIN, Role.FULFILMENT, Role.FINANCE)
@@ -53,10 +53,7 @@ PROBLEMS = {
 
 
 def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    return parse_day(value) if value else None
 
 
 @fulfilment.get("/staf/pesanan")
@@ -137,10 +134,14 @@ def _act(number: str, action: str) -> Response:
     return redirect(url_for("fulfilment.order", number=number))
 
 
+MAX_STOCK_CHANGE = 1_000_000  # units in one adjustment: a typing slip beyond this is refused, not stored
+
+
 def _count(value: str | None) -> int:
     """A count typed by staff: a whole number, or -1 (refused by the service) for anything else."""
     value = (value or "").strip()
-    return int(value) if value.isdigit() else (0 if value == "" else -1)
+    number = whole_number(value)
+    return number if number is not None else (0 if value == "" else -1)
 
 
 @fulfilment.post("/staf/pesanan/<number>/<any(kemas, kirim, diterima, batal, retur, catatan):step>")
@@ -187,9 +188,8 @@ def stock_product(product_id: int) -> str | Response:
     product = product_for_staff(product_id)
     error = None
     if request.method == "POST":
-        raw = (request.form.get("quantity") or "").strip()
         reason = request.form.get("reason", "")
-        quantity = int(raw) if raw.lstrip("-").isdigit() else 0
+        quantity = whole_number(request.form.get("quantity"), negative=True, maximum=MAX_STOCK_CHANGE) or 0
         if quantity == 0:
             error = _("Enter a whole number other than 0 (negative takes stock away).")
         elif reason not in {r.value for r in (StockReason.PRODUCTION, StockReason.DAMAGED, StockReason.CORRECTION)}:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 BILLING_CODE = re.compile(r"\d{15}")
 NTPN = re.compile(r"[0-9A-Z]{16}")
 NTB = re.compile(r"[0-9A-Za-z\-/]{1,32}")
-MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+MONTH = re.compile(r"(20\d{2})-(0[1-9]|1[0-2])")  # an accounting month of this century
 
 
 class DepositInvalid(Exception):

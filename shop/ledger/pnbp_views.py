@@ -23,7 +23,7 @@ from shop.ledger import deposits, ledger, reconciliation, reports
 from shop.ledger.models import PnbpDeposit
 from shop.timeutil import today
 from shop.uploads import REJECTIONS, send_private_document
-from shop.web import non_negative_int, positive_int, safe_next
+from shop.web import non_negative_int, parse_day, positive_int, safe_next
 
 FINANCE = (Role.ADMIN, Role.FINANCE)
 READERS = (Role.ADMIN, Role.FINANCE, Role.FACILITY)  # facility staff: their own facility, read-only
@@ -135,7 +135,7 @@ def reconciliation_export(fmt: str) -> Response:
 @role_required(*READERS)
 def reconciliation_month(slug: str, month: str) -> str:
     facility = _facility(slug)
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+    if not deposits.MONTH.fullmatch(month):
         abort(404)
     page = db.paginate(reconciliation.month_entries(facility.id, month), page=positive_int(request.args.get("page"), 1),
                        per_page=ENTRIES_PER_PAGE, error_out=False)
@@ -252,10 +252,7 @@ def _deposit_input(form: dict[str, str]) -> deposits.DepositInput:
 
 
 def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
+    return parse_day(value)
 
 
 @ledger.post("/staf/keuangan/setoran/<int:deposit_id>/batalkan")

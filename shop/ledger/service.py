@@ -54,6 +54,11 @@ def create_rule(data: RuleInput, *, actor: User | None) -> SplitRule:
         raise RuleError("shares")
     if sum(data.shares.values()) != 10_000:
         raise RuleError("sum")
+    from shop.catalog.models import Category, Facility
+
+    if (data.facility_id is not None and db.session.get(Facility, data.facility_id) is None) or \
+            (data.category_id is not None and db.session.get(Category, data.category_id) is None):
+        raise RuleError("scope")
     clash = db.session.scalar(select(SplitRule.id).where(
         SplitRule.effective_from == data.effective_from, _same_scope(data.facility_id, data.category_id)))
     if clash is not None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,7 +21,7 @@ from shop.extensions import db
 from shop.ledger import ledger, queries, service
 from shop.ledger.models import SHARES, Part, SplitBase, SplitRule
 from shop.timeutil import today
-from shop.web import positive_int
+from shop.web import parse_day, positive_int
 
 FINANCE = (Role.ADMIN, Role.FINANCE)
 register_staff_link("ledger.entries", _l("Ledger"), *FINANCE)
@@ -34,6 +33,7 @@ RULE_PROBLEMS = {
     "same_day": _l("This scope already has a rule from that date: choose another date."),
     "used": _l("Sales were booked with this rule: it stays. Add a new rule from a later date instead."),
     "date": _l("Enter the date from which the rule applies."),
+    "scope": _l("Choose the facility and the category from the lists."),
 }
 
 
@@ -85,10 +85,9 @@ def rules() -> str | Response:
 
 
 def _rule_input(form: dict[str, str]) -> service.RuleInput:
-    try:
-        since = date.fromisoformat(form.get("effective_from", ""))
-    except ValueError:
-        raise service.RuleError("date") from None
+    since = parse_day(form.get("effective_from"))
+    if since is None:
+        raise service.RuleError("date")
     shares = {part: _basis_points(form.get(part.value)) for part in SHARES}
     if any(value is None for value in shares.values()):
         raise service.RuleError("shares")

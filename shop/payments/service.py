@@ -342,11 +342,17 @@ def _payment_for_session(session: dict[str, Any]) -> Payment | None:
     return db.session.scalar(select(Payment).where(Payment.stripe_checkout_session_id == session["id"]))
 
 
+def _text(value: Any) -> str | None:
+    """A field that Stripe always sends as a short string; anything else (a list, a number) counts as absent."""
+    return value if isinstance(value, str) and 0 < len(value) <= 255 else None
+
+
 def _on_session_completed(session: dict[str, Any]) -> str:
     payment = _payment_for_session(session)
     if payment is None:
         return "unknown session"
-    return _settle_card_payment(payment, session.get("payment_intent"))
+    intent = session.get("payment_intent")
+    return _settle_card_payment(payment, _text(intent.get("id") if isinstance(intent, dict) else intent))
 
 
 def _settle_card_payment(payment: Payment, intent_id: str | None) -> str:
@@ -408,27 +414,32 @@ def _on_session_expired(session: dict[str, Any]) -> str:
 
 
 def _on_payment_failed(intent: dict[str, Any]) -> str:
-    number = (intent.get("metadata") or {}).get("order_number")
+    number = _text((intent.get("metadata") or {}).get("order_number"))
     payment = db.session.scalar(select(Payment).join(Order).where(
         Order.number == number, Payment.method == PaymentMethod.CARD,
         Payment.status == PaymentStatus.PENDING).order_by(Payment.id.desc())) if number else None
     if payment is None:
         return "unknown payment"
     error = intent.get("last_payment_error") or {}
-    payment.failure = (error.get("message") or "payment failed")[:500]
+    message = error.get("message") if isinstance(error, dict) else None
+    payment.failure = (message if isinstance(message, str) and message else "payment failed")[:500]
     return "failure noted"
 
 
 def _on_charge_refunded(charge: dict[str, Any]) -> str:
     """Refunds made in the Stripe dashboard reach the shop here; ours are already counted."""
-    intent_id = charge.get("payment_intent")
-    payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == intent_id))
+    intent_id = _text(charge.get("payment_intent"))
+    payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == intent_id)) \
+        if intent_id else None
     if payment is not None:
         _lock(payment)
     if payment is None or payment.status is not PaymentStatus.SUCCEEDED:
         # Before the completion: that event settles the payment and reads the refunds from Stripe then.
         return "payment not settled yet"
-    refunded = gateway.from_stripe_amount(charge.get("amount_refunded") or 0)
+    raw = charge.get("amount_refunded") or 0
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0 or raw % 100:
+        raise MalformedEvent(f"charge {charge['id']}: amount_refunded {raw!r} is not whole rupiah ×100")
+    refunded = gateway.from_stripe_amount(raw)
     return "refund recorded" if _sync_refunds(payment, refunded, charge["id"]) else "refund already recorded"
 
 

@@ -165,8 +165,8 @@ def parse_webhook(payload: bytes, signature_header: str | None) -> dict[str, Any
         stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature_header, secret,
                                               tolerance=current_app.config.get("STRIPE_WEBHOOK_TOLERANCE", 300))
         event = json.loads(payload)
-    except (ValueError, UnicodeDecodeError, stripe.SignatureVerificationError) as error:
-        raise InvalidWebhook(str(error)) from error
+    except (ValueError, UnicodeDecodeError, RecursionError, stripe.SignatureVerificationError) as error:
+        raise InvalidWebhook(str(error)[:200]) from error
     problem = event_shape_problem(event)
     if problem:
         raise InvalidWebhook(problem)

@@ -268,3 +268,45 @@ def _signed_raw(rig, value):
     payload = json.dumps(value)
     return payload.encode(), {"Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
         payload, WEBHOOK_SECRET), "Content-Type": "application/json"}
+
+
+def _signed_text(payload: str) -> tuple[bytes, dict[str, str]]:
+    import stripe
+
+    from tests.payments.stripe_rig import WEBHOOK_SECRET
+
+    return payload.encode(), {"Stripe-Signature": stripe.WebhookSignature.generate_signature_header(
+        payload, WEBHOOK_SECRET), "Content-Type": "application/json"}
+
+
+def test_validly_signed_events_with_fields_of_the_wrong_type_change_nothing_and_never_fail(
+        client, stripe_rig, placed):
+    """Found by a fuzz over HTTP: lists and numbers where Stripe sends strings, amounts that are not whole
+    rupiah, a body nested too deep to parse. Each is answered 200 (nothing to do) or 400, never 500."""
+    payment = start_card(client, placed)
+    failed = stripe_rig.payment_failed_event(payment.stripe_checkout_session_id)
+    odd_number = stripe_rig.event("payment_intent.payment_failed", {**failed["data"]["object"],
+                                                                     "metadata": {"order_number": ["a"]}})
+    odd_message = stripe_rig.event("payment_intent.payment_failed", {
+        **failed["data"]["object"], "last_payment_error": {"message": ["x"]}})
+    refund_events = [stripe_rig.event("charge.refunded", {"id": "ch_x", "object": "charge", "payment_intent": value,
+                                                          "amount_refunded": 100})
+                     for value in ([], 10**20, {"id": 1})]
+    for event in (odd_number, odd_message, *refund_events):
+        assert post_event(client, stripe_rig, event).status_code == 200, event["data"]["object"]
+    db.session.expire_all()
+    assert payment.failure == "payment failed"  # noted, without the list
+
+    stripe_rig.complete_checkout(payment.stripe_checkout_session_id)
+    assert post_event(client, stripe_rig, stripe_rig.completed_event(payment.stripe_checkout_session_id)
+                      ).status_code == 200
+    db.session.expire_all()
+    charge = stripe_rig.charge_refunded_event(payment.stripe_payment_intent_id)["data"]["object"]
+    for amount in ("abc", 150, -100, True):
+        event = stripe_rig.event("charge.refunded", {**charge, "amount_refunded": amount})
+        assert post_event(client, stripe_rig, event).status_code == 400
+    deep = client.post("/stripe/webhook", data=_signed_text("[" * 100_000)[0],
+                       headers=_signed_text("[" * 100_000)[1])
+    assert deep.status_code == 400
+    db.session.expire_all()
+    assert payment.refunded == 0 and db.session.scalar(select(func.count()).select_from(Refund)) == 0
