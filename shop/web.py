@@ -89,3 +89,8 @@ def query_args(*drop: str, **overrides: Any) -> dict[str, Any]:
                             if not key.startswith("_") and key not in reserved}
     args.update(overrides)
     return args
+
+
+def column_limit(column: Any) -> int:
+    """The most characters a VARCHAR column holds (PostgreSQL refuses more; SQLite would keep it)."""
+    return int(column.property.columns[0].type.length)

@@ -17,6 +17,7 @@ from shop.catalog import catalog
 from shop.catalog.models import Category, Facility
 from shop.certification.service import REQUIREMENTS
 from shop.extensions import db
+from shop.web import column_limit
 
 register_staff_link("catalog.admin_facilities", _l("Facilities and categories"), Role.ADMIN)
 FACILITY_FIELDS = ["name", "city", "facility_class", "story_id", "story_en", "active"]
@@ -41,12 +42,14 @@ def admin_facility(facility_id: int) -> Response:
     if facility is None:
         abort(404)
     form = request.form
-    if not form.get("name", "").strip() or not form.get("city", "").strip():
-        flash(_("Name and city are required."), "error")
+    name, city = form.get("name", "").strip(), form.get("city", "").strip()
+    longest = {"name": column_limit(Facility.name), "city": column_limit(Facility.city)}
+    if not name or not city or len(name) > longest["name"] or len(city) > longest["city"]:
+        flash(_("Name and city are required: the name at most %(name)d characters, the city at most %(city)d.",
+                **longest), "error")
         return redirect(url_for("catalog.admin_facilities"))
     before = snapshot(facility, FACILITY_FIELDS)
-    facility.name = form["name"].strip()
-    facility.city = form["city"].strip()
+    facility.name, facility.city = name, city
     facility.facility_class = form.get("facility_class", "").strip()[:8]
     facility.story_id = form.get("story_id", "").strip()
     facility.story_en = form.get("story_en", "").strip()
@@ -67,8 +70,10 @@ def admin_category(category_id: int) -> Response:
     if category is None:
         abort(404)
     form = request.form
-    if not form.get("name_id", "").strip():
-        flash(_("The Indonesian name is required."), "error")
+    limit = column_limit(Category.name_id)
+    if not form.get("name_id", "").strip() or max(len(form.get(key, "").strip()) for key in ("name_id", "name_en")) \
+            > limit:
+        flash(_("The Indonesian name is required; each name has at most %(count)d characters.", count=limit), "error")
         return redirect(url_for("catalog.admin_facilities"))
     before = snapshot(category, CATEGORY_FIELDS)
     category.name_id = form["name_id"].strip()

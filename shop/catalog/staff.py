@@ -24,7 +24,7 @@ from shop.catalog.models import Category, Facility, Product, StockReason
 from shop.catalog.stock import change_stock
 from shop.extensions import db
 from shop.uploads import REJECTIONS, StorageUnavailable
-from shop.web import whole_number
+from shop.web import column_limit, whole_number
 
 EDITORS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "unit_cost", "weight_g", "active",
@@ -56,6 +56,10 @@ def update_product(product: Product, values: dict[str, Any], *, actor: User | No
     name = (values.get("name_id") or "").strip()
     if not name:
         errors["name_id"] = str(_l("This field is required."))
+    for key in ("name_id", "name_en"):
+        limit = column_limit(getattr(Product, key))
+        if len((values.get(key) or "").strip()) > limit:
+            errors[key] = str(_l("At most %(count)d characters.", count=limit))
     numbers: dict[str, int] = {}
     for key in ("price", "weight_g", "unit_cost"):
         raw = str(values.get(key, "")).strip() or ("0" if key == "unit_cost" else "")
