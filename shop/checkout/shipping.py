@@ -30,6 +30,7 @@ class Quote:
 
     courier: Courier
     prices: tuple[int, ...]
+    parcels: tuple[Parcel, ...] = ()  # what was priced
 
     @property
     def total(self) -> int:
@@ -74,5 +75,5 @@ def quotes(province: str, shipped: list[Parcel], courier_id: int | None = None) 
                 break
             prices.append(chosen.price_for(parcel.weight_g))
         else:
-            found.append(Quote(couriers[key], tuple(prices)))
+            found.append(Quote(couriers[key], tuple(prices), tuple(shipped)))
     return found

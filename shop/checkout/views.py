@@ -65,12 +65,15 @@ def form() -> str | Response:
         if not cart.ready:
             flash(_("Some items in your cart cannot be bought as they are: check your cart."), "error")
             return redirect(url_for("cart.show"))
-        courier_id = db.session.scalar(select(Courier.id).where(Courier.code == form.courier.data)) or 0
+        quote = quotes.get(form.courier.data or "")
+        courier_id = quote.courier.id if quote else \
+            db.session.scalar(select(Courier.id).where(Courier.code == form.courier.data)) or 0
         buyer = orders.Buyer(**{name: (getattr(form, name).data or "").strip() for name in DRAFT_FIELDS
                                 if name != "courier"})
         try:
             order = orders.place_order(cart.items(), buyer, courier_id, language=current_language(),
-                                       customer_id=customer.id if customer else None)
+                                       customer_id=customer.id if customer else None,
+                                       loaded=[line.product for line in cart.lines], quote=quote)
         except orders.OutOfStock as error:
             db.session.rollback()
             flash(_("Sold out: only %(count)d of %(name)s left. Your cart was not ordered; adjust it and try "

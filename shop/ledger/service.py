@@ -106,11 +106,20 @@ def _same_scope(facility_id: int | None, category_id: int | None) -> ColumnEleme
 
 def rule_in_force(facility_id: int, category_id: int | None, day: date) -> SplitRule | None:
     """The most specific rule for this facility and category whose date has come; the latest one of those."""
+    return rules_in_force({(facility_id, category_id)}, day)[(facility_id, category_id)]
+
+
+def rules_in_force(scopes: set[tuple[int, int | None]], day: date) -> dict[tuple[int, int | None], SplitRule | None]:
+    """`rule_in_force` for several (facility, category) pairs at once, in one query (an order's lines)."""
+    facilities = {facility for facility, _category in scopes}
+    categories = {category for _facility, category in scopes if category is not None}
     candidates = db.session.scalars(select(SplitRule).where(
         SplitRule.effective_from <= day,
-        or_(SplitRule.facility_id.is_(None), SplitRule.facility_id == facility_id),
-        or_(SplitRule.category_id.is_(None), SplitRule.category_id == category_id))).all()
-    return max(candidates, key=lambda r: (r.specificity, r.effective_from, r.id), default=None)
+        or_(SplitRule.facility_id.is_(None), SplitRule.facility_id.in_(facilities)),
+        or_(SplitRule.category_id.is_(None), SplitRule.category_id.in_(categories)))).all()
+    return {(facility, category): max(
+        (r for r in candidates if r.facility_id in (None, facility) and r.category_id in (None, category)),
+        key=lambda r: (r.specificity, r.effective_from, r.id), default=None) for facility, category in scopes}
 
 
 def split(gross: int, cost: int, rule: SplitRule | None) -> dict[Part, int]:
@@ -386,8 +395,9 @@ def order_split(order: Order) -> dict[Part, int]:
     if booked:
         return {Part(part): int(amount) for part, amount in booked}
     totals: dict[Part, int] = defaultdict(int)
+    rules = rules_in_force({(line.facility_id, line.category_id) for line in order.lines}, today())
     for line in order.lines:
-        rule = rule_in_force(line.facility_id, line.category_id, today())
+        rule = rules[(line.facility_id, line.category_id)]
         for part, amount in split(line.amount, line.unit_cost * line.quantity, rule).items():
             totals[part] += amount
     return dict(totals)

@@ -6,6 +6,7 @@ order either writes everything (order, lines, events, stock) or, on any error, n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -108,19 +109,24 @@ def add_event(order: Order, *, to: OrderStatus | None = None, from_status: Order
 
 
 def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, language: str = "id",
-                customer_id: int | None = None) -> Order:
+                customer_id: int | None = None, loaded: Sequence[Product] = (),
+                quote: shipping.Quote | None = None) -> Order:
     """Create the order awaiting payment and take its stock, all or nothing.
 
     Stock is taken by one conditional UPDATE per line (`stock >= n`), the same on SQLite and PostgreSQL;
     if any line cannot be had, OutOfStock is raised and the caller rolls the whole transaction back.
+    `loaded`: the products as the checkout just read them in this transaction (with their facility, region,
+    category and certificates), and `quote`: its shipping quote for this courier, so neither is read twice.
     """
     items = {pid: qty for pid, qty in items.items() if qty > 0}
     if not items:
         raise EmptyCart()
-    products = db.session.scalars(
-        select(Product).where(Product.id.in_(items)).order_by(Product.id)
-        .options(selectinload(Product.certifications), selectinload(Product.category),
-                 selectinload(Product.facility).selectinload(Facility.region))).all()
+    products: Sequence[Product] = sorted((p for p in loaded if p.id in items), key=lambda p: p.id)
+    if len(products) != len(items):
+        products = db.session.scalars(
+            select(Product).where(Product.id.in_(items)).order_by(Product.id)
+            .options(selectinload(Product.certifications), selectinload(Product.category),
+                     selectinload(Product.facility).selectinload(Facility.region))).all()
     if len(products) != len(items):
         raise NotSellable("?")
     for product in products:
@@ -128,7 +134,8 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
             raise NotSellable(product.name)
     weight = sum(p.weight_g * items[p.id] for p in products)
     parcels = shipping.parcels((p, items[p.id]) for p in products)
-    quote = next(iter(shipping.quotes(buyer.province, parcels, courier_id)), None)
+    if quote is None or quote.courier.id != courier_id or quote.parcels != tuple(parcels):
+        quote = next(iter(shipping.quotes(buyer.province, parcels, courier_id)), None)
     if quote is None:
         raise NoShippingRate(buyer.province)
     subtotal = sum(p.price * items[p.id] for p in products)

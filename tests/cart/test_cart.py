@@ -127,3 +127,29 @@ def test_cart_and_checkout_pages_run_a_fixed_number_of_queries(client, count_que
         counts.append((cart_page.count, checkout_page.count))
     assert counts[0] == counts[1], counts
     assert counts[0][0] <= 8 and counts[0][1] <= 10
+
+
+def test_placing_an_order_reads_the_cart_once_and_writes_it_whole(client, count_queries, app):
+    """The checkout reads the products and the shipping quote once and places the order with them: a fixed
+    number of statements, whatever the cart holds (mail goes to the job queue in production, not counted)."""
+    from tests.orders.test_buyer_path import ADDRESS
+
+    f.courier("jne", {"Sulawesi Tengah": (12_000, 8_000)})
+    facility = f.facility()
+    counts = []
+    app.config["MAIL_DELIVERY"] = "worker"
+    try:
+        for size in (1, 6):
+            ids = [f.product(facility=facility, stock=50).id for _ in range(size)]
+            db.session.commit()
+            with client.session_transaction() as session:
+                session["cart"] = {str(i): 1 for i in ids}
+            with count_queries() as placing:
+                assert client.post("/checkout", data={**ADDRESS, "courier": "jne", "action": "place"}
+                                   ).status_code == 302
+            counts.append((placing.count, size))
+    finally:
+        app.config["MAIL_DELIVERY"] = "inline"
+    # per line: its order line and stock movement inserts and the stock UPDATE; the rest is fixed
+    assert counts[1][0] - counts[0][0] == 3 * 5, counts
+    assert counts[0][0] <= 18, counts  # was 33 with the mail sent inline, 26 without, before reading once
