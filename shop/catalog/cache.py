@@ -19,7 +19,6 @@ from itertools import chain
 from typing import Any
 
 from flask import current_app, g, make_response, request, session
-from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -105,15 +104,23 @@ class Choice:
         return localized(self, "name")
 
 
+def recall(name: str) -> Any:
+    """The value kept under `name` in this generation, or None."""
+    return cache.get(f"catalog:{generation()}:{name}") if enabled() else None
+
+
+def keep(name: str, value: Any) -> None:
+    """Keep a plain value (never an ORM object) for this generation."""
+    if enabled():
+        cache.set(f"catalog:{generation()}:{name}", value, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+
+
 def remembered(name: str, build: Callable[[], Any]) -> Any:
-    """`build()`'s value for this generation, built once; plain values only (never ORM objects)."""
-    if not enabled():
-        return build()
-    key = f"catalog:{generation()}:{name}"
-    value = cache.get(key)
+    """`build()`'s value for this generation, built once."""
+    value = recall(name)
     if value is None:
         value = build()
-        cache.set(key, value, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+        keep(name, value)
     return value
 
 
@@ -121,15 +128,18 @@ def remembered(name: str, build: Callable[[], Any]) -> Any:
 
 def _page_key() -> str | None:
     """The cache key of this request's page, or None when it must be rendered for this visitor alone."""
+    # Signed in, or about to be by a remember-me cookie: a page of one's own. (Read from the session and cookies
+    # directly: asking Flask-Login would load the user, which is what a cached page saves.)
     if (not enabled() or not current_app.config["CATALOG_PAGE_CACHE"] or request.method != "GET"
-            or session.get("_flashes") or current_user.is_authenticated):
+            or "_flashes" in session or "_user_id" in session
+            or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies):
         return None
     from shop.cart.views import cart_count
-    from shop.i18n import current_language
+    from shop.i18n import select_locale
     from shop.timeutil import today
 
     path = request.full_path if request.query_string else request.path
-    return (f"page:{generation()}:{today().isoformat()}:{current_language()}:{cart_count()['cart_count']}:"
+    return (f"page:{generation()}:{today().isoformat()}:{select_locale()}:{cart_count()['cart_count']}:"
             f"{hashlib.sha256(path.encode()).hexdigest()}")
 
 

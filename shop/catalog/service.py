@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shop.catalog.cache import Choice, remembered
+from shop.catalog.cache import Choice, keep, recall, remembered
 from shop.catalog.models import Category, Facility, FacilityKind, Product, Region
 from shop.extensions import db
 from shop.i18n import localized
@@ -192,20 +193,24 @@ def product_query(filters: ProductFilter) -> Select:
     return query.order_by(*order)
 
 
-def list_products(filters: ProductFilter, per_page: int) -> ProductPage:
-    """One page of products in one query (the total rides along as an uncorrelated subquery, counted once, so
-    the page itself still stops after `per_page` rows); the cards then come from the cache, or cost one query
-    each for the photos and the certificates of the cards it lacks."""
+def list_products(filters: ProductFilter, per_page: int, *, total: int | None = None) -> ProductPage:
+    """One page of products in one query. How many match in all (unless the caller knows: `total`) is counted
+    once per catalog change and these filters: the first time inside the same query (an uncorrelated subquery),
+    then kept, so that later pages stop after `per_page` rows instead of reading every match. The cards then
+    come from the cache, or cost one query each for the photos and the certificates it lacks."""
     page = max(1, filters.page)
     query = product_query(filters)
-    total = query.with_only_columns(func.count(Product.id)).order_by(None).scalar_subquery()
-    rows = db.session.execute(query.add_columns(total.label("total")).options(*card_loading())
-                              .limit(per_page).offset((page - 1) * per_page)).unique().all()
-    if rows:
-        count = int(rows[0].total)
-    else:  # past the last page (or nothing matches): the count alone
-        count = int(db.session.scalar(query.with_only_columns(func.count(Product.id)).order_by(None)) or 0)
-    return ProductPage(items=[row[0] for row in rows], total=count, page=page, per_page=per_page)
+    paged = query.options(*card_loading()).limit(per_page).offset((page - 1) * per_page)
+    key = "count:" + hashlib.sha256(repr(replace(filters, page=1, sort="newest")).encode()).hexdigest()
+    total = total if total is not None else recall(key)
+    if total is not None:
+        return ProductPage(items=list(db.session.scalars(paged).unique()), total=total, page=page,
+                           per_page=per_page)
+    counting = query.with_only_columns(func.count(Product.id)).order_by(None)
+    rows = db.session.execute(paged.add_columns(counting.scalar_subquery().label("total"))).unique().all()
+    total = int(rows[0].total) if rows else int(db.session.scalar(counting) or 0)  # past the last page
+    keep(key, total)
+    return ProductPage(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
 
 
 def featured_products(limit: int = 8) -> list[Product]:
@@ -233,12 +238,13 @@ def _build_regions() -> list[tuple[RegionInfo, list[tuple[FacilityInfo, int]]]]:
     return result
 
 
-def facility_by_slug(slug: str) -> FacilityInfo:
-    """An active facility, from the cached list of regions (no query while the catalog is unchanged)."""
+def facility_by_slug(slug: str) -> tuple[FacilityInfo, int]:
+    """An active facility and how many products it has on sale, from the cached list of regions (no query
+    while the catalog is unchanged)."""
     for _region, facilities in facilities_by_region():
-        for facility, _count in facilities:
+        for facility, count in facilities:
             if facility.slug == slug:
-                return facility
+                return facility, count
     raise NotFound(slug)
 
 

@@ -50,11 +50,11 @@ def facilities() -> str:
 @cached_page
 def facility(slug: str) -> str:
     try:
-        item = service.facility_by_slug(slug)
+        item, count = service.facility_by_slug(slug)
     except service.NotFound:
         abort(404)
     page = service.list_products(service.ProductFilter(facility=slug, page=1),
-                                 per_page=current_app.config["PRODUCTS_PER_PAGE"])
+                                 per_page=current_app.config["PRODUCTS_PER_PAGE"], total=count)
     return render_template("catalog/facility.html", facility=item, products=page.items, total=page.total)
 
 
