@@ -29,7 +29,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -218,28 +217,12 @@ def checkout_contention(pg: str, seconds: int) -> list[dict]:
 def _bare_updates(app, product_id: int, threads: int, rounds: int) -> float:
     from sqlalchemy import update
 
+    from bench.orders import run
     from shop.catalog.models import Product
     from shop.extensions import db
 
-    barrier = threading.Barrier(threads)
-    per_thread = rounds * 5
-
-    def worker() -> None:
-        with app.app_context():
-            barrier.wait()
-            for _ in range(per_thread):
-                db.session.execute(update(Product).where(Product.id == product_id, Product.stock >= 1)
-                                   .values(stock=Product.stock - 1))
-                db.session.commit()
-            db.session.remove()
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    start = time.perf_counter()
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return threads * per_thread / (time.perf_counter() - start)
+    return run(app, threads, rounds * 5, lambda: db.session.execute(
+        update(Product).where(Product.id == product_id, Product.stock >= 1).values(stock=Product.stock - 1)))
 
 
 def _checkout_token(person: Buyer, server: str) -> str:

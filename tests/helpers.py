@@ -19,6 +19,23 @@ def text_of(response: Any) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
 
 
+def redis_or_skip(url: str = "redis://127.0.0.1:6379/15") -> str:
+    """`url` when a Redis answers there; otherwise the test is skipped (on a developer's machine) or fails (CI,
+    whose machines always run one)."""
+    import os
+
+    import pytest
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("no Redis on 127.0.0.1:6379 (CI always has one)")
+    return url
+
+
 def logged_in(app: Flask, *roles: str, facility_id: int | None = None) -> Any:
     """A test client logged in as a new staff user with these roles."""
     user = f.user(*roles, facility_id=facility_id)

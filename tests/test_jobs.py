@@ -4,7 +4,6 @@ that cron lines used to run, and the worker runs them."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,6 +19,7 @@ from shop.orders.models import Order, OrderStatus
 from shop.outbox.models import MailStatus, OutboxMessage
 from shop.timeutil import utcnow
 from tests import factories as f
+from tests.helpers import redis_or_skip
 from tests.orders.test_buyer_path import ADDRESS
 
 REDIS = "redis://127.0.0.1:6379/15"
@@ -28,13 +28,7 @@ REDIS = "redis://127.0.0.1:6379/15"
 @pytest.fixture
 def job_queue(app: Flask) -> Iterator[str]:
     """MAIL_DELIVERY=queue on a queue of this test's own in Redis's database 15."""
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("no Redis on 127.0.0.1:6379 (CI always has one)")
+    redis_or_skip(REDIS)
     name = f"kb-test-{uuid.uuid4().hex[:8]}"
     saved = {key: app.config[key] for key in ("MAIL_DELIVERY", "JOB_QUEUE_URL", "JOB_QUEUE_NAME")}
     app.config.update(MAIL_DELIVERY="queue", JOB_QUEUE_URL=REDIS, JOB_QUEUE_NAME=name)

@@ -21,24 +21,13 @@ from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.payments.models import Payment, PaymentStatus
 from tests import factories as f
 from tests.conftest import is_postgres
+from tests.helpers import redis_or_skip
 from tests.invariants import assert_nothing_lost
 from tests.ledger.factories import rule
 from tests.orders.test_buyer_path import ADDRESS
 from tests.servers import Buyer, Gunicorn, NoForm, csrf_token, server_env
 
 pytestmark = pytest.mark.skipif(not is_postgres(), reason="runs in the PostgreSQL pass of scripts/test")
-
-
-def redis_url() -> str:
-    import redis
-
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("no Redis on 127.0.0.1:6379 (CI always has one)")
-    return "redis://127.0.0.1:6379/15"
 
 
 def catalogue(stocks: list[int]):
@@ -100,7 +89,7 @@ def test_two_servers_share_carts_payments_and_limits_with_no_oversell_and_one_bo
 
     hot, = catalogue([10])
     hot_id, hot_slug = hot.id, hot.slug  # plain values: the buyers' threads have no database session
-    env = server_env(os.environ["TEST_DATABASE_URL"], RATELIMIT_STORAGE_URI=redis_url(),
+    env = server_env(os.environ["TEST_DATABASE_URL"], RATELIMIT_STORAGE_URI=redis_or_skip(),
                      RATELIMIT_KEY_PREFIX=f"kb-test-{uuid.uuid4().hex[:8]}", STRIPE_SECRET_KEY=API_KEY,
                      STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_BASE=stripe_rig.api_base,
                      STRIPE_NETWORK_RETRIES="0")

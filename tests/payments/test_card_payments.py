@@ -41,6 +41,19 @@ def post_event(client, rig, event, **sign):
     return client.post("/stripe/webhook", data=body, headers=headers)
 
 
+def paid_by_card_with_staff_logged_in(client, rig, order) -> tuple[Payment, str]:
+    """The buyer pays the order by card; then a fulfilment clerk logs in on the same client. Returns the
+    payment and the refund form's one-time key."""
+    payment = start_card(client, order)
+    rig.complete_checkout(payment.stripe_checkout_session_id)
+    post_event(client, rig, rig.completed_event(payment.stripe_checkout_session_id))
+    staff = f.user("fulfilment")
+    db.session.commit()
+    client.post("/masuk", data={"email": staff.email, "password": f.PASSWORD})
+    form = client.get(f"/staf/pesanan/{order.number}/pembayaran").get_data(as_text=True)
+    return payment, re.search(r'name="key" type="hidden" value="([^"]+)"', form).group(1)
+
+
 def start_card(client, order):
     response = client.post(f"/pesanan/{order.number}/bayar/kartu")
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
@@ -149,15 +162,7 @@ def test_a_refund_event_arriving_before_the_completion_ends_refunded(client, str
 
 
 def test_staff_refund_part_then_the_rest_through_stripe(client, stripe_rig, placed):
-    payment = start_card(client, placed)
-    stripe_rig.complete_checkout(payment.stripe_checkout_session_id)
-    post_event(client, stripe_rig, stripe_rig.completed_event(payment.stripe_checkout_session_id))
-    staff = f.user("fulfilment")
-    db.session.commit()
-    client.post("/masuk", data={"email": staff.email, "password": f.PASSWORD})
-
-    form = client.get(f"/staf/pesanan/{placed.number}/pembayaran").get_data(as_text=True)
-    key = re.search(r'name="key" type="hidden" value="([^"]+)"', form).group(1)
+    payment, key = paid_by_card_with_staff_logged_in(client, stripe_rig, placed)
     client.post(f"/staf/pembayaran/{payment.id}/refund", data={"key": key, "amount": 30_000, "reason": "1 rusak"})
     client.post(f"/staf/pembayaran/{payment.id}/refund", data={"key": key, "amount": 30_000, "reason": "1 rusak"})
     db.session.expire_all()

@@ -3,7 +3,6 @@ staff refund: the person gets a clear message, nothing is half-recorded, and it 
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -18,7 +17,7 @@ from tests.helpers import text_of
 from tests.invariants import assert_nothing_lost
 from tests.ledger.factories import rule
 from tests.payments.broken_stripe import BrokenStripe
-from tests.payments.test_card_payments import post_event, start_card
+from tests.payments.test_card_payments import paid_by_card_with_staff_logged_in, start_card
 
 
 def count(model) -> int:
@@ -65,14 +64,7 @@ def test_a_broken_stripe_at_checkout_gives_the_buyer_a_clear_message_and_writes_
 def test_a_broken_stripe_at_refund_records_no_refund_and_the_retry_refunds_once(
         app, client, stripe_rig, placed, mode):
     product_id = placed.lines[0].product_id
-    payment = start_card(client, placed)
-    stripe_rig.complete_checkout(payment.stripe_checkout_session_id)
-    post_event(client, stripe_rig, stripe_rig.completed_event(payment.stripe_checkout_session_id))
-    staff = f.user("fulfilment")
-    db.session.commit()
-    client.post("/masuk", data={"email": staff.email, "password": f.PASSWORD})
-    form = client.get(f"/staf/pesanan/{placed.number}/pembayaran").get_data(as_text=True)
-    key = re.search(r'name="key" type="hidden" value="([^"]+)"', form).group(1)
+    payment, key = paid_by_card_with_staff_logged_in(client, stripe_rig, placed)
     entries_before = count(LedgerEntry)
     refund = {"key": key, "amount": 30_000, "reason": "1 rusak"}
 

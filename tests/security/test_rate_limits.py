@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop import create_app
 from shop.extensions import limiter
+from tests.helpers import redis_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,13 +85,7 @@ WORKER = textwrap.dedent("""
 
 
 def test_the_login_limit_is_shared_by_two_worker_processes_through_redis(tmp_path, database_url):
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("no Redis on 127.0.0.1:6379 (CI always has one)")
+    redis_or_skip()
     prefix = f"kb-test-{uuid.uuid4().hex[:8]}"
     url = f"sqlite:///{tmp_path / 'limits.sqlite'}"
     subprocess.run([sys.executable, "-m", "flask", "--app", "shop", "db", "upgrade"], cwd=ROOT, check=True,
