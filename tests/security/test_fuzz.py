@@ -187,8 +187,10 @@ def test_no_input_gets_a_5xx_or_reflected_markup_and_a_refused_request_commits_n
     check_request(clients[who], writes, method, url, params, who)
 
 
-def check_request(client, writes: Writes, method: str, url: str, params: dict, who: str) -> None:
-    """Send one request; whatever it carries: no 5xx, no markup reflected, nothing committed when refused."""
+def check_request(client, writes: Writes, method: str, url: str, params: dict, who: str,
+                  refused_writes_nothing: bool = False) -> None:
+    """Send one request; whatever it carries: no 5xx, no markup reflected, nothing committed when refused (a
+    4xx, or with `refused_writes_nothing`, an answer that shows the person an error)."""
     writes.committed = []
     if url == "/stripe/webhook":
         response = client.post(url, data=params.get("body", ""), headers={"Stripe-Signature": "t=1,v1=x"})
@@ -198,12 +200,25 @@ def check_request(client, writes: Writes, method: str, url: str, params: dict, w
         response = client.open(url, method=method, data=params)
     page = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
     response.close()
+    shown_error = 'role="alert"' in page or "flash-error" in page
+    if refused_writes_nothing and response.status_code in (301, 302, 303):
+        with client.session_transaction() as session:
+            flashes = session.pop("_flashes", [])
+        shown_error = any(category == "error" for category, _message in flashes)
+    if shown_error and refused_writes_nothing:
+        assert not _real_writes(writes.committed), f"{method} {url} {params!r} as {who}: refused, yet wrote " \
+                                                   f"{_real_writes(writes.committed)[:3]}"
 
     assert response.status_code < 500, f"{method} {url} {params!r} as {who}: {response.status_code}"
     assert MARKUP not in page, f"{method} {url} {params!r} as {who}: markup reflected"
     if 400 <= response.status_code < 500:
         assert not writes.committed, f"{method} {url} {params!r} as {who}: {response.status_code} wrote " \
                                      f"{writes.committed[:3]}"
+
+
+def _real_writes(statements: list[str]) -> list[str]:
+    """Writes that change something: not the order's row lock (an UPDATE setting the status to itself)."""
+    return [s for s in statements if not re.match(r'UPDATE "order" SET status="order".status', s.strip())]
 
 
 FORM_ENDPOINTS = sorted(valid_forms({"product_id": 1, "number": "KB", "facility_id": 1, "category_id": 1,
@@ -229,4 +244,4 @@ def test_each_field_of_each_form_with_each_odd_value_gets_no_5xx_and_a_refusal_w
                 form = {**template, name: value} if value is not None else \
                     {k: v for k, v in template.items() if k != name}
                 for person in who:
-                    check_request(clients[person], writes, "POST", url, form, person)
+                    check_request(clients[person], writes, "POST", url, form, person, refused_writes_nothing=True)
