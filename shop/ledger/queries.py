@@ -13,6 +13,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from shop.extensions import db
+from shop.ledger.cells import safe_cell
 from shop.ledger.models import REVERSAL_KINDS, EntryKind, LedgerEntry, Part
 from shop.orders.models import Order, OrderLine
 from shop.payments.models import Payment, PaymentStatus
@@ -140,8 +141,8 @@ def export_csv(month: str) -> bytes:
     writer = csv.writer(out)
     writer.writerow(HEADERS)
     for row in export_rows(month):
-        writer.writerow([value.isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime) else value
-                         for value in row])
+        writer.writerow([value.isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime)
+                         else safe_cell(value) for value in row])
     return out.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheet programs read it as UTF-8
 
 
@@ -153,7 +154,7 @@ def export_xlsx(month: str) -> bytes:
     sheet.title = f"Buku besar {month}"
     sheet.append(HEADERS)
     for row in export_rows(month):
-        sheet.append(row)
+        sheet.append([safe_cell(value) for value in row])
     for cell in sheet["F"][1:]:
         cell.number_format = '"Rp"#,##0;-"Rp"#,##0'
     for cell in sheet["C"][1:]:

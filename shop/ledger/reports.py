@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import Facility, Region
 from shop.extensions import db
+from shop.ledger.cells import safe_cell
 from shop.ledger.models import SPLIT_PARTS, LedgerEntry, Part, PnbpDeposit
 from shop.ledger.reconciliation import MonthRow
 from shop.timeutil import today
@@ -214,7 +215,7 @@ class Table:
         writer = csv.writer(out)
         writer.writerow(self.headers)
         for row in [*self.rows, self.totals]:
-            writer.writerow([value.isoformat() if isinstance(value, date) else value for value in row])
+            writer.writerow([value.isoformat() if isinstance(value, date) else safe_cell(value) for value in row])
         return out.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheet programs read UTF-8
 
     def xlsx(self) -> bytes:
@@ -226,7 +227,7 @@ class Table:
         sheet.title = self.title[:31]
         sheet.append(self.headers)
         for row in self.rows:
-            sheet.append(row)
+            sheet.append([safe_cell(value) for value in row])
         sheet.append(self.totals)
         for cell in sheet[1]:
             cell.font = Font(bold=True)

@@ -150,6 +150,7 @@ def test_placing_an_order_reads_the_cart_once_and_writes_it_whole(client, count_
             counts.append((placing.count, size))
     finally:
         app.config["MAIL_DELIVERY"] = "inline"
-    # per line: its order line and stock movement inserts and the stock UPDATE; the rest is fixed
-    assert counts[1][0] - counts[0][0] == 3 * 5, counts
+    # per line at most: its order line and stock movement inserts (PostgreSQL sends the lines in one) and the
+    # stock UPDATE; the rest is fixed
+    assert counts[1][0] - counts[0][0] <= 3 * 5, counts
     assert counts[0][0] <= 18, counts  # was 33 with the mail sent inline, 26 without, before reading once
