@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from werkzeug.routing import IntegerConverter
 
 ID_MAX = 2**31 - 1  # the largest INTEGER in PostgreSQL: no key, count, price or weight column holds more
-AMOUNT_MAX = 10**15  # rupiah: far beyond any sale, well inside every database's integers
+AMOUNT_MAX = 2**31 - 1  # rupiah: the money columns are INTEGER (Rp2.147.483.647 at most in one amount)
 
 
 class BoundedIntConverter(IntegerConverter):

@@ -60,6 +60,8 @@ def create_user(email: str, password: str, roles: Iterable[str | Role] = (), nam
     check_password_strength(password)
     role_values = sorted({Role(r).value for r in roles})
     facility_id = _facility_of(role_values, facility_id)
+    if len(name) > 120:
+        raise AccountError("the name has at most 120 characters")
     if user_by_email(address) is not None:
         raise AccountError(f"a user with email {address} exists already")
     user = User(email=address, name=name, roles=role_values, facility_id=facility_id)

@@ -23,6 +23,7 @@ from shop.certification.models import Certification, CertType
 from shop.certification.numbers import InvalidNumber
 from shop.extensions import db
 from shop.uploads import DocumentRejected, save_private_document, send_private_document
+from shop.web import positive_int
 
 MANAGERS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 register_staff_link("certification.staff_list", _l("Manage certificates"), *MANAGERS,
@@ -82,7 +83,7 @@ def staff_product(product_id: int) -> str | Response:
         try:
             upload = form.document.data
             document = save_private_document(upload.read(), "certificates") if upload and upload.filename else None
-            renews = db.session.get(Certification, request.args.get("renew", type=int) or 0)
+            renews = db.session.get(Certification, positive_int(request.args.get("renew")) or 0)
             service.add_certificate(product, service.CertificateInput(
                 cert_type=CertType(form.cert_type.data), number=form.number.data or "",
                 issuer=form.issuer.data or "", issued_on=form.issued_on.data, expires_on=form.expires_on.data,

@@ -84,6 +84,11 @@ def form() -> str | Response:
             flash(_("%(name)s is temporarily unavailable (its certificate is not valid) and was not ordered.",
                     name=error.product_name), "error")
             return redirect(url_for("cart.show"))
+        except orders.OrderTooLarge:
+            db.session.rollback()
+            flash(_("This order is larger than the shop can take at once: please split it, or write to us."),
+                  "error")
+            return redirect(url_for("cart.show"))
         except orders.NoShippingRate:
             db.session.rollback()
             form.courier.errors = [_("This courier does not deliver to the chosen province.")]

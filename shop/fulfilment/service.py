@@ -113,6 +113,8 @@ def ship(order: Order, *, facility_id: int, courier_id: int, tracking_number: st
     tracking = tracking_number.strip().upper()
     if not tracking:
         raise FulfilmentError("tracking_required")
+    if len(tracking) > 60:  # the courier's resi: a dozen or two characters
+        raise FulfilmentError("tracking_too_long")
     if order.status is not OrderStatus.PACKED:
         raise FulfilmentError("not_packed")
     facility_ids = [facility for facility, _name, _lines in groups(order)]
@@ -152,6 +154,8 @@ def cancel(order: Order, *, reason: str, actor: Actor, transfer_reference: str =
     to_refund = [p for p in payments.order_payments(order) if p.status is PaymentStatus.SUCCEEDED and p.refundable]
     if any(p.method.value == "bank_transfer" for p in to_refund) and not transfer_reference.strip():
         raise FulfilmentError("transfer_reference_required")
+    if len(transfer_reference.strip()) > 120:
+        raise FulfilmentError("transfer_reference_too_long")
     before = order.status
     orders.cancel_order(order, reason=reason, actor=actor)
     refunded = []

@@ -37,6 +37,8 @@ register_staff_link("fulfilment.stock_list", _l("Stock"), *STOCK_KEEPERS)
 
 PROBLEMS = {
     "tracking_required": _l("Enter the tracking number (resi)."),
+    "tracking_too_long": _l("A tracking number (resi) has at most 60 characters."),
+    "transfer_reference_too_long": _l("A transfer reference has at most 120 characters."),
     "not_packed": _l("Mark the order packed before shipping it."),
     "unknown_facility": _l("Choose one of the order's facilities."),
     "unknown_courier": _l("Choose a courier."),

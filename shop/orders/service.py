@@ -26,6 +26,7 @@ from shop.extensions import db, rows_changed
 from shop.ledger import service as ledger
 from shop.orders.models import TRANSITIONS, EventCode, Order, OrderEvent, OrderLine, OrderParcel, OrderStatus
 from shop.timeutil import aware, utcnow
+from shop.web import ID_MAX
 
 if TYPE_CHECKING:
     from shop.payments.models import Payment
@@ -54,6 +55,10 @@ class NoShippingRate(OrderError):
 
 class EmptyCart(OrderError):
     pass
+
+
+class OrderTooLarge(OrderError):
+    """More than one order can hold (its money and weight columns are INTEGER): split it, or ask the shop."""
 
 
 class IllegalTransition(OrderError):
@@ -139,6 +144,8 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
     if quote is None:
         raise NoShippingRate(buyer.province)
     subtotal = sum(p.price * items[p.id] for p in products)
+    if max(subtotal + quote.total, weight, *(p.price * items[p.id] for p in products)) > ID_MAX:
+        raise OrderTooLarge()
     now = utcnow()
     order = Order(
         status=OrderStatus.AWAITING_PAYMENT, customer_id=customer_id, email=buyer.email, name=buyer.name,

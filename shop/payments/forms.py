@@ -20,7 +20,7 @@ class RejectTransferForm(ShopForm):
 
 
 class RefundForm(ShopForm):
-    key = HiddenField()
+    key = HiddenField(validators=[Length(max=64)])  # new_refund_key(): 22 characters
     amount = IntegerField(_l("Amount to refund (Rp)"), validators=[
         InputRequired(_l("Enter the amount in whole rupiah.")),
         NumberRange(min=1, message=_l("Enter the amount in whole rupiah."))])

@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 
 from shop.accounts.models import User
 from shop.catalog.models import Product, ProductImage, StockMovement
+from shop.certification.models import Certification
 from shop.checkout.models import ShippingRate
 from shop.extensions import db
 from shop.ledger.models import PnbpDeposit, SplitRule
-from shop.orders.models import OrderLine
+from shop.orders.models import Order, OrderLine
+from shop.payments.models import Refund
 from tests import factories as f
 from tests.helpers import text_of
 from tests.security.test_route_matrix import world  # noqa: F401 (a facility, product, paid order, deposit …)
@@ -167,3 +169,77 @@ def test_a_photo_that_claims_a_giant_picture_is_refused(staff):
                        data={**product_form(), "photo": (io.BytesIO(bomb_png()), "bom.png")})
     assert page.status_code == 200 and "Unggah foto JPEG, PNG, atau WEBP" in text_of(page)
     assert count(ProductImage) == 0
+
+
+# -- found by a second fuzz run, most of them only on PostgreSQL (INTEGER and VARCHAR(n) columns)
+
+def test_renewing_a_certificate_that_cannot_exist_adds_a_new_one(staff):
+    client, values = staff
+    before = count(Certification)
+    page = client.post(f"/staf/sertifikat/produk/{values['product_id']}?renew=2147483648", data={
+        "cert-cert_type": "halal", "cert-number": "ID311100000000000010", "cert-issuer": "BPJPH",
+        "cert-issued_on": "2025-06-01"}, follow_redirects=True)
+    assert page.status_code == 200 and count(Certification) == before + 1
+
+
+def test_an_order_whose_total_no_order_can_hold_is_refused_with_a_message(client, world):  # noqa: F811
+    from tests.orders.test_buyer_path import ADDRESS
+
+    values, _users = world
+    product = db.session.get(Product, values["product_id"])
+    product.price, product.stock = 30_000_000, 500
+    f.courier("jne", {"Sulawesi Tengah": (12_000, 8_000)})
+    db.session.commit()
+    orders_before = count(Order)
+    client.post("/keranjang/tambah", data={"product_id": product.id, "quantity": 99})
+
+    page = client.post("/checkout", data={**ADDRESS, "courier": "jne", "action": "place"}, follow_redirects=True)
+
+    assert page.status_code == 200 and "lebih besar daripada yang dapat diterima toko" in text_of(page)
+    assert count(Order) == orders_before
+
+
+def test_a_deposit_larger_than_an_amount_column_holds_is_refused(staff):
+    client, values = staff
+    deposits = count(PnbpDeposit)
+    page = client.post("/staf/keuangan/setoran", data={
+        "facility_id": values["facility_id"], "amount": "2147483648", "month_1": "2026-10", "amount_1": "2147483648",
+        "billing_code": "820261015000124", "billing_expires_on": "2026-11-06", "ntpn": "0A1B2C3D4E5F6G7X",
+        "ntb": "BRI2", "deposited_on": "2026-11-03", "bank": "BRI"})
+    assert page.status_code == 400 and count(PnbpDeposit) == deposits
+
+
+@pytest.mark.parametrize("step, form, message", [
+    ("kirim", {"tracking_number": "J" * 61}, "Nomor resi paling banyak 60 karakter"),
+    ("batal", {"reason": "batal", "transfer_reference": "T" * 121}, "Referensi transfer paling banyak 120"),
+])
+def test_overlong_tracking_numbers_and_transfer_references_get_a_message(staff, step, form, message):
+    client, values = staff
+    order = db.session.scalar(select(Order).where(Order.number == values["number"]))
+    if step == "kirim":
+        client.post(f"/staf/pesanan/{order.number}/kemas", data={})
+        form = {**form, "facility_id": order.lines[0].facility_id, "courier_id": values["courier_id"]}
+    page = client.post(f"/staf/pesanan/{order.number}/{step}", data=form, follow_redirects=True)
+    assert page.status_code == 200 and message in text_of(page)
+
+
+def test_a_refund_form_with_a_tampered_key_is_refused(staff):
+    client, values = staff
+    page = client.post(f"/staf/pembayaran/{values['payment_id']}/refund", follow_redirects=True,
+                       data={"key": "k" * 121, "amount": "1000", "reason": "rusak", "transfer_reference": "TRF9"})
+    assert page.status_code == 200 and count(Refund) == 0
+
+
+@pytest.mark.parametrize("url, form", [
+    ("/staf/fasilitas/{facility_id}", {"name": "L" * 161, "city": "Palu"}),
+    ("/staf/fasilitas/{facility_id}", {"name": "Lapas", "city": "P" * 81}),
+    ("/staf/kategori/{category_id}", {"name_id": "K" * 121}),
+    ("/staf/produk/{product_id}", product_form(name_id="T" * 201)),
+    ("/staf/pengguna", {"email": "panjang@example.id", "password": "a long enough password", "roles": "finance",
+                        "name": "N" * 121}),
+])
+def test_names_longer_than_their_columns_are_refused_with_a_message(staff, url, form):
+    client, values = staff
+    users = count(User)
+    page = client.post(url.format(**values), data=form, follow_redirects=True)
+    assert page.status_code == 200 and count(User) == users
