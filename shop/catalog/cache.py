@@ -34,6 +34,11 @@ def enabled() -> bool:
     return current_app.config["CATALOG_CACHE_SECONDS"] > 0
 
 
+def _unavailable(error: Exception) -> None:
+    """A cache that is down (Redis restarting) makes pages slower, never broken: it is skipped, and logged."""
+    current_app.logger.warning("catalog cache unavailable, rendering without it: %s", error)
+
+
 def generation() -> int:
     value = cache.get(GENERATION_KEY)
     if value is None:  # never set, or evicted: start from a random number, never from one used before
@@ -106,13 +111,20 @@ class Choice:
 
 def recall(name: str) -> Any:
     """The value kept under `name` in this generation, or None."""
-    return cache.get(f"catalog:{generation()}:{name}") if enabled() else None
+    try:
+        return cache.get(f"catalog:{generation()}:{name}") if enabled() else None
+    except Exception as error:  # noqa: BLE001 - see _unavailable
+        _unavailable(error)
+        return None
 
 
 def keep(name: str, value: Any) -> None:
     """Keep a plain value (never an ORM object) for this generation."""
-    if enabled():
-        cache.set(f"catalog:{generation()}:{name}", value, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+    try:
+        if enabled():
+            cache.set(f"catalog:{generation()}:{name}", value, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+    except Exception as error:  # noqa: BLE001 - see _unavailable
+        _unavailable(error)
 
 
 def remembered(name: str, build: Callable[[], Any]) -> Any:
@@ -149,10 +161,14 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def serve(*args: Any, **kwargs: Any) -> Any:
-        key = _page_key()
+        try:
+            key = _page_key()
+            stored = cache.get(key) if key else None
+        except Exception as error:  # noqa: BLE001 - see _unavailable
+            _unavailable(error)
+            key = None
         if key is None:
             return view(*args, **kwargs)
-        stored = cache.get(key)
         if stored is None:
             response = make_response(view(*args, **kwargs))
             if response.status_code != 200 or response.direct_passthrough:
@@ -161,7 +177,10 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
             token = g.get("csrf_token")
             template = body.replace(token, TOKEN_MARK) if token else body
             stored = (template, hashlib.sha256(template.encode()).hexdigest()[:32])
-            cache.set(key, stored, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+            try:
+                cache.set(key, stored, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+            except Exception as error:  # noqa: BLE001 - see _unavailable
+                _unavailable(error)
         template, digest = stored
         response = make_response(_with_token(template))
         # The ETag changes every half hour as well: a browser's copy carries a CSRF token from when it was
@@ -196,13 +215,21 @@ def product_cards(products: list[Any]) -> list[Markup]:
     if not enabled() or not products:
         load_card_details(products)
         return [Markup(macro(product)) for product in products]
-    prefix = f"card:{generation()}:{current_language()}:{today().isoformat()}:"
-    keys = [f"{prefix}{product.id}" for product in products]
-    found = dict(zip(keys, cache.get_many(*keys), strict=True))
+    try:
+        prefix = f"card:{generation()}:{current_language()}:{today().isoformat()}:"
+        keys = [f"{prefix}{product.id}" for product in products]
+        found = dict(zip(keys, cache.get_many(*keys), strict=True))
+    except Exception as error:  # noqa: BLE001 - see _unavailable
+        _unavailable(error)
+        load_card_details(products)
+        return [Markup(macro(product)) for product in products]
     missing = [(key, product) for key, product in zip(keys, products, strict=True) if found[key] is None]
     if missing:
         load_card_details([product for _key, product in missing])
         rendered = {key: str(macro(product)) for key, product in missing}
-        cache.set_many(rendered, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+        try:
+            cache.set_many(rendered, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+        except Exception as error:  # noqa: BLE001 - see _unavailable
+            _unavailable(error)
         found.update(rendered)
     return [Markup(found[key]) for key in keys]

@@ -103,3 +103,19 @@ def test_a_certificate_revoked_takes_the_product_off_sale_at_once(client):
     db.session.commit()
 
     assert "Sementara tidak tersedia" in text_of(client.get("/produk/bawang-goreng"))
+
+
+def test_with_the_cache_server_down_the_catalog_still_answers(tmp_path):
+    from shop import create_app
+
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'shop.sqlite'}", "SECRET_KEY": "x",
+                      "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": "redis://127.0.0.1:9/0"})  # nothing there
+    with app.app_context():
+        db.create_all()
+        f.product(slug="tas-rajut", name_id="Tas Rajut Selempang")
+        db.session.commit()
+        db.engine.dispose()
+    client = app.test_client()
+    for url in ("/", "/produk", "/produk/tas-rajut", "/fasilitas"):
+        assert client.get(url).status_code == 200, url
+    assert "Tas Rajut Selempang" in text_of(client.get("/produk"))
