@@ -182,13 +182,15 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
             except Exception as error:  # noqa: BLE001 - see _unavailable
                 _unavailable(error)
         template, digest = stored
-        response = make_response(_with_token(template))
         # The ETag changes every half hour as well: a browser's copy carries a CSRF token from when it was
         # served, and Flask-WTF accepts a token for an hour (WTF_CSRF_TIME_LIMIT).
-        response.set_etag(f"{digest}-{int(time.time() // 1800)}")
+        etag = f"{digest}-{int(time.time() // 1800)}"
+        unchanged = etag in request.if_none_match  # the browser has this page: no body, no new token
+        response = make_response("" if unchanged else _with_token(template), 304 if unchanged else 200)
+        response.set_etag(etag)
         response.headers["Cache-Control"] = "private, no-cache"
         response.vary.add("Cookie")
-        return response.make_conditional(request)
+        return response
 
     return serve
 
