@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 from flask import abort, current_app, redirect, render_template, request, send_from_directory, session
 from werkzeug.wrappers import Response
 
@@ -72,5 +75,15 @@ def media(filename: str) -> Response:
 
 @catalog.get("/favicon.ico")
 def favicon() -> Response:
-    """Browsers ask for /favicon.ico whatever the page says."""
-    return send_from_directory(current_app.static_folder or "static", "favicon.ico", max_age=7 * 24 * 3600)
+    """Browsers ask for /favicon.ico whatever the page says, and often drop the request when the page moves on:
+    the icon is served from memory, so a dropped request leaves no open file behind."""
+    response = current_app.response_class(_favicon_bytes(current_app.static_folder or "static"),
+                                          mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 7 * 24 * 3600
+    return response
+
+
+@cache
+def _favicon_bytes(folder: str) -> bytes:
+    return (Path(folder) / "favicon.ico").read_bytes()
