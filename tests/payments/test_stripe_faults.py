@@ -12,32 +12,31 @@ from shop.extensions import db
 from shop.ledger.models import LedgerEntry
 from shop.orders.models import OrderStatus
 from shop.payments.models import Payment, PaymentStatus, Refund
-from tests import factories as f
 from tests.helpers import text_of
 from tests.invariants import assert_nothing_lost
 from tests.ledger.factories import rule
 from tests.payments.broken_stripe import BrokenStripe
-from tests.payments.test_card_payments import paid_by_card_with_staff_logged_in, start_card
+from tests.payments.test_card_payments import (  # noqa: F401 (placed: the fixture)
+    paid_by_card_with_staff_logged_in,
+    placed,
+    start_card,
+)
 
 
 def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.fixture
-def placed(client):
+@pytest.fixture(autouse=True)
+def _split_rule():
+    """A rule in force, so `ledger verify` has allocated money to check."""
     rule()
-    item = f.product(name_id="Bawang Goreng", price=45_000, stock=10)
-    order = f.order({item: 2})
     db.session.commit()
-    with client.session_transaction() as session:
-        session["orders"] = [order.number]
-    return order
 
 
 @pytest.mark.parametrize("mode", ["500", "timeout"])
 def test_a_broken_stripe_at_checkout_gives_the_buyer_a_clear_message_and_writes_nothing(
-        app, client, stripe_rig, placed, mode):
+        app, client, stripe_rig, placed, mode):  # noqa: F811 (placed: the fixture imported above)
     product_id = placed.lines[0].product_id
     app.config["STRIPE_TIMEOUT"] = 1
     with BrokenStripe(mode, delay=20) as broken:
@@ -62,7 +61,7 @@ def test_a_broken_stripe_at_checkout_gives_the_buyer_a_clear_message_and_writes_
 
 @pytest.mark.parametrize("mode", ["500", "timeout"])
 def test_a_broken_stripe_at_refund_records_no_refund_and_the_retry_refunds_once(
-        app, client, stripe_rig, placed, mode):
+        app, client, stripe_rig, placed, mode):  # noqa: F811 (placed: the fixture imported above)
     product_id = placed.lines[0].product_id
     payment, key = paid_by_card_with_staff_logged_in(client, stripe_rig, placed)
     entries_before = count(LedgerEntry)

@@ -49,6 +49,12 @@ def staff(app, world):  # noqa: F811
     return client, values
 
 
+def deposit_form(values: dict, **changes: str) -> dict[str, str]:
+    return {"facility_id": str(values["facility_id"]), "amount": "1000", "month_1": "2026-10", "amount_1": "1000",
+            "billing_code": "820261015000124", "billing_expires_on": "2026-11-06", "ntpn": "0A1B2C3D4E5F6G7X",
+            "ntb": "BRI2", "deposited_on": "2026-11-03", "bank": "BRI", **changes}
+
+
 def product_form(**changes: str) -> dict[str, str]:
     return {"name_id": "Bawang Goreng", "name_en": "Fried shallots", "price": "45000", "weight_g": "250",
             "unit_cost": "", "description_id": "", "description_en": "", "active": "1", **changes}
@@ -131,10 +137,7 @@ def test_a_pnbp_month_beyond_this_century_is_not_found(staff):
 def test_a_deposit_for_month_zero_is_refused_with_a_message(staff):
     client, values = staff
     deposits = count(PnbpDeposit)
-    page = client.post("/staf/keuangan/setoran", data={
-        "facility_id": values["facility_id"], "amount": "1000", "month_1": "0000-01", "amount_1": "1000",
-        "billing_code": "820261015000124", "billing_expires_on": "2026-11-06", "ntpn": "0A1B2C3D4E5F6G7X",
-        "ntb": "BRI2", "deposited_on": "2026-11-03", "bank": "BRI"})
+    page = client.post("/staf/keuangan/setoran", data=deposit_form(values, month_1="0000-01"))
     assert page.status_code == 400 and "0000-01" in page.get_data(as_text=True)  # the form again, as typed
     assert count(PnbpDeposit) == deposits
 
@@ -202,10 +205,8 @@ def test_an_order_whose_total_no_order_can_hold_is_refused_with_a_message(client
 def test_a_deposit_larger_than_an_amount_column_holds_is_refused(staff):
     client, values = staff
     deposits = count(PnbpDeposit)
-    page = client.post("/staf/keuangan/setoran", data={
-        "facility_id": values["facility_id"], "amount": "2147483648", "month_1": "2026-10", "amount_1": "2147483648",
-        "billing_code": "820261015000124", "billing_expires_on": "2026-11-06", "ntpn": "0A1B2C3D4E5F6G7X",
-        "ntb": "BRI2", "deposited_on": "2026-11-03", "bank": "BRI"})
+    page = client.post("/staf/keuangan/setoran",
+                       data=deposit_form(values, amount="2147483648", amount_1="2147483648"))
     assert page.status_code == 400 and count(PnbpDeposit) == deposits
 
 
