@@ -27,9 +27,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from shop import (
         assets,
+        i18n,
         models,  # noqa: F401  (every model registered before Alembic or queries run)
         security,
+        sessions,
     )
+    from shop.catalog import cache as catalog_cache
     from shop.i18n import select_locale
 
     db.init_app(app)
@@ -37,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                      directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=os.path.join(app.root_path, "translations"))
+    i18n.init_app(app)
     csrf.init_app(app)
     cache.init_app(app)
     login_manager.init_app(app)
@@ -50,7 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
     security.init_app(app)
+    sessions.init_app(app)
     assets.init_app(app)
+    catalog_cache.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -99,7 +105,7 @@ def _register_template_helpers(app: Flask) -> None:
     from shop import i18n, web
     from shop.accounts.models import ROLE_LABELS
     from shop.catalog import seo
-    from shop.catalog.cache import product_cards
+    from shop.catalog.cache import product_cards, visitor_mark
     from shop.certification import service as certs
     from shop.certification.models import REQUIREMENT_LABELS
     from shop.certification.numbers import public_lookup
@@ -123,6 +129,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["today"] = today
     app.jinja_env.globals["query_args"] = web.query_args
     app.jinja_env.globals["product_cards"] = product_cards
+    app.jinja_env.globals["visitor_mark"] = visitor_mark
     app.jinja_env.globals["requirement_states"] = certs.requirement_states
     app.jinja_env.globals["split_of_product"] = ledger.preview_product
     app.jinja_env.globals["split_of_order"] = ledger.order_split

@@ -48,7 +48,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "PUBLIC_HOLIDAYS": _env_dates("PUBLIC_HOLIDAYS"),
         "IMPACT_CACHE_SECONDS": _env_int("IMPACT_CACHE_SECONDS", 600),
         "CATALOG_CACHE_SECONDS": _env_int("CATALOG_CACHE_SECONDS", 300),  # 0: no catalog cache at all
-        "CATALOG_PAGE_CACHE": _env_bool("CATALOG_PAGE_CACHE", True),  # whole pages for anonymous visitors
+        "CATALOG_PAGE_CACHE": _env_bool("CATALOG_PAGE_CACHE", True),  # pages as well as options and cards
         # Flask-Caching: in this process unless CACHE_REDIS_URL names a Redis (needed with several workers)
         "CACHE_TYPE": "RedisCache" if os.environ.get("CACHE_REDIS_URL") else "SimpleCache",
         "CACHE_REDIS_URL": os.environ.get("CACHE_REDIS_URL", ""),
@@ -67,7 +67,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server's connections can drop (restart, failover): test each as it leaves the pool. An embedded SQLite
+        # file cannot, and the test would cost every request a statement.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "ORDER_PAYMENT_MINUTES": _env_int("ORDER_PAYMENT_MINUTES", 60),
         "BANK_TRANSFER_HOURS": _env_int("BANK_TRANSFER_HOURS", 24),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),

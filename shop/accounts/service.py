@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.accounts.models import Role, User, new_session_token
@@ -90,6 +90,9 @@ def change_password(user: User, current: str, new: str) -> None:
     user.set_password(new)  # new session token: every other session is logged out
 
 
+_BY_ID = select(User).where(User.id == bindparam("id"))  # built once: every signed-in request runs it
+
+
 def load_user(user_id: str) -> User | Customer | None:
     """Flask-Login's loader: the cookie holds "<id>:<session token>" (staff) or "c:…" (a customer)."""
     if user_id.startswith("c:"):
@@ -97,9 +100,9 @@ def load_user(user_id: str) -> User | Customer | None:
 
         return load(user_id[2:])
     raw_id, _, token = user_id.partition(":")
-    if not raw_id.isdigit():
+    if not raw_id.isdigit() or len(raw_id) > 10:
         return None
-    user = db.session.get(User, int(raw_id))
+    user = db.session.execute(_BY_ID, {"id": int(raw_id)}).scalar_one_or_none()
     if user is None or not user.active or user.session_token != token:
         return None
     return user

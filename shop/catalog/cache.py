@@ -10,6 +10,7 @@ may be bought: the checkout re-checks stock and certificates on every order."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -18,12 +19,12 @@ from functools import wraps
 from itertools import chain
 from typing import Any
 
-from flask import current_app, g, make_response, request, session
+from flask import Flask, current_app, g, make_response, request, session
 from markupsafe import Markup
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from shop.extensions import cache
+from shop.extensions import cache, limiter
 
 GENERATION_KEY = "catalog:generation"
 LOW_STOCK = 5  # pages say "only N left" at or below this: a change there is a change of the page
@@ -32,6 +33,11 @@ TOKEN_MARK = "\x1ecsrf-token\x1e"  # stands in a cached page for each visitor's 
 
 def enabled() -> bool:
     return current_app.config["CATALOG_CACHE_SECONDS"] > 0
+
+
+def pages_enabled() -> bool:
+    """Pages are kept too (CATALOG_PAGE_CACHE), not only the filter options and product cards."""
+    return enabled() and current_app.config["CATALOG_PAGE_CACHE"]
 
 
 def _unavailable(error: Exception) -> None:
@@ -136,63 +142,175 @@ def remembered(name: str, build: Callable[[], Any]) -> Any:
     return value
 
 
-# -- whole pages for anonymous visitors
+# -- whole pages: shared by every visitor but for a few visitor parts, and whole for anonymous visitors
 
-def _page_key() -> str | None:
-    """The cache key of this request's page, or None when it must be rendered for this visitor alone."""
-    # Signed in, or about to be by a remember-me cookie: a page of one's own. (Read from the session and cookies
-    # directly: asking Flask-Login would load the user, which is what a cached page saves.)
-    if (not enabled() or not current_app.config["CATALOG_PAGE_CACHE"] or request.method != "GET"
-            or "_flashes" in session or "_user_id" in session
-            or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies):
-        return None
+VISITOR_PARTS = ("cart_link", "account", "flashes")  # the macros of templates/_visitor.html
+VISITOR_MARK = "\x1evisitor:"
+_VISITOR_MARKS = re.compile(f"{VISITOR_MARK}({'|'.join(VISITOR_PARTS)})\x1e")
+
+
+def visitor_mark(name: str) -> Markup:
+    """Stands in a shared page for one of this visitor's own parts (base.html), put in as the page is served."""
+    return Markup(f"{VISITOR_MARK}{name}\x1e")
+
+
+def _page_keys() -> tuple[str, str | None]:
+    """The cache keys of this request's page: as every visitor of this address, language and day sees it (visitor
+    parts left out), and whole as this visitor sees it, or None when its visitor parts are this visitor's alone."""
     from shop.cart.views import cart_count
     from shop.i18n import select_locale
     from shop.timeutil import today
 
     path = request.full_path if request.query_string else request.path
-    return (f"page:{generation()}:{today().isoformat()}:{select_locale()}:{cart_count()['cart_count']}:"
-            f"{hashlib.sha256(path.encode()).hexdigest()}")
+    shared = (f"shared:{generation()}:{today().isoformat()}:{select_locale()}:"
+              f"{hashlib.sha256(path.encode()).hexdigest()}")
+    # Signed in, or about to be by a remember-me cookie, or a message waiting: parts of one's own. (Read from the
+    # session and cookies directly: asking Flask-Login would load the user, which is what a cached page saves.)
+    if ("_flashes" in session or "_user_id" in session
+            or current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies):
+        return shared, None
+    return shared, f"page:{shared}:{cart_count()['cart_count']}"
 
 
 def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve the page from the cache when this visitor would see what every anonymous visitor sees, with an
-    ETag, so a repeat view costs a 304. Each visitor's CSRF token is put into the page as it is served."""
+    """Serve a public catalog page from the cache. Its shared part (everything but the visitor parts: the cart
+    link, the account links, messages) is rendered once per address, language, day and catalog generation and
+    kept for every visitor; the visitor parts are rendered for each request. An anonymous visitor is served the
+    whole page as kept (by `serve_kept_page`, before the view), with an ETag, so a repeat view costs a 304. Each
+    visitor's CSRF token is put into the page as it is served."""
 
     @wraps(view)
     def serve(*args: Any, **kwargs: Any) -> Any:
+        if not pages_enabled() or request.method != "GET":
+            return view(*args, **kwargs)
         try:
-            key = _page_key()
-            stored = cache.get(key) if key else None
+            shared_key, page_key = g.pop("catalog_page", None) or _page_keys()
+            shared = cache.get(shared_key)
         except Exception as error:  # noqa: BLE001 - see _unavailable
             _unavailable(error)
-            key = None
-        if key is None:
             return view(*args, **kwargs)
-        if stored is None:
-            response = make_response(view(*args, **kwargs))
-            if response.status_code != 200 or response.direct_passthrough:
+        if shared is None:
+            response = _render_shared(view, args, kwargs)
+            if response.status_code != 200 or response.direct_passthrough or response.mimetype != "text/html":
+                if not response.direct_passthrough:
+                    response.set_data(_with_token(_fill_visitor_parts(response.get_data(as_text=True))))
                 return response
             body = response.get_data(as_text=True)
             token = g.get("csrf_token")
-            template = body.replace(token, TOKEN_MARK) if token else body
-            stored = (template, hashlib.sha256(template.encode()).hexdigest()[:32])
-            try:
-                cache.set(key, stored, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
-            except Exception as error:  # noqa: BLE001 - see _unavailable
-                _unavailable(error)
-        template, digest = stored
-        # The ETag changes every half hour as well: a browser's copy carries a CSRF token from when it was
-        # served, and Flask-WTF accepts a token for an hour (WTF_CSRF_TIME_LIMIT).
-        etag = f"{digest}-{int(time.time() // 1800)}"
-        unchanged = etag in request.if_none_match  # the browser has this page: no body, no new token
-        response = make_response("" if unchanged else _with_token(template), 304 if unchanged else 200)
-        response.set_etag(etag)
-        response.headers["Cache-Control"] = "private, no-cache"
-        response.vary.add("Cookie")
-        return response
+            shared = body.replace(token, TOKEN_MARK) if token else body
+            _store(shared_key, shared)
+        body = _fill_visitor_parts(shared)
+        if page_key is None:
+            return make_response(_with_token(body))
+        stored = (body, hashlib.sha256(body.encode()).hexdigest()[:32])
+        _store(page_key, stored)
+        return _kept_response(stored)
 
+    serve.cached_page = True  # type: ignore[attr-defined]
     return serve
+
+
+def serve_kept_page() -> Any:
+    """The first of every request's before-request functions: a GET of a cached page (`cached_page`) that an
+    anonymous visitor's whole page is kept for is answered at once, before the rate limiter or the view runs
+    (no catalog page has a rate limit; a request the others would refuse, like one with a NUL character, was
+    refused when its page was first asked for, so no page was kept for it). Otherwise it returns None and the
+    request goes on as usual."""
+    if not pages_enabled() or not _is_cached_page_request():
+        return None
+    try:
+        keys = _page_keys()
+        stored = cache.get(keys[1]) if keys[1] else None
+    except Exception as error:  # noqa: BLE001 - see _unavailable
+        _unavailable(error)
+        return None
+    if stored is None:
+        g.catalog_page = keys  # for the view's cached_page, which renders and keeps it
+        return None
+    return _kept_response(stored)
+
+
+def _kept_response(stored: tuple[str, str]) -> Any:
+    template, digest = stored
+    # The ETag changes every half hour as well: a browser's copy carries a CSRF token from when it was served,
+    # and Flask-WTF accepts a token for an hour (WTF_CSRF_TIME_LIMIT).
+    etag = f"{digest}-{int(time.time() // 1800)}"
+    unchanged = etag in request.if_none_match  # the browser has this page: no body, no new token
+    response = make_response("" if unchanged else _with_token(template), 304 if unchanged else 200)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add("Cookie")
+    return response
+
+
+def _is_cached_page_request() -> bool:
+    return request.method == "GET" and getattr(current_app.view_functions.get(request.endpoint or ""), "cached_page",
+                                                  False)
+
+
+# No catalog page has a rate limit: spare their requests the limiter's bookkeeping. (The limiter is one object
+# for every app, so this is said once, here.)
+limiter.request_filter(_is_cached_page_request)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request_funcs.setdefault(None, []).insert(0, serve_kept_page)
+
+
+def _render_shared(view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The view's page with marks where the visitor parts go (base.html asks `g.shared_page`)."""
+    g.shared_page = True
+    try:
+        return make_response(view(*args, **kwargs))
+    finally:
+        g.shared_page = False
+
+
+def _fill_visitor_parts(body: str) -> str:
+    """The page with this visitor's cart link, account links and messages put in for the marks (their CSRF token
+    as TOKEN_MARK, which `_with_token` replaces)."""
+    if VISITOR_MARK not in body:
+        return body
+    parts = _visitor_parts()
+    return _VISITOR_MARKS.sub(lambda mark: parts[mark.group(1)], body)
+
+
+def _visitor_parts() -> dict[str, str]:
+    """The visitor parts for this visitor. Without a message waiting they depend only on the language, the number
+    in the cart and what kind of visitor this is (anonymous, customer, staff), so each process keeps them by that;
+    the visitor is still loaded on every request, so an ended session or a deactivated account shows at once."""
+    from flask_login import current_user
+
+    from shop.cart.views import cart_count
+    from shop.i18n import current_language
+
+    user = current_user
+    count = cart_count()["cart_count"]
+    kind = (bool(user.is_authenticated), bool(getattr(user, "is_staff", False)),
+            bool(getattr(user, "is_customer", False)))
+    if "_flashes" in session:
+        return _render_visitor_parts(user, count)
+    known: dict[tuple[Any, ...], dict[str, str]] = current_app.extensions.setdefault("kb_visitor_parts", {})
+    key = (current_language(), count, *kind)
+    parts = known.get(key)
+    if parts is None:
+        parts = _render_visitor_parts(user, count)
+        if len(known) < 1000:  # a cart count is at most a few hundred: this bounds it anyway
+            known[key] = parts
+    return parts
+
+
+def _render_visitor_parts(user: Any, count: int) -> dict[str, str]:
+    module = current_app.jinja_env.get_template("_visitor.html").make_module(
+        {"current_user": user, "cart_count": count, "csrf_token": lambda: Markup(TOKEN_MARK)})
+    return {name: str(getattr(module, name)()) for name in VISITOR_PARTS}
+
+
+def _store(key: str, value: Any) -> None:
+    try:
+        cache.set(key, value, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+    except Exception as error:  # noqa: BLE001 - see _unavailable
+        _unavailable(error)
 
 
 def _with_token(template: str) -> str:

@@ -13,6 +13,7 @@ from shop.catalog.models import Product
 from shop.extensions import db
 from shop.orders import service as orders
 from tests import factories as f
+from tests.customers.test_accounts import register
 from tests.helpers import logged_in, text_of
 
 
@@ -119,3 +120,42 @@ def test_with_the_cache_server_down_the_catalog_still_answers(tmp_path):
     for url in ("/", "/produk", "/produk/tas-rajut", "/fasilitas"):
         assert client.get(url).status_code == 200, url
     assert "Tas Rajut Selempang" in text_of(client.get("/produk"))
+
+
+def test_a_signed_in_customer_is_served_the_shared_page_with_their_own_header(app, client, count_queries, bag):
+    """What a signed-in visitor sees on a catalog page is kept for every visitor but the header's cart link and
+    account links and any message: the page costs only the query that loads the visitor, and no visitor's own
+    parts reach anyone else."""
+    client.get("/produk/tas-rajut")  # kept for everybody
+    customer = app.test_client()
+    register(customer)
+    customer.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 2})
+    customer.get("/produk/tas-rajut")  # the message of the cart (a message is never kept for others)
+
+    with count_queries() as counter:
+        page = customer.get("/produk/tas-rajut")
+    assert counter.count <= 1  # the visitor; the product, its photos and certificates come from the cache
+    text = text_of(page)
+    assert "Akun saya" in text and "Keluar" in text and "Tas Rajut Selempang" in text
+    assert 'class="cart-count"' in page.get_data(as_text=True)
+    assert "\x1e" not in page.get_data(as_text=True)
+
+    anonymous = app.test_client().get("/produk/tas-rajut").get_data(as_text=True)
+    assert "Akun saya" not in anonymous and 'class="cart-count"' not in anonymous and "Masuk" in anonymous
+
+    staff = logged_in(app, "fulfilment")
+    assert "Staf" in text_of(staff.get("/produk/tas-rajut")) and "Akun saya" not in text_of(staff.get("/produk"))
+
+
+def test_a_message_shows_once_on_a_shared_page(client, bag):
+    client.get("/produk/tas-rajut")
+    client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 1})  # its message waits
+    shown = text_of(client.get("/produk/tas-rajut"))
+    again = text_of(client.get("/produk/tas-rajut"))
+    assert "ditambahkan" in shown.lower() and "ditambahkan" not in again.lower()
+
+
+def test_a_page_missing_shows_a_whole_header_and_leaves_nothing_kept(client, bag):
+    missing = client.get("/produk/tidak-ada")
+    assert missing.status_code == 404
+    assert "\x1e" not in missing.get_data(as_text=True) and 'class="cart-link"' in missing.get_data(as_text=True)
