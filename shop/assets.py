@@ -28,11 +28,21 @@ def content_hash(static_folder: str, filename: str) -> str | None:
 
 def init_app(app: Flask) -> None:
     folder = app.static_folder or ""
+    versions: dict[str, str | None] = {}
+
+    def version_of(filename: str) -> str | None:
+        """A file's version, read once per process (a deploy restarts the workers; in debug mode, on every use,
+        so an edited stylesheet shows at once)."""
+        if app.debug:
+            return content_hash(folder, filename)
+        if filename not in versions:
+            versions[filename] = content_hash(folder, filename)
+        return versions[filename]
 
     @app.url_defaults
     def _version_static_urls(endpoint: str, values: dict[str, Any]) -> None:
         if endpoint == "static" and "filename" in values and "v" not in values:
-            version = content_hash(folder, values["filename"])
+            version = version_of(values["filename"])
             if version:
                 values["v"] = version
 
@@ -40,7 +50,7 @@ def init_app(app: Flask) -> None:
     def _cache_versioned_static_files(response: Response) -> Response:
         if request.endpoint == "static" and response.status_code in (200, 304):
             filename = (request.view_args or {}).get("filename", "")
-            if request.args.get("v") and request.args.get("v") == content_hash(folder, filename):
+            if request.args.get("v") and request.args.get("v") == version_of(filename):
                 response.cache_control.max_age = YEAR
                 response.cache_control.public = True
                 response.cache_control.immutable = True

@@ -324,32 +324,43 @@ def _with_token(template: str) -> str:
 # -- product cards, rendered once per product, language and day in each generation
 
 def product_cards(products: list[Any]) -> list[Markup]:
-    """The cards of these products as HTML (the `product_card` macro), from the cache where it has them (the
-    rendering is most of a listing's cost), in one cache round trip; the cards it lacks get their photos and
-    certificates loaded (two queries in all) and are rendered and kept."""
-    from shop.catalog.service import load_card_details
+    """The cards of these products (Product objects, or ids from a page kept in the cache) as HTML (the
+    `product_card` macro), from the cache where it has them (the rendering is most of a listing's cost), in one
+    cache round trip; the cards it lacks get their products (when given as ids), photos and certificates loaded
+    (three queries at most) and are rendered and kept."""
     from shop.i18n import current_language
     from shop.timeutil import today
 
-    macro = current_app.jinja_env.get_template("macros/ui.html").module.product_card  # type: ignore[attr-defined]
+    ids = [item if isinstance(item, int) else item.id for item in products]
     if not enabled() or not products:
-        load_card_details(products)
-        return [Markup(macro(product)) for product in products]
+        cards = _render_cards(products)
+        return [cards[product_id] for product_id in ids if product_id in cards]
     try:
         prefix = f"card:{generation()}:{current_language()}:{today().isoformat()}:"
-        keys = [f"{prefix}{product.id}" for product in products]
-        found = dict(zip(keys, cache.get_many(*keys), strict=True))
+        found = dict(zip(ids, cache.get_many(*[f"{prefix}{product_id}" for product_id in ids]), strict=True))
     except Exception as error:  # noqa: BLE001 - see _unavailable
         _unavailable(error)
-        load_card_details(products)
-        return [Markup(macro(product)) for product in products]
-    missing = [(key, product) for key, product in zip(keys, products, strict=True) if found[key] is None]
+        cards = _render_cards(products)
+        return [cards[product_id] for product_id in ids if product_id in cards]
+    missing = [item for product_id, item in zip(ids, products, strict=True) if found[product_id] is None]
     if missing:
-        load_card_details([product for _key, product in missing])
-        rendered = {key: str(macro(product)) for key, product in missing}
+        rendered = _render_cards(missing)
         try:
-            cache.set_many(rendered, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+            cache.set_many({f"{prefix}{product_id}": str(card) for product_id, card in rendered.items()},
+                           timeout=current_app.config["CATALOG_CACHE_SECONDS"])
         except Exception as error:  # noqa: BLE001 - see _unavailable
             _unavailable(error)
         found.update(rendered)
-    return [Markup(found[key]) for key in keys]
+    return [Markup(found[product_id]) for product_id in ids if found[product_id] is not None]
+
+
+def _render_cards(items: list[Any]) -> dict[int, Markup]:
+    """The cards of these products or product ids, by id (a product kept by id that is gone is left out)."""
+    from shop.catalog.service import load_card_details, products_by_ids
+
+    loaded = {product.id: product for product in products_by_ids([item for item in items if isinstance(item, int)])}
+    products = [loaded[item] if isinstance(item, int) else item for item in items
+                if not isinstance(item, int) or item in loaded]
+    load_card_details(products)
+    macro = current_app.jinja_env.get_template("macros/ui.html").module.product_card  # type: ignore[attr-defined]
+    return {product.id: Markup(macro(product)) for product in products}

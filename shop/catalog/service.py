@@ -76,9 +76,10 @@ class FacilityInfo:
 
 @dataclass(frozen=True)
 class ProductPage:
-    """One page of products and how many there are in all (what the pagination macro reads)."""
+    """One page of products and how many there are in all (what the pagination macro reads). The items are the
+    products, or their ids when the page was kept in the catalog cache (`product_cards` takes either)."""
 
-    items: list[Product]
+    items: list[Product] | list[int]
     total: int
     page: int
     per_page: int
@@ -196,9 +197,21 @@ def product_query(filters: ProductFilter) -> Select:
 def list_products(filters: ProductFilter, per_page: int, *, total: int | None = None) -> ProductPage:
     """One page of products in one query. How many match in all (unless the caller knows: `total`) is counted
     once per catalog change and these filters: the first time inside the same query (an uncorrelated subquery),
-    then kept, so that later pages stop after `per_page` rows instead of reading every match. The cards then
-    come from the cache, or cost one query each for the photos and the certificates it lacks."""
+    then kept, so that later pages stop after `per_page` rows instead of reading every match. Which products
+    the page holds is kept too: until the catalog changes, the page is their ids, and their cards come from the
+    cache, or cost a query for the products, and one each for the photos and the certificates, it lacks."""
     page = max(1, filters.page)
+    listing_key = "listing:" + hashlib.sha256(repr((replace(filters, page=page), per_page)).encode()).hexdigest()
+    kept = recall(listing_key)
+    if kept is not None:
+        ids, counted = kept
+        return ProductPage(items=ids, total=counted if total is None else total, page=page, per_page=per_page)
+    result = _list_products(filters, page, per_page, total)
+    keep(listing_key, ([product.id for product in result.items if isinstance(product, Product)], result.total))
+    return result
+
+
+def _list_products(filters: ProductFilter, page: int, per_page: int, total: int | None) -> ProductPage:
     query = product_query(filters)
     paged = query.options(*card_loading()).limit(per_page).offset((page - 1) * per_page)
     key = "count:" + hashlib.sha256(repr(replace(filters, page=1, sort="newest")).encode()).hexdigest()
@@ -213,10 +226,26 @@ def list_products(filters: ProductFilter, per_page: int, *, total: int | None = 
     return ProductPage(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
 
 
-def featured_products(limit: int = 8) -> list[Product]:
+def featured_products(limit: int = 8) -> list[Product] | list[int]:
+    """The home page's products; their ids while the catalog is unchanged (kept, like a listing's)."""
+    kept = recall(f"featured:{limit}")
+    if kept is not None:
+        return list(kept)
     query = _visible().options(*card_loading()).order_by(
         Product.featured.desc(), Product.created_at.desc(), Product.id.desc()).limit(limit)
-    return list(db.session.scalars(query).unique())
+    products = list(db.session.scalars(query).unique())
+    keep(f"featured:{limit}", [product.id for product in products])
+    return products
+
+
+def products_by_ids(ids: list[int]) -> list[Product]:
+    """These products, in this order, with what a card shows, for the cards the cache lacks of a page it kept
+    (the catalog is unchanged since: the page's products are still on sale)."""
+    if not ids:
+        return []
+    found = {product.id: product for product in db.session.scalars(
+        select(Product).options(*card_loading()).where(Product.id.in_(ids))).unique()}
+    return [found[product_id] for product_id in ids if product_id in found]
 
 
 def facilities_by_region() -> list[tuple[RegionInfo, list[tuple[FacilityInfo, int]]]]:

@@ -60,3 +60,29 @@ def test_catalog_pages_stay_within_their_query_budget_whatever_the_number_of_pro
     assert cold[0] <= BUDGET[page], cold
     assert warm[0] <= (4 if page == "product" else 1), warm
     assert repeated == [0, 0]
+
+
+def test_a_kept_listing_renders_the_cards_it_lacks_from_the_ids_it_kept(app, client, count_queries):
+    """A listing page is kept as the ids of its products: in another language (no card of it cached yet) the
+    products are loaded by those ids, three queries in all, and each card is that language's; once its cards
+    are kept too, the listing runs no query at all."""
+    app.config["CATALOG_PAGE_CACHE"] = False  # the listing itself, not a kept page
+    try:
+        food = f.food_category()
+        for n in range(30):
+            item = f.product(category=food, name_id=f"Abon Ikan {n}", name_en=f"Fish Floss {n}")
+            f.certificate(item, CertType.HALAL)
+        db.session.commit()
+        client.get("/fasilitas")
+        indonesian = client.get("/produk?sort=name").get_data(as_text=True)
+        client.get("/bahasa/en")
+        with count_queries() as counter:
+            english = client.get("/produk?sort=name").get_data(as_text=True)
+        with count_queries() as again:
+            assert "Fish Floss 0" in client.get("/produk?sort=name").get_data(as_text=True)
+    finally:
+        app.config["CATALOG_PAGE_CACHE"] = True
+    assert counter.count == 3 and again.count == 0
+    assert "Abon Ikan 0" in indonesian and "Fish Floss 0" not in indonesian
+    assert "Fish Floss 0" in english and "Abon Ikan 0" not in english
+    assert english.count('class="card product-card"') == indonesian.count('class="card product-card"') == 24
