@@ -35,3 +35,19 @@ def test_the_catalogs_are_not_marked_fuzzy_so_pybabel_compiles_them():
     for language in ("id", "en"):
         with open(ROOT / f"shop/translations/{language}/LC_MESSAGES/messages.po", "rb") as fh:
             assert read_po(fh, locale=language).fuzzy is False, language
+
+
+def test_templates_translate_in_the_language_in_force_even_when_a_mail_forces_another(app):
+    """Templates find their translations by the locale in force (shop/i18n.py): a mail forced into the buyer's
+    language in the middle of an Indonesian request is in that language, and the request goes on in its own."""
+    from flask_babel import force_locale
+
+    def render(source: str, **values: object) -> str:
+        return app.jinja_env.from_string(source).render(**values)
+
+    with app.test_request_context("/"):
+        assert render("{{ _('Cart') }}") == "Keranjang"
+        with force_locale("en"):
+            assert render("{{ _('Cart') }} {{ ngettext('%(num)d item', '%(num)d items', 3) }}") == "Cart 3 items"
+        assert render("{{ ngettext('%(num)d item', '%(num)d items', 3) }}") == "3 barang"
+        assert render("{{ _('Hello %(name)s', name=who) }}", who="<b>") == "Hello &lt;b&gt;"  # escaped
