@@ -105,7 +105,7 @@ def _register_template_helpers(app: Flask) -> None:
     from shop import i18n, web
     from shop.accounts.models import ROLE_LABELS
     from shop.catalog import seo
-    from shop.catalog.cache import product_cards, visitor_mark
+    from shop.catalog.cache import filter_form, product_cards, visitor_mark
     from shop.certification import service as certs
     from shop.certification.models import REQUIREMENT_LABELS
     from shop.certification.numbers import public_lookup
@@ -130,6 +130,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["query_args"] = web.query_args
     app.jinja_env.globals["product_cards"] = product_cards
     app.jinja_env.globals["visitor_mark"] = visitor_mark
+    app.jinja_env.globals["filter_form"] = filter_form
     app.jinja_env.globals["requirement_states"] = certs.requirement_states
     app.jinja_env.globals["split_of_product"] = ledger.preview_product
     app.jinja_env.globals["split_of_order"] = ledger.order_split

@@ -321,6 +321,21 @@ def _with_token(template: str) -> str:
     return template.replace(TOKEN_MARK, generate_csrf())
 
 
+# -- the product list's filter form, rendered once per generation, language and choice of filters
+
+def filter_form(filters: Any, options: Any) -> Markup:
+    from dataclasses import replace
+
+    from shop.i18n import current_language
+
+    def render() -> str:
+        macro = current_app.jinja_env.get_template("catalog/_filters.html").module.filter_form  # type: ignore[attr-defined]
+        return str(macro(filters, options))
+
+    choice = hashlib.sha256(repr(replace(filters, page=1)).encode()).hexdigest()
+    return Markup(remembered(f"filters:{current_language()}:{choice}", render))
+
+
 # -- product cards, rendered once per product, language and day in each generation
 
 def product_cards(products: list[Any]) -> list[Markup]:

@@ -159,3 +159,21 @@ def test_a_page_missing_shows_a_whole_header_and_leaves_nothing_kept(client, bag
     missing = client.get("/produk/tidak-ada")
     assert missing.status_code == 404
     assert "\x1e" not in missing.get_data(as_text=True) and 'class="cart-link"' in missing.get_data(as_text=True)
+
+
+def test_the_kept_filter_form_shows_each_visitors_own_choice_in_their_language(app, client, bag):
+    """The product list's filter form is kept per choice of filters and language: each shows its own choice."""
+    app.config["CATALOG_PAGE_CACHE"] = False  # the form itself, not a kept page
+    try:
+        food = f.food_category(slug="makanan", name_id="Makanan", name_en="Food")
+        db.session.commit()
+        plain = client.get("/produk").get_data(as_text=True)
+        chosen = client.get("/produk?category=makanan&min_price=5000&in_stock=1").get_data(as_text=True)
+        client.get("/bahasa/en")
+        english = client.get("/produk?category=makanan").get_data(as_text=True)
+    finally:
+        app.config["CATALOG_PAGE_CACHE"] = True
+    assert f'value="{food.slug}" selected' not in plain and 'name="in_stock" value="1" checked' not in plain
+    assert f'value="{food.slug}" selected>Makanan' in chosen and 'value="5000"' in chosen
+    assert 'name="in_stock" value="1" checked' in chosen
+    assert f'value="{food.slug}" selected>Food' in english and "Sort by" in english
