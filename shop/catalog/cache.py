@@ -1,7 +1,8 @@
-"""The catalog's cache: the filter options, and whole public pages for anonymous visitors, kept per catalog
-*generation*. Any committed change to a product, its photos or certificates, a facility, region or category,
-or a stock change that a page shows (sold out, "only N left") starts a new generation, so no page older than
-the change is served again; CATALOG_CACHE_SECONDS bounds the rest (a certificate lapsing at midnight).
+"""The catalog's cache: filter options, listings, product cards and public pages, kept per catalog *generation*.
+Any committed change to a product, its photos or certificates, a facility, region or category, a split rule, or
+a stock change that a page shows (sold out, "only N left") starts a new generation, so no page older than the
+change is served again; every key holds the day too (a certificate lapsing at midnight), and
+CATALOG_CACHE_SECONDS bounds the rest.
 
 The cache is Flask-Caching: in-process by default (`scripts/start`), Redis with CACHE_REDIS_URL, which several
 workers or servers need so that a change seen by one invalidates the pages of all. Nothing here decides what
@@ -61,10 +62,13 @@ def bump() -> None:
 # -- noticing changes: ORM writes to the watched models, and stock changes flagged by change_stock
 
 def _watched() -> tuple[type, ...]:
+    """What catalog pages show: products, photos, certificates, facilities, regions, categories, and the split
+    rules behind each product page's "where your money goes"."""
     from shop.catalog.models import Category, Facility, Product, ProductImage, Region
     from shop.certification.models import Certification
+    from shop.ledger.models import SplitRule
 
-    return Category, Facility, Product, ProductImage, Region, Certification
+    return Category, Facility, Product, ProductImage, Region, Certification, SplitRule
 
 
 def note_change(session: Session) -> None:

@@ -177,3 +177,19 @@ def test_the_kept_filter_form_shows_each_visitors_own_choice_in_their_language(a
     assert f'value="{food.slug}" selected>Makanan' in chosen and 'value="5000"' in chosen
     assert 'name="in_stock" value="1" checked' in chosen
     assert f'value="{food.slug}" selected>Food' in english and "Sort by" in english
+
+
+def test_a_new_split_rule_shows_on_the_product_page_at_once(client, bag):
+    """The product page says where the buyer's money goes: a split rule finance add shows on the kept page at
+    once (a rule is a catalog change)."""
+    from shop.ledger.models import Part
+    from tests.ledger.factories import rule
+
+    rule({Part.PNBP: 1000, Part.PREMI: 1000, Part.COOPERATIVE: 7000, Part.PRODUCTION_CAPITAL: 1000})
+    db.session.commit()
+    assert "Rp17.500" in text_of(client.get("/produk/tas-rajut"))  # 10 % PNBP of Rp175.000
+    rule({Part.PNBP: 2000, Part.PREMI: 1000, Part.COOPERATIVE: 6000, Part.PRODUCTION_CAPITAL: 1000},
+         facility=db.session.get(Product, bag.id).facility)
+    db.session.commit()
+
+    assert "Rp35.000" in text_of(client.get("/produk/tas-rajut"))  # the facility's own rule: 20 %
