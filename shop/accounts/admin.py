@@ -40,7 +40,7 @@ def create_user() -> Response:
                                    facility_id=positive_int(form.get("facility_id")))
     except (service.AccountError, ValueError) as error:
         db.session.rollback()
-        flash(_("The user was not created: %(problem)s", problem=str(error)), "error")
+        flash(_("The user was not created: %(problem)s", problem=account_problem(error)), "error")
     else:
         record("user.create", user, None, {"email": user.email, "roles": user.roles, "facility_id": user.facility_id},
                actor=current_user)
@@ -62,8 +62,28 @@ def update_user(user_id: int) -> Response:
                             active=request.form.get("active") == "1", actor=current_user)
     except (service.AccountError, ValueError) as error:
         db.session.rollback()
-        flash(_("Not saved: %(problem)s", problem=str(error)), "error")
+        flash(_("Not saved: %(problem)s", problem=account_problem(error)), "error")
     else:
         db.session.commit()
         flash(_("Saved."), "success")
     return redirect(url_for("accounts.users"))
+
+
+def account_problem(error: Exception) -> str:
+    """Why a user could not be created or changed, in the reader's language."""
+    code, params = getattr(error, "code", ""), getattr(error, "params", {})
+    if code == "email":
+        return _("enter a valid email address, like nama@contoh.id")
+    if code == "facility_needed":
+        return _("facility staff need a facility")
+    if code == "facility_unknown":
+        return _("that facility does not exist")
+    if code == "password_short":
+        return _("the password needs at least %(length)d characters", length=params.get("length", 0))
+    if code == "name_long":
+        return _("the name has at most 120 characters")
+    if code == "email_taken":
+        return _("a user with the email %(email)s exists already", email=params.get("email", ""))
+    if code == "own_admin":
+        return _("you cannot remove your own admin role or deactivate yourself")
+    return _("choose the roles from the list")  # an unknown role (Role() refused it)

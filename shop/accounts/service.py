@@ -22,14 +22,20 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 class AccountError(ValueError):
-    """A user cannot be created or changed as asked."""
+    """A user cannot be created or changed as asked. `str()` is English (the command line); `code` and `params`
+    name the problem for the staff screens, which say it in the reader's language (`accounts.admin`)."""
+
+    def __init__(self, message: str, code: str = "other", **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise AccountError(str(error)) from error
+        raise AccountError(str(error), "email") from error
 
 
 def _facility_of(role_values: list[str], facility_id: int | None) -> int | None:
@@ -39,15 +45,16 @@ def _facility_of(role_values: list[str], facility_id: int | None) -> int | None:
     if Role.FACILITY.value not in role_values:
         return None
     if facility_id is None:
-        raise AccountError("facility staff need a facility")
+        raise AccountError("facility staff need a facility", "facility_needed")
     if db.session.get(Facility, facility_id) is None:
-        raise AccountError("there is no such facility")
+        raise AccountError("there is no such facility", "facility_unknown")
     return facility_id
 
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(f"password must have at least {MIN_PASSWORD_LENGTH} characters", "password_short",
+                           length=MIN_PASSWORD_LENGTH)
 
 
 def user_by_email(email: str) -> User | None:
@@ -61,9 +68,9 @@ def create_user(email: str, password: str, roles: Iterable[str | Role] = (), nam
     role_values = sorted({Role(r).value for r in roles})
     facility_id = _facility_of(role_values, facility_id)
     if len(name) > 120:
-        raise AccountError("the name has at most 120 characters")
+        raise AccountError("the name has at most 120 characters", "name_long")
     if user_by_email(address) is not None:
-        raise AccountError(f"a user with email {address} exists already")
+        raise AccountError(f"a user with email {address} exists already", "email_taken", email=address)
     user = User(email=address, name=name, roles=role_values, facility_id=facility_id)
     user.set_password(password)
     db.session.add(user)
@@ -85,7 +92,7 @@ def authenticate(email: str, password: str) -> User | None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.check_password(current):
-        raise AccountError("current password is wrong")
+        raise AccountError("current password is wrong", "password_wrong")
     check_password_strength(new)
     user.set_password(new)  # new session token: every other session is logged out
 
@@ -116,7 +123,7 @@ def update_user(user: User, *, roles: Iterable[str | Role], facility_id: int | N
     role_values = sorted({Role(r).value for r in roles})
     facility_id = _facility_of(role_values, facility_id)
     if user.id == actor.id and (Role.ADMIN.value not in role_values or not active):
-        raise AccountError("you cannot remove your own admin role or deactivate yourself")
+        raise AccountError("you cannot remove your own admin role or deactivate yourself", "own_admin")
     before = snapshot(user, ["roles", "facility_id", "active"])
     user.roles = role_values
     user.facility_id = facility_id

@@ -51,6 +51,25 @@ def test_an_admin_cannot_lock_themself_out(app, admin):
                           follow_redirects=True)
     db.session.refresh(me)
     assert me.roles == ["admin"] and "Tidak disimpan" in text_of(response)
+    assert "mencabut peran admin Anda sendiri" in text_of(response)
+
+
+@pytest.mark.parametrize(("data", "problem"), [
+    ({"email": "bukan email", "password": "kata sandi baru"}, "masukkan alamat email yang benar"),
+    ({"email": "rina@koperasi.id", "password": "pendek"}, "kata sandi perlu paling sedikit"),
+    ({"email": "admin@koperasi.id", "password": "kata sandi baru"},
+     "pengguna dengan email admin@koperasi.id sudah ada"),
+    ({"email": "rina@koperasi.id", "password": "kata sandi baru", "roles": ["facility"]}, "staf UPT perlu UPT-nya"),
+    ({"email": "rina@koperasi.id", "password": "kata sandi baru", "roles": ["kepala"]}, "pilih peran dari daftar"),
+])
+def test_a_user_that_cannot_be_created_is_explained_in_the_admins_language(admin, data, problem):
+    page = text_of(admin.post("/staf/pengguna", data=data, follow_redirects=True))
+    assert "Pengguna tidak dibuat" in page and problem in page
+    assert db.session.scalar(select(User).where(User.email == "rina@koperasi.id")) is None
+
+    admin.get("/bahasa/en")
+    english = text_of(admin.post("/staf/pengguna", data=data, follow_redirects=True))
+    assert "The user was not created" in english and problem not in english
 
 
 def test_deactivating_a_user_logs_them_out_at_once(app, admin):
