@@ -132,8 +132,8 @@ def keep(name: str, value: Any) -> None:
     """Keep a plain value (never an ORM object) for this generation."""
     try:
         if enabled():
-            cache.set(f"catalog:{generation()}:{name}", value, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
-    except Exception as error:  # noqa: BLE001 - see _unavailable
+            _store(f"catalog:{generation()}:{name}", value)
+    except Exception as error:  # noqa: BLE001 - see _unavailable (generation() asks the cache too)
         _unavailable(error)
 
 
@@ -311,6 +311,7 @@ def _render_visitor_parts(user: Any, count: int) -> dict[str, str]:
 
 
 def _store(key: str, value: Any) -> None:
+    """Keep a value for CATALOG_CACHE_SECONDS; a cache that is down keeps nothing."""
     try:
         cache.set(key, value, timeout=current_app.config["CATALOG_CACHE_SECONDS"])
     except Exception as error:  # noqa: BLE001 - see _unavailable
@@ -351,24 +352,24 @@ def product_cards(products: list[Any]) -> list[Markup]:
     from shop.timeutil import today
 
     ids = [item if isinstance(item, int) else item.id for item in products]
-    if not enabled() or not products:
-        cards = _render_cards(products)
-        return [cards[product_id] for product_id in ids if product_id in cards]
-    try:
-        prefix = f"card:{generation()}:{current_language()}:{today().isoformat()}:"
-        found = dict(zip(ids, cache.get_many(*[f"{prefix}{product_id}" for product_id in ids]), strict=True))
-    except Exception as error:  # noqa: BLE001 - see _unavailable
-        _unavailable(error)
-        cards = _render_cards(products)
-        return [cards[product_id] for product_id in ids if product_id in cards]
+    found: dict[int, Any] = dict.fromkeys(ids)
+    prefix = None
+    if enabled() and products:
+        try:
+            prefix = f"card:{generation()}:{current_language()}:{today().isoformat()}:"
+            found = dict(zip(ids, cache.get_many(*[f"{prefix}{product_id}" for product_id in ids]), strict=True))
+        except Exception as error:  # noqa: BLE001 - see _unavailable
+            _unavailable(error)
+            prefix = None
     missing = [item for product_id, item in zip(ids, products, strict=True) if found[product_id] is None]
     if missing:
         rendered = _render_cards(missing)
-        try:
-            cache.set_many({f"{prefix}{product_id}": str(card) for product_id, card in rendered.items()},
-                           timeout=current_app.config["CATALOG_CACHE_SECONDS"])
-        except Exception as error:  # noqa: BLE001 - see _unavailable
-            _unavailable(error)
+        if prefix is not None:
+            try:
+                cache.set_many({f"{prefix}{product_id}": str(card) for product_id, card in rendered.items()},
+                               timeout=current_app.config["CATALOG_CACHE_SECONDS"])
+            except Exception as error:  # noqa: BLE001 - see _unavailable
+                _unavailable(error)
         found.update(rendered)
     return [Markup(found[product_id]) for product_id in ids if found[product_id] is not None]
 
