@@ -128,8 +128,9 @@ def _one_refund(now: datetime) -> None:
         return
     _at(datetime.combine(last_month, datetime.min.time(), UTC) + timedelta(hours=3))
     line = min(payment.order.lines, key=lambda item: item.amount)
+    items = payments.refund_items(payment.order, quantities={line.id: 1})  # that one item, its facility's PNBP only
     payments.refund(payment, amount=line.unit_price, reason="Satu barang rusak saat pengiriman (demo)",
-                    key="demo-refund", actor="demo", transfer_reference="DEMO-REFUND")
+                    key="demo-refund", actor="demo", transfer_reference="DEMO-REFUND", items=items)
 
 
 def _deposits(now: datetime) -> int:

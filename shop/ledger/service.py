@@ -262,19 +262,32 @@ def _book_fee(order: Order, payment: Payment, zones: dict[int, str], at: datetim
     return entries
 
 
+PART_ORDER = {part: n for n, part in enumerate(Part)}  # the documented split order: PNBP, premi, cooperative, …
+
+
 def _net_by_line(order_id: int) -> dict[int, dict[Part, int]]:
-    """What is still booked per line and part (sales less reversals), for reversals and fee sharing."""
+    """What is still booked per line and part (sales less reversals), for reversals and fee sharing: lines by id,
+    parts in the split order, so the odd rupiah of an allocation always goes the same documented way."""
     db.session.flush()
     rows = db.session.execute(
         select(LedgerEntry.order_line_id, LedgerEntry.part, func.sum(LedgerEntry.amount))
         .where(LedgerEntry.order_id == order_id, LedgerEntry.kind.in_(REVERSIBLE),
                LedgerEntry.order_line_id.is_not(None))
-        .group_by(LedgerEntry.order_line_id, LedgerEntry.part)).tuples()
+        .group_by(LedgerEntry.order_line_id, LedgerEntry.part)).tuples().all()
     booked: dict[int, dict[Part, int]] = defaultdict(dict)
-    for line_id, part, amount in rows:
+    for line_id, part, amount in sorted(rows, key=lambda row: (row[0], PART_ORDER[Part(row[1])])):
         if line_id is not None:
             booked[line_id][Part(part)] = int(amount)
     return booked
+
+
+def _units_by_line(order_id: int) -> dict[int, int]:
+    """Units each line still counts as sold (its sale's quantity less those given back)."""
+    return {int(line_id): int(units) for line_id, units in db.session.execute(
+        select(LedgerEntry.order_line_id, func.sum(LedgerEntry.quantity))
+        .where(LedgerEntry.order_id == order_id, LedgerEntry.kind.in_(REVERSIBLE), LedgerEntry.part == Part.GROSS,
+               LedgerEntry.order_line_id.is_not(None))
+        .group_by(LedgerEntry.order_line_id)).tuples() if line_id is not None}
 
 
 def _net_shipping(order_id: int) -> int:
@@ -302,8 +315,36 @@ def reversal(booked: dict[str, dict[Part, int]], amount: int) -> dict[str, dict[
     return result
 
 
+def targeted_reversal(booked: dict[str, dict[Part, int]], wanted: dict[str, int],
+                      amount: int) -> dict[str, dict[Part, int]]:
+    """The reversal of a refund that says what it gives back: exactly `wanted` from each named set (its parts in
+    proportion, as `reversal`), so no other line's (no other facility's) parts move. Only what a named set no
+    longer holds (an earlier refund made in Stripe's dashboard was spread over everything) is spread over the
+    rest, so the whole `amount` is always reversed while anything is booked."""
+    remaining = {key: dict(parts) for key, parts in booked.items()}
+    result: dict[str, dict[Part, int]] = defaultdict(lambda: defaultdict(int))
+
+    def take(keys: list[str], value: int) -> int:
+        taken = 0
+        for key, parts in reversal({k: remaining[k] for k in keys if k in remaining}, value).items():
+            for part, share in parts.items():
+                result[key][part] += share
+                remaining[key][part] -= share
+            taken += parts[Part.GROSS]
+        return taken
+
+    left = amount
+    for key, value in wanted.items():
+        left -= take([key], value)
+    if left > 0:
+        take(list(remaining), left)
+    return {key: dict(parts) for key, parts in result.items()}
+
+
 def book_refund(refund: Refund) -> list[LedgerEntry]:
-    """Book the reversal of a refund (see `reversal`), in the current month (a closed month is never touched).
+    """Book the reversal of a refund in the current month (a closed month is never touched): exactly the lines
+    and shipping the refund names (`targeted_reversal`), or, for a refund that names none, spread over all that
+    is left (`reversal`).
 
     Money given back from a second (duplicate) payment, or for an order never booked as sold, reverses
     nothing: it was never in the ledger."""
@@ -315,6 +356,13 @@ def book_refund(refund: Refund) -> list[LedgerEntry]:
     shipping_left = _net_shipping(order.id)
     if shipping_left:
         booked["S"] = {Part.GROSS: shipping_left, Part.SHIPPING: shipping_left}
+    wanted: dict[str, int] = defaultdict(int)
+    returned: dict[int, int] = defaultdict(int)
+    for item in refund.lines:
+        wanted["S" if item.order_line_id is None else f"L{item.order_line_id}"] += item.amount
+        if item.order_line_id is not None:
+            returned[item.order_line_id] += item.quantity
+    reversed_ = targeted_reversal(booked, wanted, refund.amount) if wanted else reversal(booked, refund.amount)
     from shop.orders.models import OrderStatus
 
     kind = EntryKind.CANCELLATION_REVERSAL if order.status is OrderStatus.CANCELLED else EntryKind.REFUND_REVERSAL
@@ -322,8 +370,9 @@ def book_refund(refund: Refund) -> list[LedgerEntry]:
     lines = {line.id: line for line in order.lines}
     zones = _zones(line.facility_id for line in order.lines)
     periods = OpenMonths(zones)
+    sold_units = _units_by_line(order.id)
     entries: list[LedgerEntry] = []
-    for key, parts in reversal(booked, refund.amount).items():
+    for key, parts in reversed_.items():
         if key == "S":
             origin = db.session.scalar(select(LedgerEntry.origin_month).where(
                 LedgerEntry.set_key == f"shipping:O{order.id}"))
@@ -334,9 +383,14 @@ def book_refund(refund: Refund) -> list[LedgerEntry]:
         sale = db.session.scalar(select(LedgerEntry).where(LedgerEntry.set_key == f"sale:L{line.id}",
                                                            LedgerEntry.part == Part.GROSS))
         rule = sale.rule if sale else None
-        # Units count as sold until the whole line's money has gone back.
-        units = -line.quantity if parts[Part.GROSS] == booked[key].get(Part.GROSS) else 0
-        for part, amount in parts.items():
+        # Units named by the refund count as unsold; a refund naming none gives units back only with the whole
+        # of the line's money.
+        left = sold_units.get(line.id, 0)
+        if wanted:
+            units = -min(returned.get(line.id, 0), left)
+        else:
+            units = -left if parts[Part.GROSS] == booked[key].get(Part.GROSS) else 0
+        for part, amount in sorted(parts.items(), key=lambda item: PART_ORDER[item[0]]):
             entries.append(_entry(f"refund:R{refund.id}:L{line.id}", kind, part, -amount, order, at=at,
                                   periods=periods, zone=zones.get(line.facility_id), line=line, rule=rule,
                                   payment=payment, refund=refund, origin_month=sale.origin_month if sale else None,

@@ -1,8 +1,8 @@
 """Staff forms for payments: confirm or reject a transfer, refund."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from shop.forms import ShopForm
 
@@ -21,9 +21,11 @@ class RejectTransferForm(ShopForm):
 
 class RefundForm(ShopForm):
     key = HiddenField(validators=[Length(max=64)])  # new_refund_key(): 22 characters
-    amount = IntegerField(_l("Amount to refund (Rp)"), validators=[
-        InputRequired(_l("Enter the amount in whole rupiah.")),
-        NumberRange(min=1, message=_l("Enter the amount in whole rupiah."))])
+    # What the refund is for: units per order line (fields `qty-<line id>`, read by the view) and the shipping.
+    shipping = BooleanField(_l("Refund the shipping too"))
+    # Empty: the full price of the chosen units (and the shipping). An amount: only that much, spread over them.
+    amount = IntegerField(_l("Only part of their value (Rp, optional)"), validators=[
+        Optional(), NumberRange(min=1, message=_l("Enter the amount in whole rupiah."))])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("This field is required.")), Length(max=1000)])
     transfer_reference = StringField(_l("Reference of the refund transfer (bank transfer only)"),
                                      validators=[Optional(), Length(max=120)])

@@ -115,8 +115,27 @@ class Refund(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")
+    lines: Mapped[list[RefundLine]] = relationship(back_populates="refund", order_by="RefundLine.id",
+                                                   cascade="all, delete-orphan")
 
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+
+class RefundLine(Model):
+    """What a refund gives back: money for one order line (and the units returned with it), or for the shipping
+    (no line). The ledger reverses exactly these; a refund without lines (made in Stripe's dashboard) is spread
+    over all that is left of the order."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refund.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id", ondelete="RESTRICT"), index=True)
+    quantity: Mapped[int] = mapped_column(default=0)  # units given back as unsold; 0: money only
+    amount: Mapped[int]
+
+    refund: Mapped[Refund] = relationship(back_populates="lines")
+
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),
+                      CheckConstraint("quantity >= 0", name="quantity_not_negative"))
 
 
 class StripeEvent(Model):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,10 +23,11 @@ from shop.accounts.models import Actor
 from shop.audit.service import record
 from shop.extensions import db
 from shop.ledger import service as ledger
+from shop.money import allocate
 from shop.orders import service as orders
-from shop.orders.models import HOLDS_GOODS, EventCode, Order, OrderStatus
+from shop.orders.models import HOLDS_GOODS, EventCode, Order, OrderLine, OrderStatus
 from shop.payments import stripe_gateway as gateway
-from shop.payments.models import Payment, PaymentMethod, PaymentStatus, Refund, StripeEvent
+from shop.payments.models import Payment, PaymentMethod, PaymentStatus, Refund, RefundLine, StripeEvent
 from shop.timeutil import aware, utcnow
 
 
@@ -264,22 +267,131 @@ def new_refund_key() -> str:
     return secrets.token_urlsafe(16)
 
 
+@dataclass(frozen=True)
+class RefundItem:
+    """One thing a refund gives back: money for an order line (`line_id`) with the units that count as unsold
+    again, or for the shipping (`line_id` None)."""
+
+    line_id: int | None
+    amount: int
+    quantity: int = 0
+
+
+class NothingChosen(PaymentError):
+    """A refund that names no goods and no shipping."""
+
+
+class TooManyUnits(PaymentError):
+    """More units of a line than are left to refund; the text is the line's name."""
+
+
+@dataclass(frozen=True)
+class RefundableLine:
+    """What is left to refund of one order line: its money and its units."""
+
+    line: OrderLine
+    amount: int
+    quantity: int
+    returned: int  # units received back by staff and not yet refunded: the form's suggestion
+
+
+@dataclass(frozen=True)
+class RefundableOrder:
+    lines: list[RefundableLine]
+    shipping: int
+
+
+def refundable(order: Order) -> RefundableOrder:
+    """Per line and for the shipping, what has not been given back yet by refunds that named it."""
+    given: dict[int | None, list[int]] = defaultdict(lambda: [0, 0])
+    for line_id, amount, quantity in db.session.execute(
+            select(RefundLine.order_line_id, func.sum(RefundLine.amount), func.sum(RefundLine.quantity))
+            .join(Refund).join(Payment).where(Payment.order_id == order.id, Payment.duplicate.is_(False))
+            .group_by(RefundLine.order_line_id)).tuples():
+        given[line_id] = [int(amount), int(quantity)]
+    lines = []
+    for line in sorted(order.lines, key=lambda item: item.id):
+        amount, quantity = given[line.id]
+        left_units = line.quantity - quantity
+        lines.append(RefundableLine(line, line.amount - amount, left_units,
+                                    max(0, min(left_units, line.returned_quantity - quantity))))
+    return RefundableOrder(lines, order.shipping_cost - given[None][0])
+
+
+def refund_items(order: Order, *, quantities: Mapping[int, int], shipping: bool = False,
+                 amount: int | None = None) -> list[RefundItem]:
+    """What a refund gives back, from what staff chose: units of lines (and the shipping) at what they cost, or,
+    with an `amount`, that amount spread over only the chosen lines (and shipping) in proportion to their value;
+    units then count as unsold only when the amount covers the chosen goods in full.
+
+    Raises NothingChosen when nothing is chosen, RefundTooLarge (its text: the most allowed) past the value."""
+    left = refundable(order)
+    by_id = {item.line.id: item for item in left.lines}
+    chosen: dict[str, int] = {}
+    units: dict[str, int] = {}
+    for line_id, quantity in sorted(quantities.items()):
+        if not quantity:
+            continue
+        item = by_id.get(line_id)
+        if item is None or quantity < 0 or quantity > item.quantity:
+            raise TooManyUnits(item.line.name if item else str(line_id))
+        value = min(item.amount, quantity * item.line.unit_price)
+        if value > 0:
+            chosen[str(line_id)], units[str(line_id)] = value, quantity
+    if shipping and left.shipping > 0:
+        chosen["S"] = left.shipping
+    if not chosen:
+        raise NothingChosen("nothing_chosen")
+    whole = sum(chosen.values())
+    if amount is None or amount == whole:
+        spread, full = chosen, True
+    elif 0 < amount < whole:
+        spread, full = {key: value for key, value in allocate(amount, chosen).items() if value}, False
+    else:
+        raise RefundTooLarge(str(whole))
+    return [RefundItem(None if key == "S" else int(key), value, units.get(key, 0) if full else 0)
+            for key, value in spread.items()]
+
+
+def _check_items_left(order: Order, items: Sequence[RefundItem]) -> None:
+    """Under the payment's lock: no line (nor the shipping) is given back beyond what is left of it."""
+    left = refundable(order)
+    by_id = {item.line.id: item for item in left.lines}
+    for item in items:
+        if item.line_id is None:
+            if item.amount > left.shipping:
+                raise RefundTooLarge(str(left.shipping))
+            continue
+        line = by_id.get(item.line_id)
+        if line is None or item.amount > line.amount:
+            raise RefundTooLarge(str(line.amount if line else 0))
+        if item.quantity > line.quantity:
+            raise TooManyUnits(line.line.name)
+
+
 def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor,
-           transfer_reference: str = "") -> Refund:
+           transfer_reference: str = "", items: Sequence[RefundItem] | None = None) -> Refund:
     """Refund part or all of a payment, never more than is left; card refunds go through Stripe.
 
+    `items` say what the money is for (see `refund_items`), and the ledger reverses exactly those; without them
+    (a cancellation, money refunded in Stripe's dashboard) the refund is spread over all that is left.
     Only money moves: the order's goods status stays as it is (goods come back through a return)."""
     _lock(payment)
     idempotency_key = f"refund-{payment.order.number}-{key}"  # the order's, and the form's own
     existing = db.session.scalar(select(Refund).where(Refund.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
+    if items is not None:
+        amount = sum(item.amount for item in items)
+        _check_items_left(payment.order, items)
     if amount <= 0 or amount > payment.refundable:
         raise RefundTooLarge(str(payment.refundable))
     if payment.method is PaymentMethod.BANK_TRANSFER and not transfer_reference.strip():
         raise PaymentError("transfer_reference")
     item = Refund(payment=payment, amount=amount, reason=reason.strip(), idempotency_key=idempotency_key,
-                  transfer_reference=transfer_reference.strip(), created_by_id=getattr(actor, "id", None))
+                  transfer_reference=transfer_reference.strip(), created_by_id=getattr(actor, "id", None),
+                  lines=[RefundLine(order_line_id=part.line_id, amount=part.amount, quantity=part.quantity)
+                         for part in items or ()])
     if payment.method is PaymentMethod.CARD:
         if not payment.stripe_payment_intent_id:
             raise NotPayable(payment.status.label)  # a card payment is refundable only once Stripe settled it

@@ -27,6 +27,7 @@ from shop.payments import stripe_gateway as gateway
 from shop.payments.forms import ConfirmTransferForm, RefundForm, RejectTransferForm
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.uploads import DocumentRejected, save_private_document, send_private_document
+from shop.web import whole_number
 
 STAFF = (Role.ADMIN, Role.FULFILMENT)
 register_staff_link("payments.review", _l("Payments"), Role.ADMIN, Role.FULFILMENT, Role.FINANCE,
@@ -148,7 +149,8 @@ def order_payments(number: str) -> str:
     history = service.order_payments(order)
     return render_template("payments/order.html", order=order, payments=history, money=service.money_of(history),
                            confirm_form=ConfirmTransferForm(), reject_form=RejectTransferForm(),
-                           refund_form=RefundForm(key=service.new_refund_key()),
+                           refund_form=RefundForm(key=service.new_refund_key()), left=service.refundable(order),
+                           line_names={line.id: line.name for line in order.lines},
                            can_act=current_user.has_role(*STAFF))
 
 
@@ -210,15 +212,31 @@ def reject(payment_id: int) -> Response:
 def refund(payment_id: int) -> Response:
     payment = _payment_or_404(payment_id)
     form = RefundForm()
+    back = redirect(url_for("payments.order_payments", number=payment.order.number))
     if not form.validate() or not form.key.data:
         flash(_("Enter the amount in whole rupiah and the reason."), "error")
-        return redirect(url_for("payments.order_payments", number=payment.order.number))
+        return back
+    quantities = {line.id: whole_number(request.form.get(f"qty-{line.id}") or "0")
+                  for line in payment.order.lines}
+    if any(quantity is None for quantity in quantities.values()):
+        flash(_("Enter how many units of each product the refund is for (0 or more, at most those bought)."), "error")
+        return back
     try:
-        service.refund(payment, amount=form.amount.data, reason=form.reason.data, key=form.key.data,
-                       actor=current_user, transfer_reference=form.transfer_reference.data or "")
+        items = service.refund_items(payment.order, quantities={k: v or 0 for k, v in quantities.items()},
+                                     shipping=form.shipping.data, amount=form.amount.data)
+        service.refund(payment, amount=sum(item.amount for item in items), reason=form.reason.data,
+                       key=form.key.data, actor=current_user, transfer_reference=form.transfer_reference.data or "",
+                       items=items)
+    except service.NothingChosen:
+        db.session.rollback()
+        flash(_("Choose what the refund is for: the units of each product, and the shipping if it goes back too."),
+              "error")
+    except service.TooManyUnits as error:
+        db.session.rollback()
+        flash(_("%(product)s: more units than are left to refund.", product=str(error)), "error")
     except service.RefundTooLarge as error:
         db.session.rollback()
-        flash(_("At most %(amount)s can still be refunded from this payment.", amount=_rupiah(int(str(error)))),
+        flash(_("At most %(amount)s can be refunded for what was chosen.", amount=_rupiah(int(str(error)))),
               "error")
     except service.PaymentError:
         db.session.rollback()
@@ -230,7 +248,7 @@ def refund(payment_id: int) -> Response:
     else:
         db.session.commit()
         flash(_("Refund recorded."), "success")
-    return redirect(url_for("payments.order_payments", number=payment.order.number))
+    return back
 
 
 @payments.get("/staf/pembayaran/<int:payment_id>/bukti")

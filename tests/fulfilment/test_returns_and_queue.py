@@ -163,3 +163,29 @@ def test_the_audit_log_filters_days_in_the_shops_time_zone(app):
     page = text_of(admin.get("/staf/audit?from=2026-11-24&to=2026-11-24"))
 
     assert "test.late" in page and "test.early" not in page
+
+
+def test_the_refund_form_offers_the_lines_prefilled_from_the_return_and_refunds_only_those(app):
+    """Two products; one shallot pack comes back. The form suggests exactly that pack, and the refund it records
+    names only that line (the ledger reverses exactly the lines a refund names: tests/ledger/test_booking.py)."""
+    bag, shallots = f.product(stock=5, name_id="Tas Rajut", price=45_000), f.product(stock=9, price=27_000)
+    order = delivered_order({bag: 1, shallots: 2})
+    bag_line, shallot_line = order.lines
+    payment = db.session.scalar(select(Payment))
+    staff = logged_in(app, "fulfilment")
+    staff.post(f"/staf/pesanan/{order.number}/retur", data={"reason": "kemasan bocor", f"line-{shallot_line.id}": 1})
+
+    page = staff.get(f"/staf/pesanan/{order.number}/pembayaran").get_data(as_text=True)
+    assert f'name="qty-{shallot_line.id}" min="0" max="2" value="1"' in page
+    assert f'name="qty-{bag_line.id}" min="0" max="1" value="0"' in page
+
+    form = {"key": "r1", "reason": "kemasan bocor", "transfer_reference": "BRI 77", f"qty-{shallot_line.id}": "1",
+            f"qty-{bag_line.id}": "0"}
+    answer = staff.post(f"/staf/pembayaran/{payment.id}/refund", data=form, follow_redirects=True)
+
+    assert "Pengembalian dana dicatat" in text_of(answer)
+    db.session.expire_all()
+    assert payment.refunded == 27_000
+    assert [(item.order_line_id, item.quantity, item.amount) for item in payment.refunds[0].lines] == [
+        (shallot_line.id, 1, 27_000)]
+    assert stock_of(shallots) == 8  # the return put it back; the refund moved no stock

@@ -252,3 +252,93 @@ def test_the_accounting_month_follows_each_facilitys_time_zone(app):
     months = dict(db.session.execute(select(LedgerEntry.facility_id, LedgerEntry.month).where(
         LedgerEntry.order_id == order.id, LedgerEntry.part == Part.PNBP)).tuples().all())
     assert months == {palu.id: "2026-11", tungkal.id: "2026-10"}
+
+
+# -- a refund reverses what it gives back, nothing else
+
+def _net(order, part: Part, facility) -> int:
+    return int(db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.order_id == order.id, LedgerEntry.part == part, LedgerEntry.facility_id == facility.id)))
+
+
+def test_refunding_one_facilitys_goods_moves_only_that_facilitys_pnbp_and_never_the_shipping():
+    """The reported case: Palu goods 135,000, Kuala Tungkal goods 54,000, shipping on top; the damaged Kuala
+    Tungkal goods go back. Before, the refund was spread over every line and the shipping (−4,576 PNBP at Palu)."""
+    rule()
+    palu, tungkal = f.facility(timezone="Asia/Makassar"), f.facility(timezone="Asia/Jakarta")
+    bag, shallots = f.product(facility=palu, price=45_000), f.product(facility=tungkal, price=27_000)
+    order, payment = paid({bag: 3, shallots: 2})
+    palu_pnbp, shipping = _net(order, Part.PNBP, palu), by_part(order)[Part.SHIPPING]
+    assert palu_pnbp == 20_250 and _net(order, Part.PNBP, tungkal) == 8_100
+    line = next(line for line in order.lines if line.product_id == shallots.id)
+
+    items = payments.refund_items(order, quantities={line.id: 2})
+    payments.refund(payment, amount=0, reason="rusak", key="kt", actor=None, transfer_reference="BRI 7", items=items)
+    db.session.commit()
+
+    assert payment.refunded == 54_000
+    assert _net(order, Part.PNBP, palu) == 20_250  # untouched
+    assert _net(order, Part.PNBP, tungkal) == 0 and _net(order, Part.GROSS, tungkal) == 0
+    assert by_part(order)[Part.SHIPPING] == shipping
+    units = db.session.scalar(select(func.sum(LedgerEntry.quantity)).where(
+        LedgerEntry.order_line_id == line.id, LedgerEntry.part == Part.GROSS))
+    assert units == 0  # both units count as unsold again
+    assert verify() == []
+
+
+def test_an_amount_is_spread_only_over_the_named_goods_and_the_units_stay_sold():
+    rule()
+    palu, tungkal = f.facility(), f.facility()
+    bag, shallots = f.product(facility=palu, price=45_000), f.product(facility=tungkal, price=27_000)
+    order, payment = paid({bag: 1, shallots: 2})
+    line = next(line for line in order.lines if line.product_id == bag.id)
+
+    items = payments.refund_items(order, quantities={line.id: 1}, amount=9_000)  # a scratch: 20 % back, bag kept
+    payments.refund(payment, amount=0, reason="lecet", key="s", actor=None, transfer_reference="BRI 8", items=items)
+    db.session.commit()
+
+    assert _net(order, Part.GROSS, palu) == 36_000 and _net(order, Part.PNBP, palu) == 5_400
+    assert _net(order, Part.GROSS, tungkal) == 54_000 and _net(order, Part.PNBP, tungkal) == 8_100
+    assert db.session.scalar(select(func.sum(LedgerEntry.quantity)).where(
+        LedgerEntry.order_line_id == line.id, LedgerEntry.part == Part.GROSS)) == 1
+    assert verify() == []
+
+
+def test_a_refund_cannot_name_nothing_nor_more_than_is_left_of_a_line():
+    rule()
+    bag = f.product(price=45_000)
+    order, payment = paid({bag: 2})
+    line = order.lines[0]
+
+    with pytest.raises(payments.NothingChosen):
+        payments.refund_items(order, quantities={line.id: 0})
+    with pytest.raises(payments.TooManyUnits):
+        payments.refund_items(order, quantities={line.id: 3})
+    with pytest.raises(payments.RefundTooLarge, match="90000"):
+        payments.refund_items(order, quantities={line.id: 2}, amount=90_001)
+    payments.refund(payment, amount=0, reason="a", key="a", actor=None, transfer_reference="BRI 1",
+                    items=payments.refund_items(order, quantities={line.id: 2}))
+    db.session.commit()
+    left = payments.refundable(order)
+    assert [(item.quantity, item.amount) for item in left.lines] == [(0, 0)] and left.shipping == order.shipping_cost
+    with pytest.raises(payments.TooManyUnits):
+        payments.refund_items(order, quantities={line.id: 1})
+    shipping_only = payments.refund_items(order, quantities={}, shipping=True)
+    assert [(item.line_id, item.amount) for item in shipping_only] == [(None, order.shipping_cost)]
+
+
+def test_the_odd_rupiah_of_a_refund_goes_to_the_parts_in_the_documented_split_order():
+    """Four equal shares of 10,000 and a refund of 10,001 − 10,000 … the one rupiah left over goes to PNBP first,
+    then premi, cooperative, production capital, whatever order the database returns rows in."""
+    rule({Part.PNBP: 2500, Part.PREMI: 2500, Part.COOPERATIVE: 2500, Part.PRODUCTION_CAPITAL: 2500})
+    order, payment = paid({f.product(price=10_000): 1})
+    line = order.lines[0]
+
+    for n, expected in enumerate([Part.PNBP, Part.PREMI, Part.COOPERATIVE]):
+        items = payments.refund_items(order, quantities={line.id: 1}, amount=1)
+        entries = payments.refund(payment, amount=0, reason="1", key=f"k{n}", actor=None,
+                                  transfer_reference=f"BRI {n}", items=items)
+        db.session.commit()
+        moved = db.session.execute(select(LedgerEntry.part, LedgerEntry.amount).where(
+            LedgerEntry.refund_id == entries.id, LedgerEntry.part != Part.GROSS)).tuples().all()
+        assert moved == [(expected.value, -1)] or moved == [(expected, -1)]

@@ -104,10 +104,11 @@ def test_a_bank_transfer_refund_needs_the_transfer_reference(app, client, transf
     staff.post(f"/staf/pembayaran/{payment.id}/konfirmasi", data={"reference": "BRI 1"})
 
     missing = staff.post(f"/staf/pembayaran/{payment.id}/refund", follow_redirects=True,
-                         data={"key": "k1", "amount": 50_000, "reason": "rusak"})
+                         data={"key": "k1", "amount": 50_000, "reason": "rusak", f"qty-{transfer.lines[0].id}": 1})
     assert "Masukkan referensi transfer" in text_of(missing)
     staff.post(f"/staf/pembayaran/{payment.id}/refund",
-               data={"key": "k2", "amount": 50_000, "reason": "rusak", "transfer_reference": "BRI 9"})
+               data={"key": "k2", "amount": 50_000, "reason": "rusak", "transfer_reference": "BRI 9",
+                     f"qty-{transfer.lines[0].id}": 1})
 
     db.session.expire_all()
     assert payment.refunded == 50_000 and transfer.status is OrderStatus.PAID

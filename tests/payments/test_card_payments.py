@@ -163,16 +163,20 @@ def test_a_refund_event_arriving_before_the_completion_ends_refunded(client, str
 
 def test_staff_refund_part_then_the_rest_through_stripe(client, stripe_rig, placed):
     payment, key = paid_by_card_with_staff_logged_in(client, stripe_rig, placed)
-    client.post(f"/staf/pembayaran/{payment.id}/refund", data={"key": key, "amount": 30_000, "reason": "1 rusak"})
-    client.post(f"/staf/pembayaran/{payment.id}/refund", data={"key": key, "amount": 30_000, "reason": "1 rusak"})
+    line = f"qty-{placed.lines[0].id}"
+    part = {"key": key, "amount": 30_000, "reason": "1 rusak", line: 1}  # a scratch: part of one bag's price
+    client.post(f"/staf/pembayaran/{payment.id}/refund", data=part)
+    client.post(f"/staf/pembayaran/{payment.id}/refund", data=part)
     db.session.expire_all()
     assert payment.refunded == 30_000 and money_state(placed).state is MoneyState.PARTLY_REFUNDED  # once
     assert placed.status is OrderStatus.PAID  # money went back; the goods did not move
 
     too_much = client.post(f"/staf/pembayaran/{payment.id}/refund",
-                           data={"key": "another", "amount": 80_000, "reason": "x"}, follow_redirects=True)
+                           data={"key": "another", "amount": 80_000, "reason": "x", line: 2, "shipping": "y"},
+                           follow_redirects=True)
     assert "Paling banyak Rp70.000" in text_of(too_much)
-    client.post(f"/staf/pembayaran/{payment.id}/refund", data={"key": "rest", "amount": 70_000, "reason": "batal"})
+    client.post(f"/staf/pembayaran/{payment.id}/refund",
+                data={"key": "rest", "reason": "batal", line: 2, "shipping": "y"})
 
     db.session.expire_all()
     assert money_state(placed).state is MoneyState.REFUNDED and payment.refunded == 100_000

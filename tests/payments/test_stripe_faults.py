@@ -65,7 +65,7 @@ def test_a_broken_stripe_at_refund_records_no_refund_and_the_retry_refunds_once(
     product_id = placed.lines[0].product_id
     payment, key = paid_by_card_with_staff_logged_in(client, stripe_rig, placed)
     entries_before = count(LedgerEntry)
-    refund = {"key": key, "amount": 30_000, "reason": "1 rusak"}
+    refund = {"key": key, "amount": 30_000, "reason": "1 rusak", f"qty-{placed.lines[0].id}": 1}
 
     app.config["STRIPE_TIMEOUT"] = 1
     with BrokenStripe(mode, delay=20) as broken:

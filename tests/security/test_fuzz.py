@@ -85,7 +85,8 @@ def valid_forms(values: dict) -> dict[str, dict[str, str]]:
         "certification.composition_changed": {"note": "resep baru"},
         "payments.confirm": {"reference": "BRI-123", "fee": "0"},
         "payments.reject": {"reason": "tidak terbaca"},
-        "payments.refund": {"key": "k1", "amount": "1000", "reason": "rusak", "transfer_reference": "TRF9"},
+        "payments.refund": {"key": "k1", "amount": "1000", "reason": "rusak", "transfer_reference": "TRF9",
+                            f"qty-{values['line_id']}": "1", "shipping": "y"},
         "ledger.rules": {"effective_from": "2026-12-01", "pnbp": "15", "premi": "15", "cooperative": "55",
                          "production_capital": "15", "base": "gross"},
         "ledger.deposits_page": {"facility_id": str(values["facility_id"]), "amount": "1000", "month_1": "2026-10",
@@ -221,7 +222,7 @@ def _real_writes(statements: list[str]) -> list[str]:
     return [s for s in statements if not re.match(r'UPDATE "order" SET status="order".status', s.strip())]
 
 
-FORM_ENDPOINTS = sorted(valid_forms({"product_id": 1, "number": "KB", "facility_id": 1, "category_id": 1,
+FORM_ENDPOINTS = sorted(valid_forms({"product_id": 1, "number": "KB", "facility_id": 1, "category_id": 1, "line_id": 1,
                                      "courier_id": 1}))
 STEPS = ["kemas", "kirim", "diterima", "batal", "retur", "catatan"]
 

@@ -227,7 +227,8 @@ def test_overlong_tracking_numbers_and_transfer_references_get_a_message(staff, 
 def test_a_refund_form_with_a_tampered_key_is_refused(staff):
     client, values = staff
     page = client.post(f"/staf/pembayaran/{values['payment_id']}/refund", follow_redirects=True,
-                       data={"key": "k" * 121, "amount": "1000", "reason": "rusak", "transfer_reference": "TRF9"})
+                       data={"key": "k" * 121, "amount": "1000", "reason": "rusak", "transfer_reference": "TRF9",
+                             f"qty-{values['line_id']}": "1"})
     assert page.status_code == 200 and count(Refund) == 0
 
 

@@ -115,7 +115,7 @@ def world(app: Flask):
              OTHER: f.user("facility", facility_id=f.facility().id)}
     db.session.commit()
     values = {"number": order.number, "product_id": product.id, "cert_id": cert.id, "payment_id": payment.id,
-              "user_id": users[FINANCE].id, "facility_id": own_facility.id,
+              "line_id": order.lines[0].id, "user_id": users[FINANCE].id, "facility_id": own_facility.id,
               "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan",
               "rule_id": 1, "image_id": 1, "message_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug,
               "month": "2026-10", "fmt": "xlsx"}
