@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, render_template
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from werkzeug.exceptions import SecurityError
 
 from shop.config import load_config
 from shop.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
@@ -51,7 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Behind nginx every request comes from the proxy: take the client's address from X-Forwarded-For,
         # trusting exactly as many proxies as were configured (more would let a client choose its address).
         proxies = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     security.init_app(app)
     sessions.init_app(app)
@@ -127,6 +128,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["product_summary"] = seo.product_summary
     app.jinja_env.globals["product_json_ld"] = seo.product_json_ld
     app.jinja_env.globals["today"] = today
+    app.jinja_env.globals["public_url"] = web.public_url
     app.jinja_env.globals["query_args"] = web.query_args
     app.jinja_env.globals["product_cards"] = product_cards
     app.jinja_env.globals["visitor_mark"] = visitor_mark
@@ -142,6 +144,8 @@ def _register_template_helpers(app: Flask) -> None:
 
 def _register_error_pages(app: Flask) -> None:
     def bad_request(error: Exception) -> tuple[str, int]:
+        if isinstance(error, SecurityError):  # a Host outside TRUSTED_HOSTS: no address can be built for it
+            return render_template("errors/wrong_host.html"), 400
         return render_template("errors/400.html"), 400
 
     def forbidden(error: Exception) -> tuple[str, int]:

@@ -35,6 +35,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SHOP_NAME": os.environ.get("SHOP_NAME", "Karya Binaan"),
         "SHOP_URL": os.environ.get("SHOP_URL", "http://127.0.0.1:5000"),
+        # Host names this shop answers to (Flask refuses any other Host with 400); none: every host is answered,
+        # and absolute addresses still come from SHOP_URL only.
+        "TRUSTED_HOSTS": [host.strip() for host in os.environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()]
+        or None,
         "SHOP_TIMEZONE": os.environ.get("SHOP_TIMEZONE", "Asia/Makassar"),
         "BABEL_DEFAULT_LOCALE": "id",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SHOP_TIMEZONE", "Asia/Makassar"),

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app, request, url_for
 from werkzeug.routing import IntegerConverter
 
 ID_MAX = 2**31 - 1  # the largest INTEGER in PostgreSQL: no key, count, price or weight column holds more
@@ -77,13 +78,18 @@ def non_negative_int(value: str | None) -> int | None:
     return number if 0 <= number <= AMOUNT_MAX else None
 
 
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute address on the shop's public site, always from the configured `SHOP_URL`, never from the
+    request's Host or X-Forwarded-Host: a page kept for every visitor, or a mail, must not carry a host an
+    attacker sent (Host header poisoning)."""
+    return current_app.config["SHOP_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
 def query_args(*drop: str, **overrides: Any) -> dict[str, Any]:
     """This request's query parameters, for a link to the same list with other options (a page, an export):
     without the names `url_for` keeps for itself (`endpoint`, `_external`, `_scheme` …), without the path's own
     arguments and `drop`, then with `overrides`. A visitor's query string can neither break the link nor point
     it elsewhere."""
-    from flask import request
-
     reserved = {"endpoint", *drop, *(request.view_args or {})}
     args: dict[str, Any] = {key: value for key, value in request.args.items()
                             if not key.startswith("_") and key not in reserved}

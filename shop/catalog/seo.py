@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
 from flask_babel import gettext as _
 
 from shop.catalog.models import Product
 from shop.i18n import rupiah
+from shop.web import public_url
 
 
 def product_summary(product: Product, limit: int = 160) -> str:
@@ -27,12 +27,12 @@ def product_json_ld(product: Product, sellable: bool) -> dict[str, Any]:
         "@context": "https://schema.org", "@type": "Product", "name": product.name, "sku": product.slug,
         "description": product_summary(product, 500),
         "category": product.category.name,
-        "url": url_for("catalog.product", slug=product.slug, _external=True),
+        "url": public_url("catalog.product", slug=product.slug),
         "manufacturer": {"@type": "Organization", "name": product.facility.name},
         "offers": {"@type": "Offer", "price": str(product.price), "priceCurrency": "IDR",
                    "availability": "https://schema.org/InStock" if available else "https://schema.org/OutOfStock",
-                   "url": url_for("catalog.product", slug=product.slug, _external=True)},
+                   "url": public_url("catalog.product", slug=product.slug)},
     }
     if product.cover is not None:
-        data["image"] = url_for("catalog.media", filename=product.cover.filename, _external=True)
+        data["image"] = public_url("catalog.media", filename=product.cover.filename)
     return data

@@ -27,7 +27,7 @@ from shop.payments import stripe_gateway as gateway
 from shop.payments.forms import ConfirmTransferForm, RefundForm, RejectTransferForm
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.uploads import DocumentRejected, save_private_document, send_private_document
-from shop.web import whole_number
+from shop.web import public_url, whole_number
 
 STAFF = (Role.ADMIN, Role.FULFILMENT)
 register_staff_link("payments.review", _l("Payments"), Role.ADMIN, Role.FULFILMENT, Role.FINANCE,
@@ -53,8 +53,8 @@ def pay_by_card(number: str) -> Response:
     try:
         payment = service.start_card_payment(
             order, locale=current_language(),
-            success_url=url_for("payments.card_return", number=number, _external=True),
-            cancel_url=url_for("payments.pay", number=number, cancelled=1, _external=True))
+            success_url=public_url("payments.card_return", number=number),
+            cancel_url=public_url("payments.pay", number=number, cancelled=1))
     except service.AmountBelowMinimum as error:
         flash(_("Card payments start at %(amount)s; please pay by bank transfer.",
                 amount=_rupiah(int(str(error)))), "error")
