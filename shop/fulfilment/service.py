@@ -15,6 +15,7 @@ from shop.catalog.stock import change_stock
 from shop.checkout.models import Courier
 from shop.extensions import db, rows_changed
 from shop.fulfilment.models import Shipment
+from shop.orders import mail as order_mail
 from shop.orders import service as orders
 from shop.orders.models import EventCode, Order, OrderLine, OrderReturn, OrderStatus, ReturnLine
 from shop.payments import service as payments
@@ -162,8 +163,10 @@ def cancel(order: Order, *, reason: str, actor: Actor, transfer_reference: str =
     for payment in to_refund:
         amount = payment.refundable
         payments.refund(payment, amount=amount, reason=reason, key=f"cancel-{payment.id}", actor=actor,
-                        transfer_reference=transfer_reference if payment.method.value == "bank_transfer" else "")
+                        transfer_reference=transfer_reference if payment.method.value == "bank_transfer" else "",
+                        notify=False)
         refunded.append(amount)
+    order_mail.queue_cancelled(order, reason.strip(), sum(refunded))
     record("order.cancel", order, {"status": before.value}, {"status": "cancelled", "refunded": sum(refunded)},
            note=reason, actor=actor)
     return refunded
@@ -207,6 +210,7 @@ def receive_return(order: Order, quantities: dict[int, int], *, reason: str, act
                      actor=actor)
     record("order.return", order, None, {str(lines[i].name): q for i, q in wanted.items()}, note=reason.strip(),
            actor=actor)
+    order_mail.queue_return_received(order, [(lines[i].name, q) for i, q in wanted.items()])
     return received
 
 

@@ -130,8 +130,7 @@ def _act(number: str, action: str) -> Response:
         flash(_("Stripe did not accept the refund; the order was not cancelled. Try again later."), "error")
     else:
         db.session.commit()
-        if shipment is not None:
-            outbox.deliver_after_commit()
+        outbox.deliver_after_commit()
         flash(_("Saved."), "success")
     return redirect(url_for("fulfilment.order", number=number))
 

@@ -6,6 +6,7 @@ order either writes everything (order, lines, events, stock) or, on any error, n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -277,9 +278,17 @@ def expire_overdue_orders() -> list[str]:
     return [order.number for order in due if expire_if_due(order)]
 
 
+def normalize_number(text: str) -> str:
+    """An order number as buyers type it ("kb2026000123", "KB 2026 000123") written the shop's way."""
+    compact = re.sub(r"[\s-]", "", text).upper()
+    found = re.fullmatch(r"KB(\d{4})(\d{6})", compact)
+    return f"KB-{found[1]}-{found[2]}" if found else text.strip().upper()
+
+
 def order_for_buyer(number: str, email: str) -> Order | None:
-    """An order found by its number and the buyer's email (case-insensitive), as the tracking page needs."""
-    order = db.session.scalar(select(Order).where(Order.number == number.strip().upper()))
+    """An order found by its number (dashes optional) and the buyer's email (case-insensitive), as the tracking
+    page needs."""
+    order = db.session.scalar(select(Order).where(Order.number == normalize_number(number)))
     if order is None or order.email.lower() != email.strip().lower():
         return None
     return order

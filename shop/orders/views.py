@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from shop.extensions import db, limiter, submitted_email
 from shop.orders import orders, service
 from shop.orders.models import Order
+from shop.web import safe_next
 
 MAX_REMEMBERED = 20
 
@@ -23,12 +24,12 @@ def remember_order(number: str) -> None:
 def order_for_visitor(number: str) -> Order:
     """The order, for a browser that placed or looked it up, or for the customer account that owns it."""
     order = service.order_by_number(number)
-    if order is None:
-        abort(404)
-    owner = order.customer_id is not None and getattr(current_user, "is_customer", False) \
+    owner = order is not None and order.customer_id is not None and getattr(current_user, "is_customer", False) \
         and current_user.id == order.customer_id
-    if number not in session.get("orders", []) and not owner:
-        abort(404)
+    if order is None or (number not in session.get("orders", []) and not owner):
+        # A link from the order mail opened in another browser: ask for the email, the number filled in, then
+        # come back here. A number that does not exist is answered the same way (no way to probe numbers).
+        abort(redirect(url_for("orders.track", number=number, next=request.path)))
     if service.expire_if_due(order):
         db.session.commit()
     return order
@@ -46,6 +47,9 @@ def track() -> str | Response:
         order = service.order_for_buyer(number, email) if number and email else None
         if order is not None:
             remember_order(order.number)
+            back = safe_next(request.values.get("next"), "")
+            if back.startswith(f"/pesanan/{order.number}"):  # the page of this order the buyer came from
+                return redirect(back)
             return redirect(url_for("orders.detail", number=order.number))
         flash(_("No order matches that number and email. Check both and try again."), "error")
     return render_template("orders/track.html", number=number, email=email)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from email import message_from_string, policy
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from shop import mail
@@ -28,6 +28,8 @@ def queue(message: EmailMessage, kind: str) -> OutboxMessage:
                         message=message.as_string(policy=policy.SMTP))
     db.session.add(row)
     db.session.flush()
+    if has_request_context():  # what this request queued: the only mail `deliver_after_commit` sends inline
+        g.setdefault("outbox_queued", []).append(row.id)
     return row
 
 
@@ -43,10 +45,14 @@ def _due() -> ColumnElement[bool]:
                and_(OutboxMessage.status == MailStatus.SENDING, OutboxMessage.claimed_at < stale))
 
 
-def deliver_due(limit: int = 50) -> dict[str, int]:
-    """Try every message that is due; returns how many were sent, failed for now, or gave up."""
+def deliver_due(limit: int = 50, only: list[int] | None = None) -> dict[str, int]:
+    """Try every message that is due (or, with `only`, those of them); returns how many were sent, failed for
+    now, or gave up."""
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
-    ids = list(db.session.scalars(select(OutboxMessage.id).where(_due()).order_by(OutboxMessage.id).limit(limit)))
+    query = select(OutboxMessage.id).where(_due())
+    if only is not None:
+        query = query.where(OutboxMessage.id.in_(only))
+    ids = list(db.session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
     db.session.commit()
     for message_id in ids:
         claimed = db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, _due())
@@ -87,6 +93,8 @@ def retry(row: OutboxMessage) -> None:
     """Staff send a failed message again: from now, with a fresh count."""
     row.status, row.attempts, row.next_attempt_at, row.claimed_at = MailStatus.PENDING, 0, utcnow(), None
     db.session.flush()
+    if has_request_context():  # staff asked for this one: it goes out with their request
+        g.setdefault("outbox_queued", []).append(row.id)
 
 
 def _troubled() -> ColumnElement[bool]:
@@ -100,21 +108,31 @@ def troubled(limit: int = 200) -> list[OutboxMessage]:
                                    .order_by(OutboxMessage.id.desc()).limit(limit)))
 
 
+def not_sent_count() -> int:
+    """Mail that was only logged because no mail server is configured."""
+    return int(db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.status == MailStatus.NOT_SENT)) or 0)
+
+
 def troubled_count() -> int:
     return int(db.session.scalar(select(func.count(OutboxMessage.id)).where(_troubled())) or 0)
 
 
 def deliver_after_commit() -> None:
-    """Called by a view once its transaction committed: with MAIL_DELIVERY=inline (the default) the mail goes
-    out now, in this request; with MAIL_DELIVERY=queue a job is queued for `flask --app shop jobs worker`; with
-    MAIL_DELIVERY=worker it is left to `flask --app shop mail deliver` (or the `jobs cron` schedule)."""
+    """Called by a view once its transaction committed, for the mail that request queued (nothing else): with
+    MAIL_DELIVERY=inline (the default) it goes out now, in this request; with MAIL_DELIVERY=queue a job is queued
+    for `flask --app shop jobs worker`; with MAIL_DELIVERY=worker it is left to `flask --app shop mail deliver`
+    (or the `jobs cron` schedule). Others' retries are the deliverer's, never a buyer's wait."""
+    queued = g.pop("outbox_queued", []) if has_request_context() else []
+    if not queued:
+        return
     if current_app.config["MAIL_DELIVERY"] == "queue":
         from shop import jobs
 
         jobs.enqueue("deliver_mail")
     elif current_app.config["MAIL_DELIVERY"] == "inline":
         try:
-            deliver_due(limit=10)
+            deliver_due(limit=len(queued), only=queued)
         except Exception:  # noqa: BLE001 - the change the mail is about is saved; the mail waits in the outbox
             db.session.rollback()
             log.exception("mail delivery after commit failed; the outbox keeps the mail")

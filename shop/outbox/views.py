@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -23,7 +23,8 @@ register_staff_link("outbox.troubled", _l("Mail not delivered"), *STAFF, count=l
 @login_required
 @role_required(*STAFF)
 def troubled() -> str:
-    return render_template("outbox/troubled.html", messages=service.troubled())
+    return render_template("outbox/troubled.html", messages=service.troubled(), not_sent=service.not_sent_count(),
+                           mail_server=bool(current_app.config.get("MAIL_SERVER")))
 
 
 @outbox.post("/staf/surat/<int:message_id>/kirim-ulang")

@@ -24,6 +24,7 @@ from shop.audit.service import record
 from shop.extensions import db
 from shop.ledger import service as ledger
 from shop.money import allocate
+from shop.orders import mail as order_mail
 from shop.orders import service as orders
 from shop.orders.models import HOLDS_GOODS, EventCode, Order, OrderLine, OrderStatus
 from shop.payments import stripe_gateway as gateway
@@ -225,18 +226,19 @@ def confirm_transfer(payment: Payment, *, reference: str, actor: Actor, fee: int
         raise NotPayable(payment.status.label)
     if payment.order.status is not OrderStatus.AWAITING_PAYMENT:
         raise NotPayable(payment.order.status.label)
+    if not 0 <= fee < payment.amount:
+        raise PaymentError("fee")  # checked before anything changes
     before = {"status": payment.status.value}
     payment.status = PaymentStatus.SUCCEEDED
     payment.bank_reference = reference.strip()
     payment.paid_at = payment.reviewed_at = utcnow()
     payment.reviewed_by_id = getattr(actor, "id", None)
-    if not 0 <= fee < payment.amount:
-        raise PaymentError("fee")
     payment.fee, payment.net = fee, payment.amount - fee  # a bank charge is booked like a card fee
     record("payment.confirm", payment, before, {"status": "succeeded", "reference": payment.bank_reference,
                                                 "fee": fee}, actor=actor)
     orders.mark_paid(payment.order, payment=payment, actor=actor, code=EventCode.PAID_TRANSFER,
                      params={"reference": payment.bank_reference})
+    order_mail.queue_paid(payment.order, payment.amount)
     db.session.flush()
     return payment
 
@@ -256,6 +258,7 @@ def reject_transfer(payment: Payment, *, reason: str, actor: Actor) -> Payment:
     record("payment.reject", payment, before, {"status": "rejected"}, note=payment.rejection_reason, actor=actor)
     # A new deadline: the buyer may send another receipt, or the order expires and its stock goes back.
     payment.order.expires_at = utcnow() + timedelta(hours=current_app.config["BANK_TRANSFER_HOURS"])
+    order_mail.queue_transfer_rejected(payment.order, payment.rejection_reason)
     db.session.flush()
     return payment
 
@@ -370,11 +373,12 @@ def _check_items_left(order: Order, items: Sequence[RefundItem]) -> None:
 
 
 def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor,
-           transfer_reference: str = "", items: Sequence[RefundItem] | None = None) -> Refund:
+           transfer_reference: str = "", items: Sequence[RefundItem] | None = None, notify: bool = True) -> Refund:
     """Refund part or all of a payment, never more than is left; card refunds go through Stripe.
 
     `items` say what the money is for (see `refund_items`), and the ledger reverses exactly those; without them
     (a cancellation, money refunded in Stripe's dashboard) the refund is spread over all that is left.
+    The buyer is told by mail unless `notify` is off (a cancellation sends its own).
     Only money moves: the order's goods status stays as it is (goods come back through a return)."""
     _lock(payment)
     idempotency_key = f"refund-{payment.order.number}-{key}"  # the order's, and the form's own
@@ -404,7 +408,17 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
     ledger.book_refund(item)
     record("payment.refund", payment, None, {"amount": amount, "refunded": payment.refunded},
            note=item.reason, actor=actor)
+    if notify:
+        _queue_refund_mail(item)
     return item
+
+
+def _queue_refund_mail(item: Refund) -> None:
+    order = item.payment.order
+    names = {line.id: line.name for line in order.lines}
+    order_mail.queue_refunded(order, item.amount, [
+        (names.get(part.order_line_id, "") if part.order_line_id else "", part.quantity, part.amount)
+        for part in item.lines], item.reason)
 
 
 def transfers_to_check() -> int:
@@ -493,6 +507,7 @@ def _settle_card_payment(payment: Payment, intent_id: str | None) -> str:
     if order.status is OrderStatus.AWAITING_PAYMENT:
         orders.mark_paid(order, payment=payment, code=EventCode.PAID_CARD,
                          params={"payment_intent": details.payment_intent_id})
+        order_mail.queue_paid(order, payment.amount)
         # A refund may have reached Stripe before this completion reached us.
         _sync_refunds(payment, details.refunded, details.charge_id or details.payment_intent_id)
         return "paid"
@@ -568,6 +583,7 @@ def _sync_refunds(payment: Payment, refunded_at_stripe: int, source_id: str) -> 
     ledger.book_refund(item)
     record("payment.refund", payment, None, {"amount": missing, "refunded": payment.refunded},
            note="refunded in Stripe")
+    _queue_refund_mail(item)
     return True
 
 

@@ -18,6 +18,7 @@ from shop.i18n import current_language
 from shop.orders import service as order_service
 from shop.orders.models import Order
 from shop.orders.views import order_for_visitor
+from shop.outbox import service as outbox
 from shop.payments import (
     payments,
     service,
@@ -182,6 +183,7 @@ def confirm(payment_id: int) -> Response:
             flash(_("The bank charge must be less than the amount transferred."), "error")
         else:
             db.session.commit()
+            outbox.deliver_after_commit()
             flash(_("Payment confirmed; the order is paid."), "success")
     return redirect(url_for("payments.order_payments", number=payment.order.number))
 
@@ -202,6 +204,7 @@ def reject(payment_id: int) -> Response:
             flash(_("This payment cannot be rejected: %(state)s.", state=str(error)), "error")
         else:
             db.session.commit()
+            outbox.deliver_after_commit()
             flash(_("Transfer rejected; the buyer sees the reason and may send another receipt."), "success")
     return redirect(url_for("payments.order_payments", number=payment.order.number))
 
@@ -247,6 +250,7 @@ def refund(payment_id: int) -> Response:
         flash(_("Stripe did not accept the refund; nothing was recorded. Try again later."), "error")
     else:
         db.session.commit()
+        outbox.deliver_after_commit()
         flash(_("Refund recorded."), "success")
     return back
 

@@ -8,6 +8,7 @@ from flask import request
 from werkzeug.wrappers import Response
 
 from shop.extensions import csrf, db
+from shop.outbox import service as outbox
 from shop.payments import payments, service
 from shop.payments import stripe_gateway as gateway
 
@@ -25,6 +26,7 @@ def stripe_webhook() -> Response:
     try:
         outcome = service.handle_stripe_event(event)
         db.session.commit()
+        outbox.deliver_after_commit()  # the buyer's "paid" or "refunded" mail
     except service.DuplicateEvent:
         db.session.rollback()
         outcome = service.WebhookOutcome(event["id"], "duplicate", duplicate=True)

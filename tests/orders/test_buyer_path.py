@@ -82,12 +82,21 @@ def test_an_order_page_is_found_by_number_and_email_from_another_browser(app, cl
     db.session.commit()
     stranger = app.test_client()
 
-    assert stranger.get(f"/pesanan/{order.number}").status_code == 404
+    asked = stranger.get(f"/pesanan/{order.number}/bayar")  # the link in the order mail, in another browser
+    assert asked.status_code == 302 and asked.headers["Location"].startswith(f"/pesanan/lacak?number={order.number}")
+    form = stranger.get(asked.headers["Location"])
+    assert "masukkan alamat email" in text_of(form).lower() and "Tas Rajut" not in text_of(form)
+    missing = stranger.get("/pesanan/KB-2026-999999")  # answered the same way: no probing which numbers exist
+    assert missing.status_code == 302 and "number=KB-2026-999999" in missing.headers["Location"]
     wrong = stranger.post("/pesanan/lacak", data={"number": order.number, "email": "other@example.id"})
     assert "Tidak ada pesanan" in text_of(wrong)
     assert order.number in wrong.get_data(as_text=True)  # what was typed stays
 
-    found = stranger.post("/pesanan/lacak", data={"number": order.number.lower(), "email": "SITI@example.id"})
+    found = stranger.post("/pesanan/lacak", data={"number": order.number.lower().replace("-", ""),
+                                                  "email": "SITI@example.id", "next": f"/pesanan/{order.number}/bayar"})
+    assert found.headers["Location"] == f"/pesanan/{order.number}/bayar"  # back where the link pointed
+    found = stranger.post("/pesanan/lacak", data={"number": order.number.lower(), "email": "SITI@example.id",
+                                                  "next": "https://evil.example/"})
     assert found.headers["Location"] == f"/pesanan/{order.number}"
     page = text_of(stranger.get(found.headers["Location"]))
     assert "menunggu pembayaran" in page and "Tas Rajut Selempang" in page and "pesanan dibuat" in page
