@@ -63,7 +63,7 @@ def test_finance_reconciles_closes_and_exports_a_month(app, page, live_server, w
 
     app.config["FROZEN_NOW"] = datetime(2026, 11, 12, 2, 0, tzinfo=UTC)  # a buyer's bag came back torn
     page.goto(f"{live_server}/staf/pesanan/{order.number}/pembayaran")
-    page.get_by_label("Jumlah yang dikembalikan (Rp)").fill("100000")
+    page.get_by_label("Unit yang dikembalikan dananya: Tas Rajut Selempang").fill("1")  # one bag: Rp100.000
     page.get_by_label("Alasan").fill("Satu tas robek")
     page.get_by_label("Referensi transfer pengembalian (khusus transfer bank)").fill("BRI 5512")
     page.get_by_role("button", name="Kembalikan dana").click()

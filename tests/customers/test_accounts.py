@@ -54,7 +54,8 @@ def test_an_account_sees_its_own_orders_from_a_new_browser_but_not_others(app, c
     fresh.post("/akun/masuk", data={"email": "SITI@example.id", "password": "kata sandi rahasia"})
 
     assert fresh.get(f"/pesanan/{mine.number}").status_code == 200
-    assert fresh.get(f"/pesanan/{other.number}").status_code == 404
+    stranger = fresh.get(f"/pesanan/{other.number}")  # asked for that order's email, shown nothing of it
+    assert stranger.status_code == 302 and stranger.headers["Location"].startswith("/pesanan/lacak?")
 
 
 def test_registration_errors_are_shown_and_typed_values_kept(client):

@@ -132,5 +132,5 @@ def test_the_staff_outbox_says_when_no_mail_server_is_set_instead_of_all_deliver
 
     page = staff.get("/staf/surat").get_data(as_text=True)
 
-    assert "Belum ada server surat" in page and "1 surat tidak terkirim" in page
+    assert "Belum ada server surel" in page and "1 surel tidak terkirim" in page
     assert "Setiap surat sudah terkirim" not in page
