@@ -1,5 +1,6 @@
 """The Flask extension objects: created here, initialised in create_app."""
 
+import enum
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -36,6 +37,13 @@ def _sqlite_enforces_foreign_keys(dbapi_connection: Any, connection_record: Any)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def enum_column(enum_type: type[enum.Enum], name: str, length: int = 32) -> Enum:
+    """A portable enum column: stored as its string value, the same on SQLite and PostgreSQL, with a CHECK
+    constraint (named after the column, `name`) so the database itself refuses any other value."""
+    return Enum(enum_type, native_enum=False, length=length, validate_strings=True, create_constraint=True,
+                name=name, values_callable=lambda members: [m.value for m in members])
 
 
 db = SQLAlchemy(model_class=Base)

@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
+from shop.jobqueue import connection, enqueue, is_configured, queue  # noqa: F401 (the queue, for callers)
+
 log = logging.getLogger(__name__)
 
 # (job, seconds between runs or a cron line in the server's local time) — what `jobs cron` schedules.
@@ -25,33 +27,6 @@ SCHEDULE: list[tuple[str, dict[str, Any]]] = [
     ("certificate_alerts", {"cron": "0 6 * * *"}),
 ]
 _worker_app: Flask | None = None
-
-
-def is_configured() -> bool:
-    return bool(current_app.config.get("JOB_QUEUE_URL"))
-
-
-def connection() -> Any:
-    from redis import Redis
-
-    return Redis.from_url(current_app.config["JOB_QUEUE_URL"], socket_connect_timeout=5, socket_timeout=10)
-
-
-def queue() -> Any:
-    from rq import Queue
-
-    return Queue(current_app.config["JOB_QUEUE_NAME"], connection=connection())
-
-
-def enqueue(name: str) -> bool:
-    """Put a job on the queue; False (logged) when Redis cannot be reached: the work waits for the schedule,
-    since every job only picks up what the database says is due."""
-    try:
-        queue().enqueue(f"{__name__}.{name}", job_timeout=300, result_ttl=3600, failure_ttl=7 * 86400)
-    except Exception:  # noqa: BLE001 - a queue that is down must not fail the request that already committed
-        log.exception("could not enqueue %s; it runs at its next scheduled time", name)
-        return False
-    return True
 
 
 def _in_app(job: Callable[[], Any]) -> Callable[[], Any]:

@@ -4,13 +4,13 @@ from shop.accounts.models import Role, User
 from shop.audit.models import AuditEntry
 from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region, StockMovement
 from shop.certification.models import Certification, CertStatus, CertType, RecordedStatus
-from shop.checkout.models import Courier, ShippingRate
 from shop.customers.models import Customer
 from shop.fulfilment.models import Shipment
 from shop.ledger.models import LedgerEntry, SplitRule
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from shop.outbox.models import OutboxMessage
 from shop.payments.models import Payment, Refund, StripeEvent
+from shop.shipping.models import Courier, ShippingRate
 
 __all__ = [
     "AuditEntry", "Category", "Certification", "CertStatus", "CertType", "Facility", "FacilityKind",

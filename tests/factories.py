@@ -13,10 +13,10 @@ from shop.accounts.models import User
 from shop.accounts.service import create_user
 from shop.catalog.models import Category, Facility, FacilityKind, Product, Region
 from shop.certification.models import Certification, CertType, RecordedStatus
-from shop.checkout.models import Courier, ShippingRate  # noqa: F401 (tests use f.Courier)
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.service import Buyer, place_order
+from shop.shipping.models import Courier, ShippingRate  # noqa: F401 (tests use f.Courier)
 
 _seq = itertools.count(1)
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import Facility, Product
 from shop.certification.service import is_sellable
-from shop.checkout.shipping import Parcel, parcels
 from shop.extensions import db
+from shop.shipping.quotes import Parcel, parcels
 
 MAX_QUANTITY = 99
 
@@ -72,7 +72,7 @@ class Cart:
         return {line.product.id: line.quantity for line in self.lines}
 
     def parcels(self) -> list[Parcel]:
-        """One parcel per facility of what can be bought (see shop.checkout.shipping)."""
+        """One parcel per facility of what can be bought (see shop.shipping.quotes)."""
         return parcels((line.product, line.quantity) for line in self.lines if not line.problem)
 
 

@@ -7,22 +7,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.extensions import Model
+from shop.extensions import Model, enum_column
 from shop.i18n import localized
 from shop.timeutil import utcnow
 
 if TYPE_CHECKING:
     from shop.certification.models import Certification
-
-
-def enum_column(enum_type: type[enum.Enum], name: str, length: int = 32) -> Enum:
-    """A portable enum column: stored as its string value, the same on SQLite and PostgreSQL, with a CHECK
-    constraint (named after the column, `name`) so the database itself refuses any other value."""
-    return Enum(enum_type, native_enum=False, length=length, validate_strings=True, create_constraint=True,
-                name=name, values_callable=lambda members: [m.value for m in members])
 
 
 class FacilityKind(enum.StrEnum):

@@ -16,9 +16,9 @@ from shop.accounts.models import Role
 from shop.audit.service import record, snapshot
 from shop.catalog.models import Region
 from shop.checkout import checkout
-from shop.checkout.models import Courier, ShippingRate
-from shop.checkout.provinces import PROVINCES
 from shop.extensions import db
+from shop.shipping.models import Courier, ShippingRate
+from shop.shipping.provinces import PROVINCES
 from shop.web import positive_int, whole_number
 
 register_staff_link("checkout.couriers", _l("Couriers and shipping rates"), Role.ADMIN)

@@ -12,8 +12,8 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from shop.checkout.provinces import PROVINCES
 from shop.forms import ShopForm
+from shop.shipping.provinces import PROVINCES
 
 REQUIRED = _l("This field is required.")
 

@@ -10,9 +10,8 @@ from wtforms.fields.choices import SelectChoice
 
 from shop.cart import service as cart_service
 from shop.cart.views import current_items, save_items
-from shop.checkout import checkout, shipping
+from shop.checkout import checkout
 from shop.checkout.forms import CheckoutForm
-from shop.checkout.models import Courier
 from shop.customers.service import remember_address
 from shop.customers.views import current_customer
 from shop.extensions import db
@@ -21,6 +20,8 @@ from shop.orders import service as orders
 from shop.orders.mail import queue_confirmation
 from shop.orders.views import remember_order
 from shop.outbox import service as outbox
+from shop.shipping import quotes as shipping
+from shop.shipping.models import Courier
 
 
 def _courier_choices(form: CheckoutForm, parcels: list[shipping.Parcel]) -> dict[str, shipping.Quote]:

@@ -135,8 +135,8 @@ REGION_ZONE_TABLES = {"jambi": "sumatra"}
 
 
 def load_couriers() -> int:
-    from shop.checkout.models import Courier, ShippingRate
-    from shop.checkout.provinces import PROVINCES, SUMATRA_PROVINCES
+    from shop.shipping.models import Courier, ShippingRate
+    from shop.shipping.provinces import PROVINCES, SUMATRA_PROVINCES
 
     regions = {region.slug: region.id for region in db.session.scalars(select(Region))}
     tables: list[tuple[int | None, dict[str, int]]] = [(None, PROVINCES)]

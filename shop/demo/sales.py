@@ -12,9 +12,9 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from shop.catalog.models import Facility, Product
-from shop.checkout.models import Courier
 from shop.extensions import db
 from shop.orders.models import Order
+from shop.shipping.models import Courier
 from shop.timeutil import utcnow
 
 DEMO_BUYER_DOMAIN = "demo.karyabinaan.id"

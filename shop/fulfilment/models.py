@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.checkout.models import Courier
 from shop.extensions import Model
+from shop.shipping.models import Courier
 from shop.timeutil import utcnow
 
 

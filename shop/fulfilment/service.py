@@ -12,7 +12,6 @@ from shop.accounts.models import Actor
 from shop.audit.service import record
 from shop.catalog.models import Facility, StockReason
 from shop.catalog.stock import change_stock
-from shop.checkout.models import Courier
 from shop.extensions import db, rows_changed
 from shop.fulfilment.models import Shipment
 from shop.orders import mail as order_mail
@@ -20,6 +19,7 @@ from shop.orders import service as orders
 from shop.orders.models import EventCode, Order, OrderLine, OrderReturn, OrderStatus, ReturnLine
 from shop.payments import service as payments
 from shop.payments.models import PaymentStatus
+from shop.shipping.models import Courier
 from shop.timeutil import day_start, shop_zone, utcnow
 
 # The queue shows work in this order: what is paid and waiting to be packed comes first.

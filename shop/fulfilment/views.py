@@ -18,7 +18,6 @@ from shop.accounts.models import Role
 from shop.catalog import stock
 from shop.catalog.models import Facility, Product, StockReason
 from shop.catalog.staff import product_for_staff
-from shop.checkout.models import Courier
 from shop.extensions import db
 from shop.fulfilment import fulfilment, service
 from shop.orders import service as orders
@@ -27,6 +26,7 @@ from shop.orders.models import Order, OrderStatus
 from shop.outbox import service as outbox
 from shop.payments import service as payments
 from shop.payments import stripe_gateway as gateway
+from shop.shipping.models import Courier
 from shop.web import parse_day, positive_int, whole_number
 
 DESK = (Role.ADMIN, Role.FULFILMENT)

@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import DDL, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.catalog.models import Category, Facility, enum_column
-from shop.extensions import Model
+from shop.catalog.models import Category, Facility
+from shop.extensions import Model, enum_column
 from shop.timeutil import utcnow
 
 

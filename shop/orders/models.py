@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.catalog.models import enum_column
-from shop.extensions import Model
+from shop.extensions import Model, enum_column
+from shop.shipping.models import Courier
 from shop.timeutil import utcnow
 
 
@@ -92,7 +92,7 @@ class Order(Model):
                                                     cascade="all, delete-orphan")
     parcels: Mapped[list[OrderParcel]] = relationship(back_populates="order", order_by="OrderParcel.id",
                                                       cascade="all, delete-orphan")
-    courier: Mapped[Courier] = relationship()  # noqa: F821 (shop.checkout.models)
+    courier: Mapped[Courier] = relationship()
 
     __table_args__ = (
         CheckConstraint("subtotal >= 0 AND shipping_cost >= 0", name="amounts_not_negative"),
@@ -249,5 +249,3 @@ class ReturnLine(Model):
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
-
-from shop.checkout.models import Courier  # noqa: E402

@@ -22,10 +22,10 @@ from shop.accounts.models import Actor
 from shop.catalog.models import Facility, Product, StockReason
 from shop.catalog.stock import change_stock, current_stock
 from shop.certification.service import is_sellable
-from shop.checkout import shipping
 from shop.extensions import db, rows_changed
 from shop.ledger import service as ledger
 from shop.orders.models import TRANSITIONS, EventCode, Order, OrderEvent, OrderLine, OrderParcel, OrderStatus
+from shop.shipping import quotes as shipping
 from shop.timeutil import aware, utcnow
 from shop.web import ID_MAX
 

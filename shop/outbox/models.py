@@ -9,8 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shop.catalog.models import enum_column
-from shop.extensions import Model
+from shop.extensions import Model, enum_column
 from shop.timeutil import utcnow
 
 

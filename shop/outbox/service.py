@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from shop import mail
 from shop.extensions import db, rows_changed
+from shop.jobqueue import enqueue
 from shop.outbox.models import MailStatus, OutboxMessage
 from shop.timeutil import utcnow
 
@@ -127,9 +128,7 @@ def deliver_after_commit() -> None:
     if not queued:
         return
     if current_app.config["MAIL_DELIVERY"] == "queue":
-        from shop import jobs
-
-        jobs.enqueue("deliver_mail")
+        enqueue("deliver_mail")
     elif current_app.config["MAIL_DELIVERY"] == "inline":
         try:
             deliver_due(limit=len(queued), only=queued)

@@ -10,8 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.catalog.models import enum_column
-from shop.extensions import Model
+from shop.extensions import Model, enum_column
 from shop.timeutil import utcnow
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from shop.accounts.models import User
 from shop.audit.models import AuditEntry, AuditLogIsAppendOnly
 from shop.audit.service import record
-from shop.checkout.models import ShippingRate
 from shop.extensions import db
+from shop.shipping.models import ShippingRate
 from tests import factories as f
 from tests.helpers import text_of
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from shop.checkout.models import ShippingRate
 from shop.extensions import db
 from shop.orders.models import Order
+from shop.shipping.models import ShippingRate
 from tests import factories as f
 from tests.helpers import text_of
 

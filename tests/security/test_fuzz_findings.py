@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from shop.accounts.models import User
 from shop.catalog.models import Product, ProductImage, StockMovement
 from shop.certification.models import Certification
-from shop.checkout.models import ShippingRate
 from shop.extensions import db
 from shop.ledger.models import PnbpDeposit, SplitRule
 from shop.orders.models import Order, OrderLine
 from shop.payments.models import Refund
+from shop.shipping.models import ShippingRate
 from tests import factories as f
 from tests.helpers import text_of
 from tests.security.test_route_matrix import world  # noqa: F401 (a facility, product, paid order, deposit …)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from shop.catalog.models import Product
-from shop.checkout.models import Courier, ShippingRate
 from shop.extensions import db
+from shop.shipping.models import Courier, ShippingRate
 
 
 @dataclass(frozen=True)
