@@ -33,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the test fact
 
 from shop import create_app  # noqa: E402
 from shop.extensions import db  # noqa: E402
-from shop.ledger import reconciliation, reports  # noqa: E402
-from shop.ledger.models import PeriodClose, PnbpDeposit, PnbpDepositMonth  # noqa: E402
+from shop.finance import reconciliation, reports  # noqa: E402
+from shop.finance.models import PnbpDeposit, PnbpDepositMonth
+from shop.ledger.models import PeriodClose  # noqa: E402
 from tests import factories as f  # noqa: E402
 from tests.ledger.factories import rule  # noqa: E402
 

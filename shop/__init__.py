@@ -72,7 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     modules = ["catalog.views", "catalog.staff", "catalog.admin", "certification.views", "accounts.views",
                "accounts.admin", "health", "cart.views", "checkout.views", "checkout.admin", "orders.views",
                "customers.views", "payments.views", "fulfilment.views", "audit.views", "ledger.views",
-               "ledger.pnbp_views", "outbox.views"]
+               "finance.views", "outbox.views"]
     for name in modules:
         import_module(f"shop.{name}")
     from shop.accounts import accounts

@@ -182,7 +182,7 @@ def pnbp_report(year: int, slug: str | None, fmt: str, output: Path) -> None:
     from sqlalchemy import select
 
     from shop.catalog.models import Facility
-    from shop.ledger import reports
+    from shop.finance import reports
 
     facility_id = None
     if slug:

@@ -49,8 +49,9 @@ def test_demo_shop_pages_render(app, client):
 
 
 def test_demo_sales_give_the_finance_desk_a_history_that_reconciles(app, client):
-    from shop.ledger import reconciliation
-    from shop.ledger.models import LedgerEntry, PeriodClose, PnbpDeposit
+    from shop.finance import reconciliation
+    from shop.finance.models import PnbpDeposit
+    from shop.ledger.models import LedgerEntry, PeriodClose
     from shop.orders.models import Order
 
     runner = app.test_cli_runner()
@@ -71,7 +72,7 @@ def test_demo_sales_give_the_finance_desk_a_history_that_reconciles(app, client)
     assert again.exit_code == 0, again.output
     assert (db.session.scalar(select(func.count(Order.id))), db.session.scalar(select(func.count(LedgerEntry.id)))) \
         == (orders, entries)
-    from shop.ledger import reports
+    from shop.finance import reports
 
     reports.clear_impact_cache()
     impact = client.get("/dampak").get_data(as_text=True)

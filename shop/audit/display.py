@@ -152,7 +152,7 @@ def targets(entries: Iterable[AuditEntry]) -> dict[tuple[str, str], Target]:
     """Each entry's object by name, with a link where staff have a page for it: one query per kind of object."""
     from shop.catalog.models import Category, Facility, Product
     from shop.certification.models import Certification
-    from shop.ledger.models import PnbpDeposit
+    from shop.finance.models import PnbpDeposit
     from shop.orders.models import Order
     from shop.payments.models import Payment
 

@@ -136,7 +136,7 @@ def _one_refund(now: datetime) -> None:
 def _deposits(now: datetime) -> int:
     """Every month but the last two deposited in full and closed; the month before last deposited in full but
     left open; last month and this month still owed (the desk shows them outstanding and running)."""
-    from shop.ledger import deposits, reconciliation
+    from shop.finance import deposits, reconciliation
 
     months = [m.strftime("%Y-%m") for m in _months(now)]
     paid_up_to, closed_up_to = months[-3], months[-4]

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from shop.extensions import db
-from shop.ledger import reports
+from shop.finance import reports
 from shop.ledger.models import LedgerEntry, Part
 from tests import factories as f
 from tests.helpers import log_in_browser, sideways_overflow

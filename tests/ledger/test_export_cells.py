@@ -10,8 +10,8 @@ from datetime import date
 import openpyxl
 
 from shop.extensions import db
+from shop.finance.models import PnbpDeposit, PnbpDepositMonth
 from shop.ledger.cells import safe_cell
-from shop.ledger.models import PnbpDeposit, PnbpDepositMonth
 from tests import factories as f
 from tests.helpers import logged_in
 

@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from shop.audit.models import AuditEntry
 from shop.catalog.models import DepositRegime
 from shop.extensions import db
-from shop.ledger import deposits, reconciliation
-from shop.ledger.deposits import DepositInput, DepositInvalid, PeriodError
-from shop.ledger.models import LedgerEntry, Part, PeriodClose, PnbpDeposit
+from shop.finance import deposits, reconciliation
+from shop.finance.deposits import DepositInput, DepositInvalid, PeriodError
+from shop.finance.models import PnbpDeposit
+from shop.ledger.models import LedgerEntry, Part, PeriodClose
 from shop.payments import service as payments
 from tests import factories as f
 from tests.helpers import at_once

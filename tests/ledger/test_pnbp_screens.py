@@ -12,9 +12,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from shop.extensions import db
-from shop.ledger import deposits, reports
-from shop.ledger.deposits import DepositInput
-from shop.ledger.models import LedgerEntry, Part, PnbpDeposit
+from shop.finance import deposits, reports
+from shop.finance.deposits import DepositInput
+from shop.finance.models import PnbpDeposit
+from shop.ledger.models import LedgerEntry, Part
 from tests import factories as f
 from tests.helpers import logged_in, text_of
 from tests.ledger.factories import paid, rule
@@ -136,7 +137,7 @@ def test_the_month_page_drills_down_to_the_entries_and_deposits_behind_its_figur
 
 
 def test_a_month_with_more_entries_than_a_page_pages_through_them(app, monkeypatch):
-    from shop.ledger import pnbp_views
+    from shop.finance import views as pnbp_views
 
     palu, _ = two_facilities(app)
     app.config["FROZEN_NOW"] = datetime(2026, 10, 20, 3, 0, tzinfo=UTC)

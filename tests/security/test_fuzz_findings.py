@@ -15,7 +15,8 @@ from shop.accounts.models import User
 from shop.catalog.models import Product, ProductImage, StockMovement
 from shop.certification.models import Certification
 from shop.extensions import db
-from shop.ledger.models import PnbpDeposit, SplitRule
+from shop.finance.models import PnbpDeposit
+from shop.ledger.models import SplitRule
 from shop.orders.models import Order, OrderLine
 from shop.payments.models import Refund
 from shop.shipping.models import ShippingRate

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from shop.extensions import db
-from shop.ledger.models import PnbpDeposit, PnbpDepositMonth
+from shop.finance.models import PnbpDeposit, PnbpDepositMonth
 from shop.orders import service as orders
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.uploads import save_private_document

@@ -18,9 +18,10 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
 from shop.catalog.models import DepositRegime, Facility, Region
 from shop.extensions import db
+from shop.finance import deposits, reconciliation, reports
+from shop.finance.models import PnbpDeposit
 from shop.i18n import current_language
-from shop.ledger import deposits, ledger, reconciliation, reports
-from shop.ledger.models import PnbpDeposit
+from shop.ledger import ledger
 from shop.timeutil import today
 from shop.uploads import REJECTIONS, send_private_document
 from shop.web import non_negative_int, parse_day, positive_int, safe_next

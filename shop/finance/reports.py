@@ -18,9 +18,10 @@ from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import Facility, Region
 from shop.extensions import db
+from shop.finance.models import PnbpDeposit
+from shop.finance.reconciliation import MonthRow
 from shop.ledger.cells import safe_cell
-from shop.ledger.models import SPLIT_PARTS, LedgerEntry, Part, PnbpDeposit
-from shop.ledger.reconciliation import MonthRow
+from shop.ledger.models import SPLIT_PARTS, LedgerEntry, Part
 from shop.timeutil import today
 
 # The columns of the summary: sales, then where they went (these add up to the sales).

@@ -16,8 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import Facility
 from shop.extensions import db
-from shop.ledger.deposits import deposit_due, month_of, report_due
-from shop.ledger.models import LedgerEntry, Part, PeriodClose, PnbpDeposit, PnbpDepositMonth
+from shop.finance.deposits import deposit_due, month_of, report_due
+from shop.finance.models import PnbpDeposit, PnbpDepositMonth
+from shop.ledger.models import LedgerEntry, Part, PeriodClose
 from shop.timeutil import local_today
 
 

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from shop.catalog.models import DepositRegime, Facility
 from shop.extensions import db
-from shop.ledger.models import LedgerEntry, Part, PeriodClose, PnbpDeposit, PnbpDepositMonth
+from shop.finance.models import PnbpDeposit, PnbpDepositMonth
+from shop.ledger.models import LedgerEntry, Part, PeriodClose
 from shop.ledger.service import lock_facilities, next_month
 from shop.timeutil import local_today
 from shop.uploads import DocumentRejected, checked_document, save_private_document

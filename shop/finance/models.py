@@ -1,0 +1,61 @@
+"""PNBP deposits to the state treasury (SIMPONI): what finance records against the PNBP the ledger accrues."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.catalog.models import Facility
+from shop.extensions import Model
+from shop.timeutil import utcnow
+
+
+class PnbpDeposit(Model):
+    """PNBP a facility paid to the state treasury through SIMPONI: a kode billing (`billing_code`, 15 digits,
+    valid until `billing_expires_on`) paid at a bank, proven by the NTPN (Nomor Transaksi Penerimaan Negara,
+    16 letters and digits) and the bank's NTB. It may cover several accounting months (`months`).
+
+    Never edited: a mistake is corrected by a reversing deposit (negative amount, `reverses_id`, a reason)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
+    amount: Mapped[int]  # rupiah; negative on a reversal
+    billing_code: Mapped[str] = mapped_column(String(15), default="")
+    billing_expires_on: Mapped[date | None] = mapped_column(Date)
+    ntpn: Mapped[str | None] = mapped_column(String(16), unique=True)  # None on a reversal
+    ntb: Mapped[str] = mapped_column(String(32), default="")
+    deposited_on: Mapped[date] = mapped_column(Date)
+    bank: Mapped[str] = mapped_column(String(80), default="")
+    receipt: Mapped[str | None] = mapped_column(String(255))  # private upload (see shop.uploads)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("pnbp_deposit.id", ondelete="RESTRICT"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    facility: Mapped[Facility] = relationship()
+    months: Mapped[list[PnbpDepositMonth]] = relationship(back_populates="deposit", order_by="PnbpDepositMonth.month")
+    reverses: Mapped[PnbpDeposit | None] = relationship(remote_side=[id], foreign_keys=[reverses_id])
+
+    __table_args__ = (
+        CheckConstraint("(reverses_id IS NULL AND amount > 0 AND ntpn IS NOT NULL) OR "
+                        "(reverses_id IS NOT NULL AND amount < 0 AND ntpn IS NULL)",
+                        name="deposit_or_reversal"),
+    )
+
+
+class PnbpDepositMonth(Model):
+    """The part of a deposit that pays one accounting month's PNBP (signed like its deposit)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deposit_id: Mapped[int] = mapped_column(ForeignKey("pnbp_deposit.id", ondelete="RESTRICT"))
+    month: Mapped[str] = mapped_column(String(7))
+    amount: Mapped[int]
+
+    deposit: Mapped[PnbpDeposit] = relationship(back_populates="months")
+
+    __table_args__ = (
+        Index("uq_pnbp_deposit_month", "deposit_id", "month", unique=True),
+        CheckConstraint("amount <> 0", name="month_amount_not_zero"),
+    )
