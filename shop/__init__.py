@@ -33,8 +33,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         security,
         sessions,
     )
-    from shop.catalog import cache as catalog_cache
     from shop.i18n import select_locale
+    from shop.storefront import pages as storefront_pages
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True,
@@ -57,7 +57,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     sessions.init_app(app)
     assets.init_app(app)
-    catalog_cache.init_app(app)
+    storefront_pages.init_app(app)
+    _wire_layers(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -65,14 +66,25 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _wire_layers(app: Flask) -> None:
+    """Where a lower layer must react to a higher one, the higher one registers here (every registration is
+    idempotent: tests create many apps). This is the whole list of such wiring (docs/architecture.md)."""
+    from shop.catalog import cache as catalog_cache
+    from shop.certification.models import Certification
+    from shop.ledger.models import SplitRule
+
+    # A certificate or a split rule changes what catalog pages show ("where your money goes", sellability).
+    catalog_cache.watch(Certification, SplitRule)
+
+
 def _register_blueprints(app: Flask) -> None:
     """Each domain's blueprint, with its routes attached by importing its view modules."""
     from importlib import import_module
 
-    modules = ["catalog.views", "catalog.staff", "catalog.admin", "certification.views", "accounts.views",
-               "accounts.admin", "health", "cart.views", "checkout.views", "checkout.admin", "orders.views",
-               "customers.views", "payments.views", "fulfilment.views", "audit.views", "ledger.views",
-               "finance.views", "outbox.views"]
+    modules = ["storefront.views", "storefront.order_page", "catalog.staff", "staff.catalog_admin",
+               "certification.views", "accounts.views", "staff.users", "health", "cart.views", "checkout.views",
+               "checkout.admin", "orders.views", "customers.views", "payments.views", "fulfilment.views",
+               "staff.audit", "ledger.views", "finance.views", "outbox.views"]
     for name in modules:
         import_module(f"shop.{name}")
     from shop.accounts import accounts
@@ -106,12 +118,13 @@ def _register_template_helpers(app: Flask) -> None:
     from shop import i18n, web
     from shop.accounts.models import ROLE_LABELS
     from shop.catalog import seo
-    from shop.catalog.cache import filter_form, product_cards, visitor_mark
     from shop.certification import service as certs
     from shop.certification.models import REQUIREMENT_LABELS
     from shop.certification.numbers import public_lookup
     from shop.ledger import service as ledger
     from shop.ledger.models import PART_EXPLAINED, SPLIT_PARTS
+    from shop.storefront.fragments import filter_form, product_cards
+    from shop.storefront.pages import visitor_mark
     from shop.timeutil import today
 
     app.jinja_env.filters["rupiah"] = i18n.rupiah

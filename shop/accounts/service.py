@@ -23,7 +23,7 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 class AccountError(ValueError):
     """A user cannot be created or changed as asked. `str()` is English (the command line); `code` and `params`
-    name the problem for the staff screens, which say it in the reader's language (`accounts.admin`)."""
+    name the problem for the staff screens, which say it in the reader's language (`shop.staff.users`)."""
 
     def __init__(self, message: str, code: str = "other", **params: object) -> None:
         super().__init__(message)

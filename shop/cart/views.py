@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from shop.cart import cart, service
+from shop.cart.session import current_items, item_count, save_items
 from shop.web import positive_int, safe_next, whole_number
-
-
-def current_items() -> dict[int, int]:
-    return service.parse(session.get("cart"))
-
-
-def save_items(items: dict[int, int]) -> None:
-    session["cart"] = service.dump(items)
 
 
 @cart.app_context_processor
 def cart_count() -> dict[str, int]:
     """The number of items in the header's cart link."""
-    return {"cart_count": sum(current_items().values())}
+    return {"cart_count": item_count()}
 
 
 @cart.get("/keranjang")

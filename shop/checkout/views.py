@@ -9,16 +9,16 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from shop.cart import service as cart_service
-from shop.cart.views import current_items, save_items
+from shop.cart.session import current_items, save_items
 from shop.checkout import checkout
 from shop.checkout.forms import CheckoutForm
+from shop.checkout.mail import queue_confirmation
 from shop.customers.service import remember_address
 from shop.customers.views import current_customer
 from shop.extensions import db
 from shop.i18n import current_language
 from shop.orders import service as orders
-from shop.orders.mail import queue_confirmation
-from shop.orders.views import remember_order
+from shop.orders.visitor import remember_order
 from shop.outbox import service as outbox
 from shop.shipping import quotes as shipping
 from shop.shipping.models import Courier

@@ -11,17 +11,6 @@ from shop.orders.models import Order
 from shop.outbox import service as outbox
 
 
-def queue_confirmation(order: Order) -> None:
-    """In the transaction that placed the order: the mail is never lost, even when SMTP is down."""
-    from shop.ledger.service import order_split
-
-    message = mail.render_message(
-        "orders/mail/confirmation", to=order.email, language=order.language, order=order,
-        split=order_split(order),  # once for both the text and the HTML part
-        subject=_l("Your order %(number)s at Karya Binaan", number=order.number))
-    outbox.queue(message, "order.confirmation")
-
-
 def queue_shipped(order: Order, shipment: object) -> None:
     message = mail.render_message(
         "orders/mail/shipped", to=order.email, language=order.language, order=order, shipment=shipment,

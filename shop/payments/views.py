@@ -17,7 +17,7 @@ from shop.extensions import db
 from shop.i18n import current_language
 from shop.orders import service as order_service
 from shop.orders.models import Order
-from shop.orders.views import order_for_visitor
+from shop.orders.visitor import order_for_visitor
 from shop.outbox import service as outbox
 from shop.payments import (
     payments,

@@ -36,7 +36,7 @@ def test_the_product_page_shows_where_each_rupiah_of_the_price_goes(client):
 def test_the_order_page_and_the_confirmation_mail_show_the_split_of_the_whole_order(app, smtp_inbox):
     rule()
     order, _ = paid({f.product(price=45_000): 2})
-    from shop.orders.mail import queue_confirmation
+    from shop.checkout.mail import queue_confirmation
     from shop.outbox.service import deliver_due
 
     page = text_of(buyer_client(app, order.number).get(f"/pesanan/{order.number}"))

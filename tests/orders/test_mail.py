@@ -9,8 +9,8 @@ from email.message import Message
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
+from shop.checkout.mail import queue_confirmation
 from shop.extensions import db
-from shop.orders.mail import queue_confirmation
 from shop.outbox import service as outbox
 from shop.outbox.models import MailStatus, OutboxMessage
 from tests import factories as f

@@ -8,10 +8,11 @@ from pathlib import Path
 from flask import abort, current_app, redirect, render_template, request, send_from_directory, session
 from werkzeug.wrappers import Response
 
-from shop.catalog import catalog, service
-from shop.catalog.cache import cached_page
-from shop.catalog.forms import parse_product_filter
+from shop.catalog import catalog
 from shop.certification.service import sale_state
+from shop.storefront import service
+from shop.storefront.forms import parse_product_filter
+from shop.storefront.pages import cached_page
 from shop.web import safe_next
 
 

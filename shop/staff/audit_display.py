@@ -17,8 +17,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from shop.audit.models import AuditEntry
+from shop.catalog.models import Category, Facility, Product
+from shop.certification.models import Certification, RecordedStatus
 from shop.extensions import db
+from shop.finance.models import PnbpDeposit
 from shop.i18n import rupiah, weight
+from shop.orders.models import Order, OrderStatus
+from shop.payments.models import Payment, PaymentStatus
 
 ACTIONS = {
     "category.update": _l("category changed"),
@@ -123,10 +128,6 @@ def value(field: str, raw: Any, target_type: str) -> str:
 
 
 def _status(raw: str, target_type: str) -> str:
-    from shop.certification.models import RecordedStatus
-    from shop.orders.models import OrderStatus
-    from shop.payments.models import PaymentStatus
-
     kinds = {"Order": OrderStatus, "Payment": PaymentStatus, "Certification": RecordedStatus}
     kind: Any = kinds.get(target_type)
     try:
@@ -150,12 +151,6 @@ def changes(entry: AuditEntry) -> list[Change]:
 
 def targets(entries: Iterable[AuditEntry]) -> dict[tuple[str, str], Target]:
     """Each entry's object by name, with a link where staff have a page for it: one query per kind of object."""
-    from shop.catalog.models import Category, Facility, Product
-    from shop.certification.models import Certification
-    from shop.finance.models import PnbpDeposit
-    from shop.orders.models import Order
-    from shop.payments.models import Payment
-
     wanted: dict[str, set[int]] = defaultdict(set)
     for entry in entries:
         if entry.target_id.isdigit():

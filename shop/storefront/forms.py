@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from shop.catalog.service import SORTS, CatalogOptions, ProductFilter
+from shop.storefront.service import SORTS, CatalogOptions, ProductFilter
 from shop.web import non_negative_int, positive_int
 
 MAX_QUERY_LENGTH = 100

@@ -11,7 +11,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.catalog.cache import Choice, keep, recall, remembered
-from shop.catalog.models import Category, Facility, FacilityKind, Product, Region
+from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region
+from shop.certification.models import Certification
+from shop.certification.queries import with_valid_halal
 from shop.extensions import db
 from shop.i18n import localized
 
@@ -121,9 +123,6 @@ def product_loading() -> list:
 
 def load_card_details(products: list[Product]) -> None:
     """The photos and certificates of these products, one query each, set as their loaded collections."""
-    from shop.catalog.models import ProductImage
-    from shop.certification.models import Certification
-
     ids = [product.id for product in products]
     details: tuple[tuple[str, Any, Any], ...] = (("images", ProductImage, ProductImage.position),
                                                  ("certifications", Certification, Certification.id))
@@ -182,8 +181,6 @@ def product_query(filters: ProductFilter) -> Select:
     if filters.max_price is not None:
         query = query.where(Product.price <= filters.max_price)
     if filters.halal:
-        from shop.certification.queries import with_valid_halal
-
         query = with_valid_halal(query)
     order: tuple[Any, ...] = {
         "newest": (Product.created_at.desc(), Product.id.desc()),

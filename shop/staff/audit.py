@@ -12,9 +12,10 @@ from sqlalchemy import select
 from shop.accounts import register_staff_link
 from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
-from shop.audit import audit, display
+from shop.audit import audit
 from shop.audit.models import AuditEntry
 from shop.extensions import db
+from shop.staff import audit_display as display
 from shop.timeutil import day_start
 from shop.web import parse_day, positive_int
 
