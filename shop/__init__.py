@@ -69,12 +69,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _wire_layers(app: Flask) -> None:
     """Where a lower layer must react to a higher one, the higher one registers here (every registration is
     idempotent: tests create many apps). This is the whole list of such wiring (docs/architecture.md)."""
+    from shop import demo
+    from shop.accounts import service as accounts
     from shop.catalog import cache as catalog_cache
     from shop.certification.models import Certification
+    from shop.customers import service as customers
+    from shop.ledger import service as ledger
     from shop.ledger.models import SplitRule
+    from shop.orders import service as orders
+    from shop.payments import service as payments
 
+    # A paid order's sale and a refund's reversal are booked in the ledger, in the same transaction.
+    orders.on_paid(ledger.book_sale)
+    payments.on_refund(ledger.book_refund)
     # A certificate or a split rule changes what catalog pages show ("where your money goes", sellability).
     catalog_cache.watch(Certification, SplitRule)
+    # Signed-in visitors: staff (accounts) and buyers with an account (customers, a layer above). The cookie holds
+    # "<id>:<session token>" (staff) or "c:…" (a customer).
+    login_manager.user_loader(
+        lambda user_id: customers.load(user_id[2:]) if user_id.startswith("c:") else accounts.load_user(user_id))
+    # The log-in page of a demo shop names the demo staff users.
+    app.extensions["demo_login"] = {"users": [(email, roles) for email, _name, roles, _facility in demo.DEMO_USERS],
+                                    "password": demo.DEMO_PASSWORD}
+
 
 
 def _register_blueprints(app: Flask) -> None:

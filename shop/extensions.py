@@ -62,13 +62,6 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message_category = "warning"
 
 
-@login_manager.user_loader
-def _load_user(user_id: str) -> Any:
-    from shop.accounts.service import load_user
-
-    return load_user(user_id)
-
-
 limiter = Limiter(key_func=get_remote_address)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, func, select
@@ -12,9 +11,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from shop.accounts.models import Role, User, new_session_token
 from shop.extensions import db
 from shop.timeutil import utcnow
-
-if TYPE_CHECKING:
-    from shop.customers.models import Customer
 
 MIN_PASSWORD_LENGTH = 10
 # Checked when no user has the email, so a wrong email costs as much time as a wrong password.
@@ -100,12 +96,9 @@ def change_password(user: User, current: str, new: str) -> None:
 _BY_ID = select(User).where(User.id == bindparam("id"))  # built once: every signed-in request runs it
 
 
-def load_user(user_id: str) -> User | Customer | None:
-    """Flask-Login's loader: the cookie holds "<id>:<session token>" (staff) or "c:…" (a customer)."""
-    if user_id.startswith("c:"):
-        from shop.customers.service import load
-
-        return load(user_id[2:])
+def load_user(user_id: str) -> User | None:
+    """A staff member from Flask-Login's cookie value "<id>:<session token>" (create_app's loader sends customers'
+    "c:…" to shop.customers)."""
     raw_id, _, token = user_id.partition(":")
     if not raw_id.isdigit() or len(raw_id) > 10:
         return None

@@ -32,13 +32,10 @@ def login() -> str | Response:
 
 
 def _demo_users() -> dict[str, object]:
-    """In DEMO_MODE the log-in page names the demo staff users and their password (README lists them too)."""
-    if not current_app.config["DEMO_MODE"]:
-        return {}
-    from shop.demo import DEMO_PASSWORD, DEMO_USERS
-
-    return {"demo_users": [(email, roles) for email, _name, roles, _facility in DEMO_USERS],
-            "demo_password": DEMO_PASSWORD}
+    """In DEMO_MODE the log-in page names the demo staff users and their password (README lists them too), as
+    create_app put them in `app.extensions["demo_login"]` from shop.demo."""
+    demo = current_app.extensions.get("demo_login") if current_app.config["DEMO_MODE"] else None
+    return {"demo_users": demo["users"], "demo_password": demo["password"]} if demo else {}
 
 
 @accounts.post("/keluar")

@@ -7,7 +7,7 @@ order either writes everything (order, lines, events, stock) or, on any error, n
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,6 @@ from shop.catalog.models import Facility, Product, StockReason
 from shop.catalog.stock import change_stock, current_stock
 from shop.certification.service import is_sellable
 from shop.extensions import db, rows_changed
-from shop.ledger import service as ledger
 from shop.orders.models import TRANSITIONS, EventCode, Order, OrderEvent, OrderLine, OrderParcel, OrderStatus
 from shop.shipping import quotes as shipping
 from shop.timeutil import aware, utcnow
@@ -228,12 +227,27 @@ def transition(order: Order, to: OrderStatus, *, actor: Actor = None, note: str 
     return order
 
 
+# Who books a paid order's sale: the revenue-split ledger (a layer above), registered by create_app.
+SaleBooker = Callable[["Order", "Payment | None"], object]
+_SALE_BOOKERS: list[SaleBooker] = []
+
+
+def on_paid(booker: SaleBooker) -> None:
+    """Register what books a sale when an order is paid (idempotent: create_app runs often in tests)."""
+    if booker not in _SALE_BOOKERS:
+        _SALE_BOOKERS.append(booker)
+
+
 def mark_paid(order: Order, *, payment: Payment | None = None, actor: Actor = None, note: str = "",
               code: EventCode = EventCode.STATUS, params: dict[str, Any] | None = None) -> Order:
     """The one place an order becomes paid, and its sale is booked in the revenue-split ledger in the same
-    transaction: a payment without its ledger entries (or the reverse) can never be committed."""
+    transaction: a payment without its ledger entries (or the reverse) can never be committed, so with no ledger
+    registered nothing is paid at all."""
+    if not _SALE_BOOKERS:
+        raise RuntimeError("no ledger is registered to book the sale (create_app wires it: orders.on_paid)")
     transition(order, OrderStatus.PAID, actor=actor, note=note, code=code, params=params)
-    ledger.book_sale(order, payment)
+    for booker in _SALE_BOOKERS:
+        booker(order, payment)
     return order
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import secrets
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from shop.accounts.models import Actor
 from shop.audit.service import record
 from shop.extensions import db
-from shop.ledger import service as ledger
 from shop.money import allocate
 from shop.orders import mail as order_mail
 from shop.orders import service as orders
@@ -30,6 +29,24 @@ from shop.orders.models import HOLDS_GOODS, EventCode, Order, OrderLine, OrderSt
 from shop.payments import stripe_gateway as gateway
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus, Refund, RefundLine, StripeEvent
 from shop.timeutil import aware, utcnow
+
+# Who books a refund's reversal: the revenue-split ledger (a layer above), registered by create_app.
+RefundBooker = Callable[[Refund], object]
+_REFUND_BOOKERS: list[RefundBooker] = []
+
+
+def on_refund(booker: RefundBooker) -> None:
+    """Register what books a refund in the ledger (idempotent: create_app runs often in tests)."""
+    if booker not in _REFUND_BOOKERS:
+        _REFUND_BOOKERS.append(booker)
+
+
+def _book_refund(item: Refund) -> None:
+    """In the refund's own transaction: money given back without its reversal in the ledger is never committed."""
+    if not _REFUND_BOOKERS:
+        raise RuntimeError("no ledger is registered to book the refund (create_app wires it: payments.on_refund)")
+    for booker in _REFUND_BOOKERS:
+        booker(item)
 
 
 class PaymentError(Exception):
@@ -405,7 +422,7 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
     db.session.add(item)
     payment.refunded += amount
     db.session.flush()
-    ledger.book_refund(item)
+    _book_refund(item)
     record("payment.refund", payment, None, {"amount": amount, "refunded": payment.refunded},
            note=item.reason, actor=actor)
     if notify:
@@ -580,7 +597,7 @@ def _sync_refunds(payment: Payment, refunded_at_stripe: int, source_id: str) -> 
     db.session.add(item)
     payment.refunded += missing
     db.session.flush()
-    ledger.book_refund(item)
+    _book_refund(item)
     record("payment.refund", payment, None, {"amount": missing, "refunded": payment.refunded},
            note="refunded in Stripe")
     _queue_refund_mail(item)
