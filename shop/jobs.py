@@ -16,7 +16,12 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 
+from shop.certification.alerts import send_alerts
+from shop.certification.service import alerts
+from shop.extensions import db
 from shop.jobqueue import connection, enqueue, is_configured, queue  # noqa: F401 (the queue, for callers)
+from shop.orders.service import expire_overdue_orders
+from shop.outbox.service import deliver_due
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +56,6 @@ def _in_app(job: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def _run(job: Callable[[], Any]) -> Any:
-    from shop.extensions import db
-
     try:
         result = job()
         db.session.commit()
@@ -66,24 +69,17 @@ def _run(job: Callable[[], Any]) -> Any:
 
 @_in_app
 def deliver_mail() -> dict[str, int]:
-    from shop.outbox.service import deliver_due
-
     return deliver_due(limit=200)
 
 
 @_in_app
 def expire_orders() -> list[str]:
-    from shop.orders.service import expire_overdue_orders
-
     return expire_overdue_orders()
 
 
 @_in_app
 def certificate_alerts() -> int:
     """The daily list for the cooperative (as `certs check --mail-cooperative`), through the outbox."""
-    from shop.certification.alerts import send_alerts
-    from shop.certification.service import alerts
-
     found = alerts(current_app.config["CERT_EXPIRY_WARNING_DAYS"])
     if found.expiring or found.unsellable:
         send_alerts(found, current_app.config["COOPERATIVE_EMAIL"], current_app.config["CERT_EXPIRY_WARNING_DAYS"])

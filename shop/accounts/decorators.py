@@ -10,6 +10,7 @@ from flask import abort
 from flask_login import current_user
 
 from shop.accounts.models import Role
+from shop.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,8 +22,6 @@ def role_required(*roles: str | Role) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
-                from shop.extensions import login_manager
-
                 return login_manager.unauthorized()
             if not current_user.has_role(*roles):
                 abort(403)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -12,9 +13,11 @@ from sqlalchemy import JSON, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shop.catalog.models import Facility
 from shop.extensions import Model
 from shop.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from shop.catalog.models import Facility  # a layer above: the relationship is resolved by name
 
 
 class Role(enum.StrEnum):

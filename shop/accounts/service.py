@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from shop.accounts.models import Role, User, new_session_token
+from shop.audit.service import record, snapshot
 from shop.extensions import db
 from shop.timeutil import utcnow
 
@@ -36,13 +37,12 @@ def normalise_email(email: str) -> str:
 
 def _facility_of(role_values: list[str], facility_id: int | None) -> int | None:
     """The facility a user is tied to: facility staff need one that exists; other roles have none."""
-    from shop.catalog.models import Facility
-
     if Role.FACILITY.value not in role_values:
         return None
     if facility_id is None:
         raise AccountError("facility staff need a facility", "facility_needed")
-    if db.session.get(Facility, facility_id) is None:
+    facility = User.facility.property.mapper.class_  # the catalog's Facility, a layer above (no import)
+    if db.session.get(facility, facility_id) is None:
         raise AccountError("there is no such facility", "facility_unknown")
     return facility_id
 
@@ -111,8 +111,6 @@ def load_user(user_id: str) -> User | None:
 def update_user(user: User, *, roles: Iterable[str | Role], facility_id: int | None, active: bool,
                 actor: User) -> User:
     """An admin changes a user's roles, facility or active flag; the change is audited."""
-    from shop.audit.service import record, snapshot
-
     role_values = sorted({Role(r).value for r in roles})
     facility_id = _facility_of(role_values, facility_id)
     if user.id == actor.id and (Role.ADMIN.value not in role_values or not active):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context
 from flask_login import current_user
 
-from shop.accounts.models import Actor
 from shop.audit.models import AuditEntry
 from shop.extensions import db
+
+if TYPE_CHECKING:
+    from shop.accounts.models import Actor  # the audit log sits below accounts: it records, it knows no users
 
 
 def _plain(value: Any) -> Any:

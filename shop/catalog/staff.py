@@ -209,8 +209,6 @@ def staff_product(product_id: int) -> str | Response:
 @role_required(*EDITORS)
 def staff_photo(product_id: int, image_id: int) -> Response:
     """Use a photo as the cover, or remove it."""
-    from shop.audit.service import record
-
     product = product_for_staff(product_id)
     image = next((item for item in product.images if item.id == image_id), None)
     if image is None:

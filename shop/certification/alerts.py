@@ -6,15 +6,14 @@ from flask_babel import lazy_gettext as _l
 
 from shop import mail
 from shop.certification.service import Alerts
+from shop.extensions import db
+from shop.outbox import service as outbox
+from shop.outbox.models import MailStatus
 
 
 def send_alerts(alerts: Alerts, to: str, days: int, language: str = "id") -> bool:
     """Queue the list in the outbox, commit, and try it at once; False when it could not go out yet (the
     outbox keeps it and retries)."""
-    from shop.extensions import db
-    from shop.outbox import service as outbox
-    from shop.outbox.models import MailStatus
-
     message = mail.render_message("certification/mail/alerts", to=to, language=language, alerts=alerts, days=days,
                                   subject=_l("Certificates to renew and products not on sale"))
     row = outbox.queue(message, "certificates.alerts")

@@ -14,6 +14,7 @@ from shop.audit.models import AuditEntry
 from shop.audit.service import record, snapshot
 from shop.catalog.models import Product
 from shop.certification.models import Certification, CertStatus, CertType, RecordedStatus
+from shop.certification.numbers import normalise
 from shop.extensions import db
 from shop.timeutil import today
 
@@ -124,8 +125,6 @@ def _check_access(actor: User | None, product: Product) -> None:
 def add_certificate(product: Product, data: CertificateInput, *, actor: User | None,
                     renews: Certification | None = None) -> Certification:
     """Add a certificate, or a renewal of one (the old one stays, for the history)."""
-    from shop.certification.numbers import normalise
-
     _check_access(actor, product)
     number = normalise(data.cert_type, data.number) if data.number or not data.in_process else ""
     if data.issued_on and data.issued_on > today():

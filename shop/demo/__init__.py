@@ -11,10 +11,15 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
+from shop.accounts.service import create_user, user_by_email
 from shop.catalog.images import save_product_image
 from shop.catalog.models import Category, Facility, FacilityKind, Product, Region, StockMovement, StockReason
 from shop.certification.models import Certification, CertType, RecordedStatus
 from shop.extensions import db
+from shop.ledger.models import SHARES, Part, SplitBase, SplitRule
+from shop.ledger.service import RuleInput, create_rule
+from shop.shipping.models import Courier, ShippingRate
+from shop.shipping.provinces import PROVINCES, SUMATRA_PROVINCES
 
 DEMO_DIR = Path(__file__).parent
 FEATURED = {"bawang-goreng-palu-200g", "tas-rajut-selempang", "abon-ikan-tuna", "sarung-tenun-donggala",
@@ -99,9 +104,6 @@ FACILITY_RULE = ("lapas-kuala-tungkal", {"pnbp": 25, "premi": 15, "cooperative":
 def load_split_rules(demo_rule: dict[str, Any] | None, facilities: dict[str, Facility]) -> int:
     """The demo split (percent of gross, from products.json) for every product, and one facility's own rule.
     A scope that already has a rule is left alone: the rules are finance's once the shop runs."""
-    from shop.ledger.models import SHARES, Part, SplitBase, SplitRule
-    from shop.ledger.service import RuleInput, create_rule
-
     if not demo_rule:
         return 0
     start = date.fromisoformat(demo_rule["effective_from"])
@@ -135,9 +137,6 @@ REGION_ZONE_TABLES = {"jambi": "sumatra"}
 
 
 def load_couriers() -> int:
-    from shop.shipping.models import Courier, ShippingRate
-    from shop.shipping.provinces import PROVINCES, SUMATRA_PROVINCES
-
     regions = {region.slug: region.id for region in db.session.scalars(select(Region))}
     tables: list[tuple[int | None, dict[str, int]]] = [(None, PROVINCES)]
     tables += [(regions[slug], SUMATRA_PROVINCES) for slug in REGION_ZONE_TABLES if slug in regions]
@@ -226,8 +225,6 @@ DEMO_USERS = [
 
 
 def load_users() -> int:
-    from shop.accounts.service import create_user, user_by_email
-
     for email, name, roles, facility_slug in DEMO_USERS:
         if user_by_email(email) is not None:
             continue

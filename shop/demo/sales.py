@@ -12,10 +12,18 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from shop.catalog.models import Facility, Product
+from shop.demo import placeholder_image
 from shop.extensions import db
+from shop.finance import deposits, reconciliation
+from shop.fulfilment import service as desk
+from shop.ledger.service import next_month
 from shop.orders.models import Order
+from shop.orders.service import Buyer, OrderError, place_order
+from shop.payments import service as payments
+from shop.payments.models import Payment, PaymentStatus
 from shop.shipping.models import Courier
 from shop.timeutil import utcnow
+from shop.uploads import save_private_document
 
 DEMO_BUYER_DOMAIN = "demo.karyabinaan.id"
 # Fictional buyers across Indonesia (name, city, province, postal code).
@@ -43,8 +51,6 @@ def load_sales(seed: int = 2026) -> dict[str, int]:
     """Play the demo history once (nothing happens when the shop already has orders)."""
     if db.session.scalar(select(func.count(Order.id))):
         return {"demo orders": 0}
-    from shop.demo import placeholder_image
-
     rng = random.Random(seed)
     real_now = utcnow()
     courier = db.session.scalar(select(Courier).order_by(Courier.position, Courier.id))
@@ -74,17 +80,11 @@ def _at(moment: datetime) -> None:
 
 
 def _stored_receipt(image: bytes) -> str:
-    from shop.uploads import save_private_document
-
     return save_private_document(image, "receipts")
 
 
 def _sale(rng: random.Random, moment: datetime, products: list[Product], courier: Courier, receipt: str,
           delivered: bool) -> bool:
-    from shop.fulfilment import service as desk
-    from shop.orders.service import Buyer, OrderError, place_order
-    from shop.payments import service as payments
-
     name, city, province, postal = rng.choice(BUYERS)
     buyer = Buyer(name=name, email=f"{name.split()[0].lower()}@{DEMO_BUYER_DOMAIN}", phone="+6281200000000",
                   street="Jl. Contoh No. 1", rt_rw="001/002", kelurahan="Demo", kecamatan="Demo", city=city,
@@ -117,9 +117,6 @@ def _sale(rng: random.Random, moment: datetime, products: list[Product], courier
 
 def _one_refund(now: datetime) -> None:
     """A buyer's parcel arrived damaged last month: part of the money went back."""
-    from shop.payments import service as payments
-    from shop.payments.models import Payment, PaymentStatus
-
     last_month = (date(now.year, now.month, 1) - timedelta(days=1)).replace(day=10)
     payment = db.session.scalar(select(Payment).join(Order).where(
         Payment.status == PaymentStatus.SUCCEEDED, Order.created_at < datetime.combine(last_month, datetime.min.time(),
@@ -136,8 +133,6 @@ def _one_refund(now: datetime) -> None:
 def _deposits(now: datetime) -> int:
     """Every month but the last two deposited in full and closed; the month before last deposited in full but
     left open; last month and this month still owed (the desk shows them outstanding and running)."""
-    from shop.finance import deposits, reconciliation
-
     months = [m.strftime("%Y-%m") for m in _months(now)]
     paid_up_to, closed_up_to = months[-3], months[-4]
     receipt = _demo_receipt_bytes()
@@ -162,8 +157,6 @@ def _deposits(now: datetime) -> int:
 
 def _deposit_day(month: str) -> date:
     """The 5th of the next month: when the demo treasurer deposits a month's PNBP (a periodic deposit)."""
-    from shop.ledger.service import next_month
-
     return date.fromisoformat(f"{next_month(month)}-05")
 
 
@@ -174,7 +167,5 @@ def _local_noon(facility: Facility, day: date) -> datetime:
 
 
 def _demo_receipt_bytes() -> bytes:
-    from shop.demo import placeholder_image
-
     return placeholder_image("Bukti setor PNBP (demo)", (70, 90, 120))
 

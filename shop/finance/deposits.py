@@ -12,6 +12,8 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from shop.accounts.models import Role
+from shop.audit.service import record
 from shop.catalog.models import DepositRegime, Facility
 from shop.extensions import db
 from shop.finance.models import PnbpDeposit, PnbpDepositMonth
@@ -125,8 +127,6 @@ def check_deposit(data: DepositInput, receipt: bytes | None = None) -> dict[str,
 
 def record_deposit(data: DepositInput, receipt: bytes | None, *, actor: User | None) -> PnbpDeposit:
     """Record a deposit the bank confirmed (NTPN). Raises DepositInvalid with every problem at once."""
-    from shop.audit.service import record
-
     problems = check_deposit(data, receipt)
     if problems:
         raise DepositInvalid(problems)
@@ -156,8 +156,6 @@ def record_deposit(data: DepositInput, receipt: bytes | None, *, actor: User | N
 
 def reverse_deposit(deposit: PnbpDeposit, reason: str, *, actor: User | None) -> PnbpDeposit:
     """Cancel a deposit recorded by mistake with a reversing deposit: the same months, negative amounts."""
-    from shop.audit.service import record
-
     if not reason.strip():
         raise PeriodError("reason")
     if deposit.reverses_id is not None:
@@ -203,8 +201,6 @@ def pnbp_deposited(facility_id: int, month: str) -> int:
 
 def close_month(facility: Facility, month: str, *, actor: User | None) -> PeriodClose:
     """Close a facility's month once it has ended and its PNBP balances: later entries go to the next open month."""
-    from shop.audit.service import record
-
     if not MONTH.fullmatch(month) or month >= month_of(facility_today(facility)):
         raise PeriodError("not_ended")
     lock_facilities([facility.id])  # no sale, refund or deposit is written into the month meanwhile
@@ -227,9 +223,6 @@ def close_month(facility: Facility, month: str, *, actor: User | None) -> Period
 
 def reopen_month(facility: Facility, month: str, reason: str, *, actor: User | None) -> None:
     """Only an admin reopens a closed month, and says why (in the audit log)."""
-    from shop.accounts.models import Role
-    from shop.audit.service import record
-
     if actor is None or not actor.has_role(Role.ADMIN):
         raise PeriodError("admin_only")
     if not reason.strip():
@@ -249,8 +242,6 @@ def reopen_month(facility: Facility, month: str, reason: str, *, actor: User | N
 # -- deposit regimes and deadlines
 
 def set_deposit_regime(facility: Facility, regime: DepositRegime, period_days: int, *, actor: User | None) -> None:
-    from shop.audit.service import record
-
     days = 1 if regime is DepositRegime.DAILY else period_days
     if not 1 <= days <= 31:
         raise PeriodError("period_days")

@@ -13,10 +13,13 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import ColumnElement, func, or_, select, update
 
-from shop.catalog.models import Facility, Product
+from shop.audit.service import record
+from shop.catalog.models import Category, Facility, Product
 from shop.extensions import db
-from shop.ledger.models import REVERSAL_KINDS, SHARES, EntryKind, LedgerEntry, Part, SplitBase, SplitRule
+from shop.ledger.models import REVERSAL_KINDS, SHARES, EntryKind, LedgerEntry, Part, PeriodClose, SplitBase, SplitRule
 from shop.money import allocate
+from shop.orders.models import Order, OrderStatus
+from shop.payments.models import Payment, PaymentStatus
 from shop.timeutil import aware, shop_zone, today, utcnow
 
 if TYPE_CHECKING:
@@ -48,14 +51,10 @@ class RuleInput:
 
 def create_rule(data: RuleInput, *, actor: User | None) -> SplitRule:
     """A new rule (or a new version of a scope's rule, from its date). Earlier versions stay as they were."""
-    from shop.audit.service import record
-
     if set(data.shares) != set(SHARES) or any(v < 0 for v in data.shares.values()):
         raise RuleError("shares")
     if sum(data.shares.values()) != 10_000:
         raise RuleError("sum")
-    from shop.catalog.models import Category, Facility
-
     if (data.facility_id is not None and db.session.get(Facility, data.facility_id) is None) or \
             (data.category_id is not None and db.session.get(Category, data.category_id) is None):
         raise RuleError("scope")
@@ -76,8 +75,6 @@ def create_rule(data: RuleInput, *, actor: User | None) -> SplitRule:
 
 def delete_rule(rule: SplitRule, *, actor: User | None) -> None:
     """Only a rule no sale was booked with may go (a mistake caught in time); a used one stays for ever."""
-    from shop.audit.service import record
-
     if is_used(rule):
         raise RuleError("used")
     record("split_rule.delete", rule, rule_snapshot(rule), None, actor=actor)
@@ -174,8 +171,6 @@ class OpenMonths:
     month that is open ("carried over"). Locks the facilities first (see `lock_facilities`)."""
 
     def __init__(self, facility_ids: Iterable[int | None]) -> None:
-        from shop.ledger.models import PeriodClose
-
         ids = lock_facilities(facility_ids)
         self.closed: dict[int, set[str]] = defaultdict(set)
         if ids:
@@ -363,8 +358,6 @@ def book_refund(refund: Refund) -> list[LedgerEntry]:
         if item.order_line_id is not None:
             returned[item.order_line_id] += item.quantity
     reversed_ = targeted_reversal(booked, wanted, refund.amount) if wanted else reversal(booked, refund.amount)
-    from shop.orders.models import OrderStatus
-
     kind = EntryKind.CANCELLATION_REVERSAL if order.status is OrderStatus.CANCELLED else EntryKind.REFUND_REVERSAL
     at = aware(refund.created_at or utcnow())
     lines = {line.id: line for line in order.lines}
@@ -403,8 +396,6 @@ def book_refund(refund: Refund) -> list[LedgerEntry]:
 
 def unbooked_orders() -> list[int]:
     """Orders that were paid (at some point) but have no sale booked: those paid before the ledger existed."""
-    from shop.orders.models import Order
-
     booked = select(LedgerEntry.order_id).where(LedgerEntry.kind == EntryKind.SALE)
     return list(db.session.scalars(select(Order.id).where(Order.paid_at.is_not(None), Order.id.not_in(booked))
                                    .order_by(Order.id)))
@@ -413,9 +404,6 @@ def unbooked_orders() -> list[int]:
 def book_missing_order(order_id: int) -> int:
     """Book one old order as it happened: its sale when it was paid (the counted payment), then each refund
     of that payment in turn. Returns the number of entries written. Idempotent with `unbooked_orders`."""
-    from shop.orders.models import Order
-    from shop.payments.models import Payment, PaymentStatus
-
     order = db.session.get_one(Order, order_id)
     payment = db.session.scalar(select(Payment).where(
         Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED, Payment.duplicate.is_(False))

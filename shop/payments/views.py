@@ -14,7 +14,7 @@ from shop.accounts import register_staff_link
 from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
 from shop.extensions import db
-from shop.i18n import current_language
+from shop.i18n import current_language, rupiah
 from shop.orders import service as order_service
 from shop.orders.models import Order
 from shop.orders.visitor import order_for_visitor
@@ -119,8 +119,6 @@ def upload_receipt(number: str) -> Response:
 
 
 def _rupiah(amount: int) -> str:
-    from shop.i18n import rupiah
-
     return rupiah(amount)
 
 
