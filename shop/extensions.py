@@ -4,6 +4,7 @@ import enum
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
+from flask import request
 from flask_babel import Babel
 from flask_caching import Cache
 from flask_limiter import Limiter
@@ -68,8 +69,6 @@ limiter = Limiter(key_func=get_remote_address)
 def submitted_email() -> str:
     """The account a login or an order lookup names: limits keyed on it hold whatever address the guesses
     come from."""
-    from flask import request
-
     return "email:" + (request.form.get("email") or "").strip().lower()[:254]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import get_translations
+from flask_babel import get_translations, ngettext
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 
@@ -31,9 +32,6 @@ class ShopForm(FlaskForm):
 
 
 def _wtforms_messages() -> None:  # pragma: no cover - never called: lists WTForms' texts for `pybabel extract`
-    from flask_babel import gettext as _
-    from flask_babel import ngettext
-
     _("This field is required.")
     _("Invalid input.")
     _("Invalid email address.")

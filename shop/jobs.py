@@ -15,7 +15,10 @@ from functools import wraps
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from rq import SimpleWorker
+from rq.cron import CronScheduler
 
+from shop import create_app
 from shop.certification.alerts import send_alerts
 from shop.certification.service import alerts
 from shop.extensions import db
@@ -45,8 +48,6 @@ def _in_app(job: Callable[[], Any]) -> Callable[[], Any]:
             app = current_app._get_current_object()  # type: ignore[attr-defined]
         else:
             if _worker_app is None:
-                from shop import create_app
-
                 _worker_app = create_app()
             app = _worker_app
         with app.app_context():
@@ -88,8 +89,6 @@ def certificate_alerts() -> int:
 
 def scheduler() -> Any:
     """RQ's CronScheduler with SCHEDULE registered on this shop's queue."""
-    from rq.cron import CronScheduler
-
     cron = CronScheduler(connection=connection(), name=f"{current_app.config['JOB_QUEUE_NAME']}-cron")
     for name, when in SCHEDULE:
         cron.register(globals()[name], queue_name=current_app.config["JOB_QUEUE_NAME"], job_timeout=300, **when)
@@ -98,6 +97,4 @@ def scheduler() -> Any:
 
 def worker(burst: bool = False) -> Any:
     """Work the queue in this process (no fork per job: the jobs are short database chores)."""
-    from rq import SimpleWorker
-
     return SimpleWorker([queue()], connection=connection()).work(burst=burst, with_scheduler=False)

@@ -3,7 +3,7 @@ sniffing, a strict referrer policy, and HSTS when the shop runs behind HTTPS (SE
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -31,8 +31,6 @@ def add_security_headers(response: Response) -> Response:
 def refuse_nul_characters() -> None:
     """No text a person types holds a NUL character, and PostgreSQL cannot store one: a request with one in its
     path, query or form is refused whole (400) before any view reads it."""
-    from flask import abort, request
-
     if "\x00" in request.path or any("\x00" in key or "\x00" in value
                                      for source in (request.args, request.form)
                                      for key, value in source.items(multi=True)):

@@ -110,8 +110,8 @@ def _reencoded_picture(data: bytes, kind: str) -> bytes:
 
 def _check_pdf(data: bytes) -> None:
     """A real PDF with pages and nothing active in it (every object reachable from its catalog is looked at)."""
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf import PdfReader  # noqa: PLC0415 (a heavy library, loaded by a PDF upload only)
+    from pypdf.errors import PdfReadError  # noqa: PLC0415
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
@@ -126,7 +126,7 @@ def _check_pdf(data: bytes) -> None:
 
 
 def _has_active_content(root: Any) -> bool:
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject  # noqa: PLC0415
 
     seen: set[tuple[int, int]] = set()
     pending = [root]

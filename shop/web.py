@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import current_app, request, url_for
+from flask import current_app, flash, request, url_for
 from werkzeug.routing import IntegerConverter
+
+from shop.extensions import db
+
+T = TypeVar("T")
 
 ID_MAX = 2**31 - 1  # the largest INTEGER in PostgreSQL: no key, count, price or weight column holds more
 AMOUNT_MAX = 2**31 - 1  # rupiah: the money columns are INTEGER (Rp2.147.483.647 at most in one amount)
@@ -100,3 +105,27 @@ def query_args(*drop: str, **overrides: Any) -> dict[str, Any]:
 def column_limit(column: Any) -> int:
     """The most characters a VARCHAR column holds (PostgreSQL refuses more; SQLite would keep it)."""
     return int(column.property.columns[0].type.length)
+
+
+def commit_or_refuse(work: Callable[[], T], refused: Mapping[type[Exception], Callable[[Exception], object]],
+                     done: object = None) -> T | None:
+    """A staff or buyer request's one transaction: run `work` (service calls, which flush, never commit). When it
+    raises one of the `refused` exceptions (the first listed class that matches), roll everything back, flash what
+    `refused` says of it (a translated text) and return None; otherwise commit, flash `done` if given, and return
+    what `work` returned."""
+    try:
+        result = work()
+    except tuple(refused) as error:
+        db.session.rollback()
+        say = next(message for kind, message in refused.items() if isinstance(error, kind))
+        flash(str(say(error)), "error")
+        return None
+    db.session.commit()
+    if done is not None:
+        flash(str(done), "success")
+    return result
+
+
+def problem(table: Mapping[str, object]) -> Callable[[Exception], object]:
+    """For `commit_or_refuse`: the message a table of problem keys gives for an error whose text is its key."""
+    return lambda error: table[str(error)]

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, g, request
+from flask_login import current_user
 
 from shop.accounts.models import Role
 
@@ -57,9 +58,6 @@ def staff_menu(user: Any) -> list[tuple[StaffLink, int | None]]:
 def _staff_navigation() -> dict[str, Any]:
     """Every staff page carries the staff menu with its counts, counted once per request (a request may render
     more than one template, e.g. a mail)."""
-    from flask import g, request
-    from flask_login import current_user
-
     if not request.path.startswith("/staf") or not getattr(current_user, "is_staff", False):
         return {}
     if "staff_nav" not in g:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -161,8 +162,6 @@ def _deposit_day(month: str) -> date:
 
 
 def _local_noon(facility: Facility, day: date) -> datetime:
-    from zoneinfo import ZoneInfo
-
     return datetime.combine(day, datetime.min.time().replace(hour=12), ZoneInfo(facility.timezone)).astimezone(UTC)
 
 

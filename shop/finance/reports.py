@@ -220,8 +220,8 @@ class Table:
         return out.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheet programs read UTF-8
 
     def xlsx(self) -> bytes:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
+        from openpyxl import Workbook  # noqa: PLC0415 (a heavy library, loaded by an export only)
+        from openpyxl.styles import Font  # noqa: PLC0415
 
         book = Workbook()
         sheet = book.active

@@ -24,7 +24,7 @@ from shop.i18n import current_language
 from shop.ledger import ledger
 from shop.timeutil import today
 from shop.uploads import REJECTIONS, send_private_document
-from shop.web import non_negative_int, parse_day, positive_int, safe_next
+from shop.web import commit_or_refuse, non_negative_int, parse_day, positive_int, problem, safe_next
 
 FINANCE = (Role.ADMIN, Role.FINANCE)
 READERS = (Role.ADMIN, Role.FINANCE, Role.FACILITY)  # facility staff: their own facility, read-only
@@ -153,15 +153,10 @@ def reconciliation_month(slug: str, month: str) -> str:
 @role_required(*FINANCE)
 def close_month(slug: str, month: str) -> Response:
     facility = _facility(slug)
-    try:
-        deposits.close_month(facility, month, actor=current_user)
-    except deposits.PeriodError as error:
-        db.session.rollback()
-        flash(str(PERIOD_PROBLEMS[str(error)]), "error")
-    else:
-        db.session.commit()
-        flash(_("%(month)s closed for %(facility)s. Later refunds of its sales are booked in the next open month.",
-                month=month, facility=facility.name), "success")
+    commit_or_refuse(lambda: deposits.close_month(facility, month, actor=current_user),
+                     {deposits.PeriodError: problem(PERIOD_PROBLEMS)},
+                     _("%(month)s closed for %(facility)s. Later refunds of its sales are booked in the next open "
+                       "month.", month=month, facility=facility.name))
     return redirect(url_for("ledger.reconciliation_month", slug=slug, month=month))
 
 
@@ -170,14 +165,10 @@ def close_month(slug: str, month: str) -> Response:
 @role_required(Role.ADMIN)
 def reopen_month(slug: str, month: str) -> Response:
     facility = _facility(slug)
-    try:
-        deposits.reopen_month(facility, month, request.form.get("reason", "")[:500], actor=current_user)
-    except deposits.PeriodError as error:
-        db.session.rollback()
-        flash(str(PERIOD_PROBLEMS[str(error)]), "error")
-    else:
-        db.session.commit()
-        flash(_("%(month)s reopened for %(facility)s.", month=month, facility=facility.name), "success")
+    commit_or_refuse(lambda: deposits.reopen_month(facility, month, request.form.get("reason", "")[:500],
+                                                   actor=current_user),
+                     {deposits.PeriodError: problem(PERIOD_PROBLEMS)},
+                     _("%(month)s reopened for %(facility)s.", month=month, facility=facility.name))
     return redirect(url_for("ledger.reconciliation_month", slug=slug, month=month))
 
 
@@ -187,17 +178,14 @@ def reopen_month(slug: str, month: str) -> Response:
 def deposit_regime(slug: str) -> Response:
     facility = _facility(slug)
     regime = request.form.get("regime", "")
-    try:
+
+    def save() -> None:
         if regime not in {r.value for r in DepositRegime}:
             raise deposits.PeriodError("period_days")
         deposits.set_deposit_regime(facility, DepositRegime(regime), positive_int(request.form.get("days"), 0) or 0,
                                     actor=current_user)
-    except deposits.PeriodError as error:
-        db.session.rollback()
-        flash(str(PERIOD_PROBLEMS[str(error)]), "error")
-    else:
-        db.session.commit()
-        flash(_("Deposit regime saved."), "success")
+
+    commit_or_refuse(save, {deposits.PeriodError: problem(PERIOD_PROBLEMS)}, _("Deposit regime saved."))
     return redirect(safe_next(request.form.get("back"), url_for("ledger.reconciliation")))
 
 
@@ -261,14 +249,10 @@ def _date(value: str | None) -> date | None:
 @role_required(*FINANCE)
 def reverse_deposit(deposit_id: int) -> Response:
     deposit = db.get_or_404(PnbpDeposit, deposit_id)
-    try:
-        deposits.reverse_deposit(deposit, request.form.get("reason", "")[:500], actor=current_user)
-    except deposits.PeriodError as error:
-        db.session.rollback()
-        flash(str(PERIOD_PROBLEMS[str(error)]), "error")
-    else:
-        db.session.commit()
-        flash(_("Deposit reversed. The months it paid show the amount as outstanding again."), "success")
+    commit_or_refuse(lambda: deposits.reverse_deposit(deposit, request.form.get("reason", "")[:500],
+                                                      actor=current_user),
+                     {deposits.PeriodError: problem(PERIOD_PROBLEMS)},
+                     _("Deposit reversed. The months it paid show the amount as outstanding again."))
     return redirect(url_for("ledger.deposits_page"))
 
 

@@ -27,7 +27,7 @@ from shop.outbox import service as outbox
 from shop.payments import service as payments
 from shop.payments import stripe_gateway as gateway
 from shop.shipping.models import Courier
-from shop.web import parse_day, positive_int, whole_number
+from shop.web import commit_or_refuse, parse_day, positive_int, problem, whole_number
 
 DESK = (Role.ADMIN, Role.FULFILMENT)
 READERS = (Role.ADMIN, Role.FULFILMENT, Role.FINANCE)
@@ -96,11 +96,16 @@ def order(number: str) -> str:
                                                        .order_by(Courier.position)).all())
 
 
+def _stripe_refused(_error: Exception) -> str:
+    current_app.logger.exception("a refund on cancelling an order failed")
+    return _("Stripe did not accept the refund; the order was not cancelled. Try again later.")
+
+
 def _act(number: str, action: str) -> Response:
     item = _order_or_404(number)
     form = request.form
-    shipment = None
-    try:
+
+    def act() -> bool:
         if action == "pack":
             service.mark_packed(item, actor=current_user)
         elif action == "ship":
@@ -118,20 +123,14 @@ def _act(number: str, action: str) -> Response:
             service.receive_return(item, quantities, reason=form.get("reason", ""), actor=current_user)
         else:
             service.add_note(item, note=form.get("note", ""), actor=current_user)
-    except service.FulfilmentError as error:
-        db.session.rollback()
-        flash(str(PROBLEMS[str(error)]), "error")
-    except orders.IllegalTransition as error:
-        db.session.rollback()
-        flash(_("Not possible now: the order is %(status)s.", status=error.current.label), "error")
-    except gateway.GatewayError:
-        db.session.rollback()
-        current_app.logger.exception("refund on cancelling %s failed", number)
-        flash(_("Stripe did not accept the refund; the order was not cancelled. Try again later."), "error")
-    else:
-        db.session.commit()
+        return True
+
+    if commit_or_refuse(act, {
+            service.FulfilmentError: problem(PROBLEMS),
+            orders.IllegalTransition: lambda error: _("Not possible now: the order is %(status)s.",
+                                                      status=error.current.label),  # type: ignore[attr-defined]
+            gateway.GatewayError: _stripe_refused}, _("Saved.")):
         outbox.deliver_after_commit()
-        flash(_("Saved."), "success")
     return redirect(url_for("fulfilment.order", number=number))
 
 

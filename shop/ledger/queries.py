@@ -147,7 +147,7 @@ def export_csv(month: str) -> bytes:
 
 
 def export_xlsx(month: str) -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # noqa: PLC0415 (a heavy library, loaded by an export only)
 
     book = Workbook()
     sheet = book.active

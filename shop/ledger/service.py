@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from shop.audit.service import record
 from shop.catalog.models import Category, Facility, Product
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from shop.payments.models import Payment, Refund
 
 REVERSIBLE = (EntryKind.SALE, *REVERSAL_KINDS)
-FEE_SHARING = ("cooperative", "pro_rata")
 
 
 class RuleError(Exception):
@@ -79,7 +79,10 @@ def delete_rule(rule: SplitRule, *, actor: User | None) -> None:
         raise RuleError("used")
     record("split_rule.delete", rule, rule_snapshot(rule), None, actor=actor)
     db.session.delete(rule)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # a sale was booked with it between the check and the delete
+        raise RuleError("used") from error
 
 
 def used_rule_ids() -> set[int]:

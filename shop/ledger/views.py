@@ -21,7 +21,7 @@ from shop.extensions import db
 from shop.ledger import ledger, queries, service
 from shop.ledger.models import SHARES, Part, SplitBase, SplitRule
 from shop.timeutil import today
-from shop.web import parse_day, positive_int
+from shop.web import commit_or_refuse, parse_day, positive_int, problem
 
 FINANCE = (Role.ADMIN, Role.FINANCE)
 register_staff_link("ledger.entries", _l("Ledger"), *FINANCE)
@@ -115,14 +115,8 @@ def delete_rule(rule_id: int) -> Response:
     rule = db.session.get(SplitRule, rule_id)
     if rule is None:
         abort(404)
-    try:
-        service.delete_rule(rule, actor=current_user)
-    except service.RuleError as error:
-        db.session.rollback()
-        flash(str(RULE_PROBLEMS[str(error)]), "error")
-    else:
-        db.session.commit()
-        flash(_("Split rule removed."), "success")
+    commit_or_refuse(lambda: service.delete_rule(rule, actor=current_user),
+                     {service.RuleError: problem(RULE_PROBLEMS)}, _("Split rule removed."))
     return redirect(url_for("ledger.rules"))
 
 

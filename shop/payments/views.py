@@ -15,7 +15,6 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
 from shop.extensions import db
 from shop.i18n import current_language, rupiah
-from shop.orders import service as order_service
 from shop.orders.models import Order
 from shop.orders.visitor import order_for_visitor
 from shop.outbox import service as outbox
@@ -28,7 +27,7 @@ from shop.payments import stripe_gateway as gateway
 from shop.payments.forms import ConfirmTransferForm, RefundForm, RejectTransferForm
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.uploads import DocumentRejected, save_private_document, send_private_document
-from shop.web import public_url, whole_number
+from shop.web import commit_or_refuse, public_url, whole_number
 
 STAFF = (Role.ADMIN, Role.FULFILMENT)
 register_staff_link("payments.review", _l("Payments"), Role.ADMIN, Role.FULFILMENT, Role.FINANCE,
@@ -58,10 +57,10 @@ def pay_by_card(number: str) -> Response:
             cancel_url=public_url("payments.pay", number=number, cancelled=1))
     except service.AmountBelowMinimum as error:
         flash(_("Card payments start at %(amount)s; please pay by bank transfer.",
-                amount=_rupiah(int(str(error)))), "error")
+                amount=rupiah(int(str(error)))), "error")
     except service.AmountAboveCardLimit as error:
         flash(_("Card payments are limited to %(amount)s; please pay by bank transfer.",
-                amount=_rupiah(int(str(error)))), "error")
+                amount=rupiah(int(str(error)))), "error")
     except service.NotPayable:
         flash(_("This order can no longer be paid."), "error")
     except gateway.GatewayError:
@@ -118,10 +117,6 @@ def upload_receipt(number: str) -> Response:
     return redirect(url_for("payments.pay", number=number, _anchor="transfer"))
 
 
-def _rupiah(amount: int) -> str:
-    return rupiah(amount)
-
-
 # -- staff
 
 @payments.get("/staf/pembayaran")
@@ -168,21 +163,13 @@ def confirm(payment_id: int) -> Response:
     form = ConfirmTransferForm()
     if not form.validate():
         flash(_("Enter the bank reference of the transfer."), "error")
-    else:
-        try:
-            service.confirm_transfer(payment, reference=form.reference.data, actor=current_user,
-                                     fee=form.fee.data or 0)
-            order_service.expire_if_due(payment.order)
-        except service.NotPayable as error:
-            db.session.rollback()
-            flash(_("This payment cannot be confirmed: %(state)s.", state=str(error)), "error")
-        except service.PaymentError:
-            db.session.rollback()
-            flash(_("The bank charge must be less than the amount transferred."), "error")
-        else:
-            db.session.commit()
-            outbox.deliver_after_commit()
-            flash(_("Payment confirmed; the order is paid."), "success")
+    elif commit_or_refuse(
+            lambda: service.confirm_transfer(payment, reference=form.reference.data, actor=current_user,
+                                             fee=form.fee.data or 0),
+            {service.NotPayable: lambda error: _("This payment cannot be confirmed: %(state)s.", state=str(error)),
+             service.PaymentError: lambda _error: _("The bank charge must be less than the amount transferred.")},
+            _("Payment confirmed; the order is paid.")):
+        outbox.deliver_after_commit()
     return redirect(url_for("payments.order_payments", number=payment.order.number))
 
 
@@ -194,17 +181,17 @@ def reject(payment_id: int) -> Response:
     form = RejectTransferForm()
     if not form.validate():
         flash(_("Give the reason for rejecting the transfer."), "error")
-    else:
-        try:
-            service.reject_transfer(payment, reason=form.reason.data, actor=current_user)
-        except service.PaymentError as error:
-            db.session.rollback()
-            flash(_("This payment cannot be rejected: %(state)s.", state=str(error)), "error")
-        else:
-            db.session.commit()
-            outbox.deliver_after_commit()
-            flash(_("Transfer rejected; the buyer sees the reason and may send another receipt."), "success")
+    elif commit_or_refuse(
+            lambda: service.reject_transfer(payment, reason=form.reason.data, actor=current_user),
+            {service.PaymentError: lambda error: _("This payment cannot be rejected: %(state)s.", state=str(error))},
+            _("Transfer rejected; the buyer sees the reason and may send another receipt.")):
+        outbox.deliver_after_commit()
     return redirect(url_for("payments.order_payments", number=payment.order.number))
+
+
+def _stripe_refused(_error: Exception) -> str:
+    current_app.logger.exception("Stripe refused a refund")
+    return _("Stripe did not accept the refund; nothing was recorded. Try again later.")
 
 
 @payments.post("/staf/pembayaran/<int:payment_id>/refund")
@@ -222,34 +209,24 @@ def refund(payment_id: int) -> Response:
     if any(quantity is None for quantity in quantities.values()):
         flash(_("Enter how many units of each product the refund is for (0 or more, at most those bought)."), "error")
         return back
-    try:
+
+    def give_back() -> object:
         items = service.refund_items(payment.order, quantities={k: v or 0 for k, v in quantities.items()},
                                      shipping=form.shipping.data, amount=form.amount.data)
-        service.refund(payment, amount=sum(item.amount for item in items), reason=form.reason.data,
-                       key=form.key.data, actor=current_user, transfer_reference=form.transfer_reference.data or "",
-                       items=items)
-    except service.NothingChosen:
-        db.session.rollback()
-        flash(_("Choose what the refund is for: the units of each product, and the shipping if it goes back too."),
-              "error")
-    except service.TooManyUnits as error:
-        db.session.rollback()
-        flash(_("%(product)s: more units than are left to refund.", product=str(error)), "error")
-    except service.RefundTooLarge as error:
-        db.session.rollback()
-        flash(_("At most %(amount)s can be refunded for what was chosen.", amount=_rupiah(int(str(error)))),
-              "error")
-    except service.PaymentError:
-        db.session.rollback()
-        flash(_("Enter the reference of the transfer that returned the money."), "error")
-    except gateway.GatewayError:
-        db.session.rollback()
-        current_app.logger.exception("Stripe refund failed for payment %s", payment_id)
-        flash(_("Stripe did not accept the refund; nothing was recorded. Try again later."), "error")
-    else:
-        db.session.commit()
+        return service.refund(payment, amount=sum(item.amount for item in items), reason=form.reason.data,
+                              key=form.key.data, actor=current_user,
+                              transfer_reference=form.transfer_reference.data or "", items=items)
+
+    if commit_or_refuse(give_back, {
+            service.NothingChosen: lambda _error: _("Choose what the refund is for: the units of each product, and "
+                                                    "the shipping if it goes back too."),
+            service.TooManyUnits: lambda error: _("%(product)s: more units than are left to refund.",
+                                                  product=str(error)),
+            service.RefundTooLarge: lambda error: _("At most %(amount)s can be refunded for what was chosen.",
+                                                    amount=rupiah(int(str(error)))),
+            service.PaymentError: lambda _error: _("Enter the reference of the transfer that returned the money."),
+            gateway.GatewayError: _stripe_refused}, _("Refund recorded.")):
         outbox.deliver_after_commit()
-        flash(_("Refund recorded."), "success")
     return back
 
 

@@ -15,7 +15,7 @@ from shop.accounts.models import Role, User
 from shop.audit.service import record
 from shop.catalog.models import Facility
 from shop.extensions import db
-from shop.web import positive_int
+from shop.web import commit_or_refuse, positive_int
 
 register_staff_link("accounts.users", _l("Users and roles"), Role.ADMIN)
 
@@ -29,22 +29,30 @@ def users() -> str:
                            roles=list(Role))
 
 
+def _not_created(error: Exception) -> str:
+    return _("The user was not created: %(problem)s", problem=account_problem(error))
+
+
+def _not_saved(error: Exception) -> str:
+    return _("Not saved: %(problem)s", problem=account_problem(error))
+
+
 @accounts.post("/staf/pengguna")
 @login_required
 @role_required(Role.ADMIN)
 def create_user() -> Response:
     form = request.form
-    try:
+
+    def create() -> User:
         user = service.create_user(form.get("email", ""), form.get("password", ""), form.getlist("roles"),
                                    name=form.get("name", "").strip(),
                                    facility_id=positive_int(form.get("facility_id")))
-    except (service.AccountError, ValueError) as error:
-        db.session.rollback()
-        flash(_("The user was not created: %(problem)s", problem=account_problem(error)), "error")
-    else:
         record("user.create", user, None, {"email": user.email, "roles": user.roles, "facility_id": user.facility_id},
                actor=current_user)
-        db.session.commit()
+        return user
+
+    user = commit_or_refuse(create, {service.AccountError: _not_created, ValueError: _not_created})
+    if user is not None:
         flash(_("User %(email)s created.", email=user.email), "success")
     return redirect(url_for("accounts.users"))
 
@@ -56,16 +64,10 @@ def update_user(user_id: int) -> Response:
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    try:
-        service.update_user(user, roles=request.form.getlist("roles"),
-                            facility_id=positive_int(request.form.get("facility_id")),
-                            active=request.form.get("active") == "1", actor=current_user)
-    except (service.AccountError, ValueError) as error:
-        db.session.rollback()
-        flash(_("Not saved: %(problem)s", problem=account_problem(error)), "error")
-    else:
-        db.session.commit()
-        flash(_("Saved."), "success")
+    commit_or_refuse(lambda: service.update_user(user, roles=request.form.getlist("roles"),
+                                                 facility_id=positive_int(request.form.get("facility_id")),
+                                                 active=request.form.get("active") == "1", actor=current_user),
+                     {service.AccountError: _not_saved, ValueError: _not_saved}, _("Saved."))
     return redirect(url_for("accounts.users"))
 
 

@@ -342,3 +342,16 @@ def test_the_odd_rupiah_of_a_refund_goes_to_the_parts_in_the_documented_split_or
         moved = db.session.execute(select(LedgerEntry.part, LedgerEntry.amount).where(
             LedgerEntry.refund_id == entries.id, LedgerEntry.part != Part.GROSS)).tuples().all()
         assert moved == [(expected.value, -1)] or moved == [(expected, -1)]
+
+
+def test_deleting_a_rule_that_a_sale_was_booked_with_meanwhile_is_refused_with_a_message(monkeypatch):
+    """The race of a delete and a sale: the check saw no sale (as if it ran just before the sale committed), the
+    database's foreign key refuses the delete, and finance is told the rule stays (not a server error)."""
+    split = rule()
+    paid({f.product(price=40_000): 1})
+    monkeypatch.setattr(ledger, "is_used", lambda _rule: False)
+
+    with pytest.raises(ledger.RuleError, match="used"):
+        ledger.delete_rule(split, actor=None)
+    db.session.rollback()
+    assert db.session.get(type(split), split.id) is not None

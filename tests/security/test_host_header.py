@@ -37,6 +37,7 @@ def test_behind_a_proxy_x_forwarded_host_is_not_believed(app, bag):
         assert "evil.example" not in text
         assert 'href="https://toko.example.id/produk/tas-rajut"' in text
         db.session.remove()
+        db.engine.dispose()  # this second app's own pool: closed now, not whenever it is garbage collected
 
 
 def test_the_order_mail_links_to_the_shop_whatever_host_the_buyer_sent(client, smtp_inbox, bag):
