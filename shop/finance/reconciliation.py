@@ -63,6 +63,15 @@ class MonthRow:
         return self.accrued - self.deposited
 
     @property
+    def shortfall(self) -> int:
+        """Still to deposit (never netted against another month's or facility's over-deposit)."""
+        return max(0, self.outstanding)
+
+    @property
+    def over_deposit(self) -> int:
+        return max(0, -self.outstanding)
+
+    @property
     def ended(self) -> bool:
         return self.month < month_of(self.today)
 
@@ -145,7 +154,8 @@ def overview(filters: Filters = Filters()) -> list[MonthRow]:
                 row(facility.id, current_month)
     for current in rows.values():
         current.overdue = overdue(current)
-    return sorted(rows.values(), key=lambda r: (r.month, r.facility.region.name, r.facility.name), reverse=True)
+    by_place = sorted(rows.values(), key=lambda r: (r.facility.region.name, r.facility.name))
+    return sorted(by_place, key=lambda r: r.month, reverse=True)  # newest month first, facilities A to Z in each
 
 
 def _where(query: Any, facility_column: Any, month_column: Any, filters: Filters) -> Any:
@@ -216,6 +226,8 @@ def totals(rows: list[MonthRow]) -> dict[str, int]:
         sums["accrued"] += current.accrued
         sums["deposited"] += current.deposited
         sums["outstanding"] += current.outstanding
+        sums["shortfall"] += current.shortfall
+        sums["over_deposit"] += current.over_deposit
         sums["overdue"] += current.overdue
         sums["carried_in"] += current.carried_in
     return dict(sums)

@@ -257,12 +257,14 @@ STATE_NAMES = {"open": "berjalan", "balanced": "seimbang", "outstanding": "kuran
 
 
 def reconciliation_table(rows: list[MonthRow]) -> Table:
+    """Shortfalls and over-deposits in columns of their own: an over-deposit at one facility pays no other's PNBP,
+    so their totals are never netted."""
     return Table("Rekonsiliasi PNBP",
-                 ["Bulan", "Wilayah", "UPT", "PNBP terutang", "PNBP disetor", "Selisih (kurang setor)",
+                 ["Bulan", "Wilayah", "UPT", "PNBP terutang", "PNBP disetor", "Kurang setor", "Lebih setor",
                   "Lewat jatuh tempo", "Pindahan bulan tertutup", "Status", "Batas laporan"],
-                 [[r.month, r.facility.region.name, r.facility.name, r.accrued, r.deposited, r.outstanding, r.overdue,
-                   r.carried_in, STATE_NAMES[r.state.value], r.report_due] for r in rows],
-                 money={3, 4, 5, 6, 7}, dates={9})
+                 [[r.month, r.facility.region.name, r.facility.name, r.accrued, r.deposited, r.shortfall,
+                   r.over_deposit, r.overdue, r.carried_in, STATE_NAMES[r.state.value], r.report_due] for r in rows],
+                 money={3, 4, 5, 6, 7, 8}, dates={10})
 
 
 def deposits_table(deposits: list[PnbpDeposit]) -> Table:

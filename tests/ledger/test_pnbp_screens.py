@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 
 from openpyxl import load_workbook
@@ -182,12 +183,12 @@ def test_every_export_reads_back_with_totals_that_match_the_ledger(app):
     sheet = book.active
     assert sheet.freeze_panes == "A2"
     assert [c.value for c in sheet[1]][:6] == ["Bulan", "Wilayah", "UPT", "PNBP terutang", "PNBP disetor",
-                                                "Selisih (kurang setor)"]
+                                                "Kurang setor"]
     body, totals = list(sheet.iter_rows(min_row=2))[:-1], list(sheet.iter_rows(min_row=2))[-1]
     assert totals[0].value == "Jumlah" and totals[3].value == pnbp_booked() == 15_000 + 12_000 + 30_000
     assert totals[4].value == 45_000 and totals[5].value == pnbp_booked() - 45_000
     assert all(isinstance(row[3].value, int) and row[3].number_format == reports.RUPIAH_FORMAT for row in body)
-    assert all(isinstance(row[9].value, datetime) and row[9].number_format == "yyyy-mm-dd" for row in body)
+    assert all(isinstance(row[10].value, datetime) and row[10].number_format == "yyyy-mm-dd" for row in body)
 
     deposit_sheet = load_workbook(io.BytesIO(finance.get("/staf/keuangan/setoran/ekspor.xlsx").data)).active
     rows = list(deposit_sheet.iter_rows(min_row=2, values_only=True))
@@ -256,3 +257,59 @@ def test_the_impact_page_shows_figures_from_the_ledger_without_personal_data(app
     english = client.get("/dampak")
     assert english.status_code == 302 and english.headers["Location"].endswith("/impact")
     assert "What your purchases did" in text_of(client.get("/impact"))
+
+
+def test_facilities_are_listed_a_to_z_and_one_facilitys_over_deposit_never_pays_anothers_shortfall(app):
+    from shop.finance import reconciliation
+
+    rule()
+    region = f.region()
+    zeta = f.facility(name="Rutan Zeta", slug="rutan-zeta", region=region)
+    alfa = f.facility(name="Lapas Alfa", slug="lapas-alfa", region=region)
+    app.config["FROZEN_NOW"] = datetime(2026, 10, 14, 3, 0, tzinfo=UTC)
+    paid({f.product(facility=zeta, price=100_000): 1, f.product(facility=alfa, price=100_000): 1})
+    app.config["FROZEN_NOW"] = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
+    deposits.record_deposit(DepositInput(facility_id=alfa.id, amount=20_000, months={"2026-10": 20_000},
+                                         billing_code="820261015000123", billing_expires_on=date(2026, 11, 6),
+                                         ntpn="0A1B2C3D4E5F6G7H", ntb="1", deposited_on=date(2026, 11, 3),
+                                         bank="BRI"), PDF, actor=None)  # 5,000 too much at Alfa; Zeta owes 15,000
+    db.session.commit()
+
+    rows = [row for row in reconciliation.overview() if row.month == "2026-10"]
+    assert [row.facility.name for row in rows] == ["Lapas Alfa", "Rutan Zeta"]
+    sums = reconciliation.totals(rows)
+    assert (sums["shortfall"], sums["over_deposit"]) == (15_000, 5_000)
+
+    finance = logged_in(app, "finance")
+    page = text_of(finance.get("/staf/keuangan/pnbp?year=2026"))
+    assert "kurang: Rp15.000" in page and "lebih: Rp5.000" in page
+    sheet = load_workbook(io.BytesIO(finance.get("/staf/keuangan/pnbp/ekspor.xlsx?year=2026").data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][5:7] == ("Kurang setor", "Lebih setor")
+    october = [row for row in values[1:-1] if row[0] == "2026-10"]
+    assert [row[2] for row in october] == ["Lapas Alfa", "Rutan Zeta"]
+    assert values[-1][5:7] == (15_000, 5_000)
+
+
+def test_a_refund_days_negative_pnbp_owes_no_deposit_and_shows_no_deadline(app):
+    from shop.orders.models import Order
+    from shop.payments import service as payments
+    from shop.payments.models import Payment
+
+    palu, _ = two_facilities(app)  # Palu sold 2 bags on 14 October
+    app.config["FROZEN_NOW"] = datetime(2026, 10, 20, 3, 0, tzinfo=UTC)
+    order = db.session.scalars(select(Order).order_by(Order.id.desc())).first()
+    payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id))
+    payments.refund(payment, amount=0, reason="rusak", key="r", actor=None, transfer_reference="BRI 9",
+                    items=payments.refund_items(order, quantities={order.lines[0].id: 1}))
+    db.session.commit()
+    app.config["FROZEN_NOW"] = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
+
+    page = logged_in(app, "finance").get("/staf/keuangan/pnbp/lapas-perempuan-palu/2026-10").get_data(as_text=True)
+
+    days = re.findall(r"<tr><td data-label=\"Hari\">(.*?)</td><td class=\"amount\" data-label=\"PNBP\">(.*?)</td>"
+                      r"<td data-label=\"Setor paling lambat\">(.*?)</td></tr>", page)
+    assert len(days) == 2
+    (_, sale, sale_due), (_, refund, refund_due) = days
+    assert sale == "Rp30.000" and sale_due == "15 Okt 2026"  # the next working day
+    assert refund == "-Rp15.000" and "tidak ada yang disetor" in refund_due
