@@ -169,6 +169,11 @@ def save_private_document(data: bytes, folder: str) -> str:
     return f"{folder}/{name}"
 
 
+def remove_private_document(name: str) -> None:
+    """Take back a document stored for a row that was never committed (the row lost a race, say)."""
+    (private_root() / name).unlink(missing_ok=True)
+
+
 def send_private_document(name: str) -> Response:
     """A receipt or scan for staff: downloaded, never rendered as a page (a file that is secretly HTML or a
     script cannot run in the shop's origin), and never cached."""

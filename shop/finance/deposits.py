@@ -20,7 +20,7 @@ from shop.finance.models import PnbpDeposit, PnbpDepositMonth
 from shop.ledger.models import LedgerEntry, Part, PeriodClose
 from shop.ledger.service import lock_facilities, next_month
 from shop.timeutil import local_today
-from shop.uploads import DocumentRejected, checked_document, save_private_document
+from shop.uploads import DocumentRejected, checked_document, remove_private_document, save_private_document
 
 if TYPE_CHECKING:
     from shop.accounts.models import User
@@ -100,7 +100,7 @@ def check_deposit(data: DepositInput, receipt: bytes | None = None) -> dict[str,
         problems["billing_expires_on"] = "date"
     if not NTPN.fullmatch(data.ntpn):
         problems["ntpn"] = "ntpn"
-    elif db.session.scalar(select(PnbpDeposit.id).where(PnbpDeposit.ntpn == data.ntpn)) is not None:
+    elif standing_with_ntpn(data.ntpn):
         problems["ntpn"] = "ntpn_taken"
     if not NTB.fullmatch(data.ntb):
         problems["ntb"] = "ntb"
@@ -125,6 +125,14 @@ def check_deposit(data: DepositInput, receipt: bytes | None = None) -> dict[str,
     return problems
 
 
+def standing_with_ntpn(ntpn: str) -> bool:
+    """Whether a deposit that stands (was not reversed) holds this NTPN: a reversed one frees it, so the corrected
+    record of the same bank receipt can be made."""
+    reversed_ids = select(PnbpDeposit.reverses_id).where(PnbpDeposit.reverses_id.is_not(None))
+    return db.session.scalar(select(PnbpDeposit.id).where(PnbpDeposit.ntpn == ntpn,
+                                                          PnbpDeposit.id.not_in(reversed_ids)).limit(1)) is not None
+
+
 def record_deposit(data: DepositInput, receipt: bytes | None, *, actor: User | None) -> PnbpDeposit:
     """Record a deposit the bank confirmed (NTPN). Raises DepositInvalid with every problem at once."""
     problems = check_deposit(data, receipt)
@@ -135,12 +143,15 @@ def record_deposit(data: DepositInput, receipt: bytes | None, *, actor: User | N
     closed = [month for month in data.months if month_closed(data.facility_id, month)]
     if closed:  # closed by someone else while this form was being filled in
         raise DepositInvalid({"months": "closed_month"})
+    if standing_with_ntpn(data.ntpn):  # recorded by someone else while this form was being filled in
+        raise DepositInvalid({"ntpn": "ntpn_taken"})
+    uses = db.session.scalar(select(func.count(PnbpDeposit.id)).where(PnbpDeposit.ntpn == data.ntpn)) or 0
     try:
         stored = save_private_document(receipt or b"", "pnbp")
     except DocumentRejected as error:  # pragma: no cover - check_deposit already refused it
         raise DepositInvalid({"receipt": error.reason}) from None
     deposit = PnbpDeposit(facility_id=data.facility_id, amount=data.amount, billing_code=data.billing_code,
-                          billing_expires_on=data.billing_expires_on, ntpn=data.ntpn, ntb=data.ntb,
+                          billing_expires_on=data.billing_expires_on, ntpn=data.ntpn, ntpn_use=uses + 1, ntb=data.ntb,
                           deposited_on=data.deposited_on, bank=data.bank.strip(), receipt=stored,
                           note=data.note.strip(), created_by_id=getattr(actor, "id", None))
     deposit.months = [PnbpDepositMonth(month=month, amount=amount or 0)
@@ -149,6 +160,7 @@ def record_deposit(data: DepositInput, receipt: bytes | None, *, actor: User | N
     try:
         db.session.flush()
     except IntegrityError:  # the same NTPN, recorded by someone else a moment ago; the caller rolls back
+        remove_private_document(stored)  # the receipt of a deposit that was never recorded
         raise DepositInvalid({"ntpn": "ntpn_taken"}) from None
     record("pnbp_deposit.record", deposit, None, deposit_snapshot(deposit), note=deposit.note, actor=actor)
     return deposit

@@ -24,7 +24,11 @@ class PnbpDeposit(Model):
     amount: Mapped[int]  # rupiah; negative on a reversal
     billing_code: Mapped[str] = mapped_column(String(15), default="")
     billing_expires_on: Mapped[date | None] = mapped_column(Date)
-    ntpn: Mapped[str | None] = mapped_column(String(16), unique=True)  # None on a reversal
+    ntpn: Mapped[str | None] = mapped_column(String(16))  # None on a reversal
+    # The how-many-th deposit recorded with this NTPN: 1, then 2 after a mistaken record of it was reversed and the
+    # corrected one recorded (the treasury's NTPN stays the same). Unique with the NTPN, so two records of one
+    # NTPN at once cannot both stand; that no standing deposit holds it already is checked under the facility lock.
+    ntpn_use: Mapped[int] = mapped_column(default=1, server_default="1")
     ntb: Mapped[str] = mapped_column(String(32), default="")
     deposited_on: Mapped[date] = mapped_column(Date)
     bank: Mapped[str] = mapped_column(String(80), default="")
@@ -39,6 +43,7 @@ class PnbpDeposit(Model):
     reverses: Mapped[PnbpDeposit | None] = relationship(remote_side=[id], foreign_keys=[reverses_id])
 
     __table_args__ = (
+        Index("uq_pnbp_deposit_ntpn_use", "ntpn", "ntpn_use", unique=True),
         CheckConstraint("(reverses_id IS NULL AND amount > 0 AND ntpn IS NOT NULL) OR "
                         "(reverses_id IS NOT NULL AND amount < 0 AND ntpn IS NULL)",
                         name="deposit_or_reversal"),

@@ -184,9 +184,13 @@ def test_a_deposit_is_corrected_by_a_reversing_deposit_with_a_reason(app):
     db.session.rollback()
     assert db.session.scalar(select(AuditEntry.note).where(AuditEntry.action == "pnbp_deposit.reverse")) == \
         "nominal salah ketik"
-    # The corrected deposit is recorded again, with its own NTPN.
-    record(palu, ntpn="0A1B2C3D4E5F6G7J")
+    # The corrected deposit is recorded again with the treasury's own NTPN: the reversed record no longer holds it.
+    corrected = record(palu)
+    assert corrected.ntpn == wrong.ntpn and corrected.ntpn_use == 2
     assert row(palu, "2026-10").state is reconciliation.MonthState.BALANCED
+    with pytest.raises(DepositInvalid) as refused:  # while the corrected one stands, the NTPN is taken
+        deposits.record_deposit(deposit_input(palu), PDF, actor=None)
+    assert refused.value.problems == {"ntpn": "ntpn_taken"}
 
 
 def test_a_month_closes_only_after_it_ends_and_once_it_balances(app):
@@ -352,3 +356,27 @@ def test_the_overview_lists_facility_months_newest_first_with_the_report_due_by_
     assert september.report_late and september.report_due == date(2026, 10, 10)
     assert [r.month for r in reconciliation.overview(reconciliation.Filters(facility_id=jambi.id))] == \
         ["2026-11", "2026-09"]
+
+
+def test_a_deposit_that_loses_the_ntpn_race_leaves_no_receipt_file_behind(app, monkeypatch):
+    """The insert fails as it does when another facility's clerk recorded the same NTPN a moment earlier (a
+    stand-in for that race: the flush raises the database's unique violation)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from shop.uploads import private_root
+
+    palu, _, _ = october_sale(app)
+    at(app, datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
+    before = sorted(private_root().rglob("*.*"))
+
+    def lost_race() -> None:
+        raise IntegrityError("INSERT INTO pnbp_deposit", {}, Exception("uq_pnbp_deposit_ntpn_use"))
+
+    monkeypatch.setattr(db.session, "flush", lost_race)
+    with pytest.raises(DepositInvalid) as refused:
+        deposits.record_deposit(deposit_input(palu), PDF, actor=None)
+    monkeypatch.undo()
+    db.session.rollback()
+
+    assert refused.value.problems == {"ntpn": "ntpn_taken"}
+    assert sorted(private_root().rglob("*.*")) == before
