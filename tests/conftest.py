@@ -32,6 +32,36 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"database: {os.environ.get('TEST_DATABASE_URL') or 'SQLite (temporary file)'}"
 
 
+def _pg_admin(url: str, statement: str) -> None:
+    import psycopg
+
+    server = url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
+    with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=5) as connection:
+        connection.execute(statement)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker runs on a PostgreSQL database of its own (`<TEST_DATABASE_URL>_<worker>`),
+    made here and dropped at the end; TEST_DATABASE_URL names it from then on, for the servers tests start too.
+    (SQLite needs nothing: each worker's temporary folder holds its own file.)"""
+    worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL", "")
+    if worker and url.startswith("postgresql"):
+        own = f"{url}_{worker}"
+        _pg_admin(url, f'DROP DATABASE IF EXISTS "{own.rsplit("/", 1)[1]}" WITH (FORCE)')
+        _pg_admin(url, f'CREATE DATABASE "{own.rsplit("/", 1)[1]}"')
+        os.environ["TEST_DATABASE_URL"] = own
+        config.stash[_WORKER_DATABASE] = own
+
+
+_WORKER_DATABASE = pytest.StashKey[str]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(_WORKER_DATABASE, None)
+    if own:
+        _pg_admin(own, f'DROP DATABASE IF EXISTS "{own.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 class FreshContextClient(FlaskClient):
     """Runs every request in an empty context, so it gets its own app context, `g` and db session,
     exactly as in production, even while the test itself holds an app context for its factories."""
