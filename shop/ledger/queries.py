@@ -66,7 +66,8 @@ def verify() -> list[Breach]:
     - each set balances (a sale or reversal set's parts add up to its gross; a fee set sums to zero);
     - every paid order has exactly one sale set per line, and every rupiah was allocated by a rule;
     - no part of a line was reversed beyond what was booked;
-    - per order, goods plus shipping booked equal what its counted payments kept (paid less refunded)."""
+    - per order, goods plus shipping booked equal what its counted payments kept (paid less refunded);
+    - per order, the PNBP (fees included) is never negative, and zero once everything paid went back."""
     numbers = dict(db.session.execute(select(Order.id, Order.number)).tuples().all())
     breaches: list[Breach] = []
 
@@ -114,6 +115,13 @@ def verify() -> list[Breach]:
         if order_id in kept and booked.get(order_id, 0) != kept[order_id]:
             breaches.append(Breach(numbers[order_id], f"booked {booked.get(order_id, 0)} but payments kept "
                                                       f"{kept[order_id]}"))
+
+    # The state's share, fees and all: never below zero, and exactly zero once everything paid went back.
+    for order_id, pnbp in db.session.execute(
+            select(LedgerEntry.order_id, func.sum(LedgerEntry.amount)).where(LedgerEntry.part == Part.PNBP)
+            .group_by(LedgerEntry.order_id)).tuples():
+        if pnbp < 0 or (pnbp != 0 and order_id in kept and kept[order_id] == 0):
+            breaches.append(Breach(numbers[order_id], f"PNBP {pnbp} after its payments kept {kept.get(order_id)}"))
     return breaches
 
 

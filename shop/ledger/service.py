@@ -235,7 +235,9 @@ def book_sale(order: Order, payment: Payment | None = None) -> list[LedgerEntry]
 
 def _book_fee(order: Order, payment: Payment, zones: dict[int, str], at: datetime,
               periods: OpenMonths) -> list[LedgerEntry]:
-    """The processor's fee: borne by the cooperative (default), or shared by every part pro rata."""
+    """The processor's fee: borne by the cooperative (default), or shared pro rata by every part but PNBP: the
+    state's share is of what the buyer paid, and must come back to exactly zero when the sale is refunded, which a
+    share of a fee (never refunded by the processor) would prevent."""
     fee, entries = payment.fee, []
     if current_app.config.get("LEDGER_FEE_SHARING", "cooperative") != "pro_rata" or not order.subtotal:
         key = f"fee:P{payment.id}"
@@ -252,7 +254,8 @@ def _book_fee(order: Order, payment: Payment, zones: dict[int, str], at: datetim
         key, zone = f"fee:P{payment.id}:L{line.id}", zones.get(line.facility_id)
         entries.append(_entry(key, EntryKind.FEE, Part.FEE, portion, order, at=at, periods=periods, zone=zone,
                               line=line, payment=payment))
-        shares = {part.value: amount for part, amount in booked[line.id].items() if part is not Part.GROSS and amount}
+        shares = {part.value: amount for part, amount in booked[line.id].items()
+                  if part not in (Part.GROSS, Part.PNBP) and amount > 0} or {Part.COOPERATIVE.value: 1}
         for name, amount in allocate(portion, shares).items():
             if amount:
                 entries.append(_entry(key, EntryKind.FEE, Part(name), -amount, order, at=at, periods=periods,

@@ -44,17 +44,23 @@ def test_a_paid_order_books_each_line_under_the_rule_with_shipping_and_fee_and_b
     assert verify() == []
 
 
-def test_the_fee_can_be_shared_by_every_part_pro_rata(app):
+def test_the_fee_can_be_shared_pro_rata_by_every_part_but_the_states_which_a_full_refund_brings_to_zero(app):
     rule()
     app.config["LEDGER_FEE_SHARING"] = "pro_rata"
     try:
-        order, _ = paid({f.product(price=100_000): 1}, fee=3_000)
+        order, payment = paid({f.product(price=100_000): 1}, fee=3_000)
     finally:
         app.config.pop("LEDGER_FEE_SHARING")
 
     parts = by_part(order)
     assert (parts[Part.PNBP], parts[Part.PREMI], parts[Part.COOPERATIVE], parts[Part.PRODUCTION_CAPITAL]) \
-        == (15_000 - 450, 15_000 - 450, 55_000 - 1_650, 15_000 - 450)
+        == (15_000, 15_000 - 530, 55_000 - 1_941, 15_000 - 529)  # 3,000 over 15 : 55 : 15
+    assert verify() == []
+
+    payments.refund(payment, amount=payment.amount, reason="batal", key="all", actor=None,
+                    transfer_reference="BRI 1")
+    db.session.commit()
+    assert by_part(order)[Part.PNBP] == 0
     assert verify() == []
 
 
@@ -355,3 +361,18 @@ def test_deleting_a_rule_that_a_sale_was_booked_with_meanwhile_is_refused_with_a
         ledger.delete_rule(split, actor=None)
     db.session.rollback()
     assert db.session.get(type(split), split.id) is not None
+
+
+def test_verify_names_an_order_whose_pnbp_does_not_end_at_zero_after_a_full_refund():
+    rule()
+    order, payment = paid({f.product(price=100_000): 1}, fee=3_000)
+    payments.refund(payment, amount=payment.amount, reason="batal", key="all", actor=None, transfer_reference="BRI")
+    # A fee set that balances but moves the state's share (what pro-rata sharing used to book).
+    at = datetime(2026, 11, 3, tzinfo=UTC)
+    for part, amount in ((Part.FEE, 450), (Part.PNBP, -450)):
+        db.session.add(LedgerEntry(set_key=f"fee:test:{order.id}", kind=EntryKind.FEE, part=part, amount=amount,
+                                   order_id=order.id, facility_id=order.lines[0].facility_id, month="2026-11",
+                                   day=at.date(), origin_month="2026-11", booked_at=at))
+    db.session.commit()
+
+    assert [(b.order_number, b.problem) for b in verify()] == [(order.number, "PNBP -450 after its payments kept 0")]
