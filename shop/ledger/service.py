@@ -20,6 +20,7 @@ from shop.extensions import db
 from shop.ledger.models import REVERSAL_KINDS, SHARES, EntryKind, LedgerEntry, Part, PeriodClose, SplitBase, SplitRule
 from shop.money import allocate
 from shop.orders.models import Order, OrderStatus
+from shop.orders.service import lock_order
 from shop.payments.models import Payment, PaymentStatus
 from shop.timeutil import aware, shop_zone, today, utcnow
 
@@ -409,8 +410,14 @@ def unbooked_orders() -> list[int]:
 
 def book_missing_order(order_id: int) -> int:
     """Book one old order as it happened: its sale when it was paid (the counted payment), then each refund
-    of that payment in turn. Returns the number of entries written. Idempotent with `unbooked_orders`."""
-    order = db.session.get_one(Order, order_id)
+    of that payment in turn. Returns the number of entries written (0 when another run booked it meanwhile).
+
+    Under the order's lock, which every refund takes too: a refund made at the same moment either committed
+    first (and is booked here) or waits and then reverses the sale booked here; never lost between the two."""
+    order = lock_order(db.session.get_one(Order, order_id))
+    if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.order_id == order.id,
+                                                      LedgerEntry.kind == EntryKind.SALE).limit(1)) is not None:
+        return 0  # booked by another run (or a payment) since the list was read
     payment = db.session.scalar(select(Payment).where(
         Payment.order_id == order.id, Payment.status == PaymentStatus.SUCCEEDED, Payment.duplicate.is_(False))
         .order_by(Payment.paid_at, Payment.id))

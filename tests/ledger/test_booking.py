@@ -12,10 +12,12 @@ from sqlalchemy.exc import DatabaseError
 
 from shop.extensions import db
 from shop.ledger import service as ledger
-from shop.ledger.models import EntryKind, LedgerEntry, Part, SplitBase
+from shop.ledger.models import APPEND_ONLY_DDL, EntryKind, LedgerEntry, Part, SplitBase
 from shop.ledger.queries import verify
 from shop.payments import service as payments
 from tests import factories as f
+from tests.conftest import is_postgres
+from tests.helpers import at_once
 from tests.ledger.factories import paid, rule
 
 
@@ -376,3 +378,79 @@ def test_verify_names_an_order_whose_pnbp_does_not_end_at_zero_after_a_full_refu
     db.session.commit()
 
     assert [(b.order_number, b.problem) for b in verify()] == [(order.number, "PNBP -450 after its payments kept 0")]
+
+
+def _unbook(order_id: int) -> None:
+    db.session.close()
+    with db.engine.begin() as connection:  # as if the shop ran before the ledger existed
+        if connection.dialect.name == "sqlite":
+            for trigger in ("ledger_entry_no_update", "ledger_entry_no_delete"):
+                connection.execute(text(f"DROP TRIGGER {trigger}"))
+            connection.execute(text("DELETE FROM ledger_entry"))
+            for statement in APPEND_ONLY_DDL["sqlite"]:
+                connection.execute(text(statement))
+        else:
+            connection.execute(text("TRUNCATE ledger_entry"))
+
+
+@pytest.mark.skipif(not is_postgres(), reason="runs in the PostgreSQL pass of scripts/test (CI runs both)")
+def test_book_missing_and_a_refund_at_the_same_moment_lose_no_refund(app):
+    """book-missing has booked the old sale and not yet committed when staff refund the order: the refund waits
+    for the order's lock, then reverses the booked sale (before, it saw no sale, reversed nothing, and was lost)."""
+    import threading
+    import time
+
+    rule()
+    order, payment = paid({f.product(price=40_000): 2})
+    order_id, payment_id = order.id, payment.id
+    _unbook(order_id)
+    booked = threading.Event()
+
+    def book_missing() -> str:
+        with app.app_context():
+            try:
+                ledger.book_missing_order(order_id)
+                booked.set()
+                time.sleep(1.0)  # the window in which the refund arrives
+                db.session.commit()
+                return "booked"
+            finally:
+                booked.set()
+                db.session.remove()
+
+    def refund() -> str:
+        booked.wait(10)
+        with app.app_context():
+            try:
+                row = db.session.get_one(type(payment), payment_id)
+                payments.refund(row, amount=0, reason="rusak", key="race", actor=None, transfer_reference="BRI",
+                                items=payments.refund_items(row.order, quantities={row.order.lines[0].id: 1}))
+                db.session.commit()
+                return "refunded"
+            finally:
+                db.session.remove()
+
+    assert at_once(book_missing, refund) == ["booked", "refunded"]
+    db.session.expire_all()
+    assert verify() == []
+    assert by_part(db.session.get_one(type(order), order_id))[Part.GROSS] == 40_000
+
+
+def test_two_book_missing_runs_at_once_book_each_order_once_without_an_error(app):
+    rule()
+    order, _ = paid({f.product(price=40_000): 1})
+    order_id = order.id
+    _unbook(order_id)
+
+    def run() -> int:
+        with app.app_context():
+            try:
+                written = ledger.book_missing_order(order_id)
+                db.session.commit()
+                return written
+            finally:
+                db.session.remove()
+
+    results = at_once(run, run)
+    assert sorted(results) == [0, 6]  # gross, four parts and shipping once; the other run found it booked
+    assert verify() == []
