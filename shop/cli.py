@@ -137,6 +137,26 @@ def ledger_book_missing() -> None:
     click.echo(f"{len(pending)} orders booked, {written} entries.")
 
 
+@ledger.command("allocate")
+@click.option("--order", "number", required=True, help="the order's number, e.g. KB-2026-000123")
+def ledger_allocate(number: str) -> None:
+    """Share an order's unallocated money (paid while no split rule was in force) under the rule in force now."""
+    from shop.ledger import service
+    from shop.orders.service import order_by_number
+
+    order = order_by_number(number.strip().upper())
+    if order is None:
+        raise click.ClickException(f"no order {number}")
+    try:
+        entries = service.allocate_order(order, actor=None)
+    except service.RuleError as error:
+        raise click.ClickException({"nothing": f"{order.number} has no unallocated money",
+                                    "no_rule": "no split rule is in force for its lines: add one first"}
+                                   .get(str(error), str(error))) from None
+    db.session.commit()
+    click.echo(f"{order.number}: {len(entries)} entries booked as adjustments.")
+
+
 @ledger.command("verify")
 def ledger_verify() -> None:
     """Check every invariant of the ledger; exits with 1 naming each order that breaks one."""

@@ -90,14 +90,16 @@ def verify() -> list[Breach]:
     for line_id, order_id in paid_lines:
         if sale_sets.get(line_id) != 1:
             breaches.append(Breach(numbers[order_id], f"line {line_id} has {sale_sets.get(line_id, 0)} sale sets"))
-    for order_id, in db.session.execute(select(LedgerEntry.order_id).where(
-            LedgerEntry.part == Part.UNALLOCATED).distinct()).tuples():
-        breaches.append(Breach(numbers[order_id], "no split rule was in force: its money is not allocated"))
+    for order_id, in db.session.execute(select(LedgerEntry.order_id).where(LedgerEntry.part == Part.UNALLOCATED)
+                                        .group_by(LedgerEntry.order_id).having(func.sum(LedgerEntry.amount) != 0)
+                                        ).tuples():
+        breaches.append(Breach(numbers[order_id], "no split rule was in force: its money is not allocated "
+                                                  "(flask --app shop ledger allocate --order NUMBER)"))
 
     net = func.sum(LedgerEntry.amount)
     for order_id, reversed_line, part, amount in db.session.execute(
             select(LedgerEntry.order_id, LedgerEntry.order_line_id, LedgerEntry.part, net)
-            .where(LedgerEntry.kind.in_((EntryKind.SALE, EntryKind.SHIPPING, *REVERSAL_KINDS)))
+            .where(LedgerEntry.kind.in_((EntryKind.SALE, EntryKind.SHIPPING, EntryKind.ADJUSTMENT, *REVERSAL_KINDS)))
             .group_by(LedgerEntry.order_id, LedgerEntry.order_line_id, LedgerEntry.part)).tuples():
         if amount < 0:
             breaches.append(Breach(numbers[order_id], f"{part} of line {reversed_line} reversed beyond its booking"))

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from shop.orders.models import Order, OrderLine
     from shop.payments.models import Payment, Refund
 
-REVERSIBLE = (EntryKind.SALE, *REVERSAL_KINDS)
+# What a line holds: its sale, shared by a rule later if it waited for one, less its refunds.
+REVERSIBLE = (EntryKind.SALE, EntryKind.ADJUSTMENT, *REVERSAL_KINDS)
 
 
 class RuleError(Exception):
@@ -396,6 +397,53 @@ def book_refund(refund: Refund) -> list[LedgerEntry]:
                                   payment=payment, refund=refund, origin_month=sale.origin_month if sale else None,
                                   quantity=units if part is Part.GROSS else 0))
     db.session.flush()
+    return entries
+
+
+# -- money that waited for a rule
+
+def unallocated_orders() -> list[tuple[int, str, int]]:
+    """Orders whose money was booked while no split rule was in force and waits for one: (id, number, rupiah)."""
+    left = func.sum(LedgerEntry.amount)
+    return [(order_id, number, int(amount)) for order_id, number, amount in db.session.execute(
+        select(LedgerEntry.order_id, Order.number, left).join(Order, Order.id == LedgerEntry.order_id)
+        .where(LedgerEntry.part == Part.UNALLOCATED).group_by(LedgerEntry.order_id, Order.number)
+        .having(left != 0).order_by(LedgerEntry.order_id)).tuples()]
+
+
+def allocate_order(order: Order, *, actor: User | None) -> list[LedgerEntry]:
+    """Share money booked "unallocated" (paid while no rule was in force) under the rule in force now, in the first
+    open month: per line, an adjustment set that reverses the unallocated amount still held and books each part
+    of it. Refunds after that reverse the parts as for any sale. Raises RuleError "nothing" when nothing waits,
+    "no_rule" while still no rule is in force for a line."""
+    lock_order(order)
+    zones = _zones(line.facility_id for line in order.lines)
+    periods = OpenMonths(zones)
+    lock_facilities(zones)
+    at = utcnow()
+    held = _net_by_line(order.id)
+    entries: list[LedgerEntry] = []
+    for line in sorted(order.lines, key=lambda item: item.id):
+        waiting = held.get(line.id, {}).get(Part.UNALLOCATED, 0)
+        if waiting <= 0:
+            continue
+        zone = zones.get(line.facility_id, shop_zone())
+        rule = rule_in_force(line.facility_id, line.category_id, at.astimezone(ZoneInfo(zone)).date())
+        if rule is None:
+            raise RuleError("no_rule")
+        cost = line.unit_cost * line.quantity * waiting // line.amount if line.amount else 0
+        # The parts are owed from now (the month they are allocated in), not from the sale's month.
+        key = f"allocate:L{line.id}:{at.strftime('%Y%m%d%H%M%S%f')}"
+        entries.append(_entry(key, EntryKind.ADJUSTMENT, Part.UNALLOCATED, -waiting, order, at=at, periods=periods,
+                              zone=zone, line=line, rule=rule))
+        for part, amount in split(waiting, cost, rule).items():
+            if amount:
+                entries.append(_entry(key, EntryKind.ADJUSTMENT, part, amount, order, at=at, periods=periods,
+                                      zone=zone, line=line, rule=rule))
+    if not entries:
+        raise RuleError("nothing")
+    db.session.flush()
+    record("ledger.allocate", order, None, {"entries": len(entries)}, actor=actor)
     return entries
 
 

@@ -20,6 +20,7 @@ from shop.catalog.models import Category, Facility, Product
 from shop.extensions import db
 from shop.ledger import ledger, queries, service
 from shop.ledger.models import SHARES, Part, SplitBase, SplitRule
+from shop.orders.models import Order
 from shop.timeutil import today
 from shop.web import commit_or_refuse, parse_day, positive_int, problem
 
@@ -28,6 +29,8 @@ register_staff_link("ledger.entries", _l("Ledger"), *FINANCE)
 register_staff_link("ledger.rules", _l("Split rules"), *FINANCE)
 
 RULE_PROBLEMS = {
+    "nothing": _l("This order has no money waiting for a rule."),
+    "no_rule": _l("Still no split rule is in force for this order's products: add one first."),
     "shares": _l("Enter every share as a percentage from 0 to 100, with at most two decimals."),
     "sum": _l("The shares must add up to exactly 100 %."),
     "same_day": _l("This scope already has a rule from that date: choose another date."),
@@ -77,6 +80,7 @@ def rules() -> str | Response:
                                              SplitRule.effective_from.desc(), SplitRule.id.desc())).all()
     used = service.used_rule_ids()
     return render_template("ledger/rules.html", rules=all_rules, used=used, errors=errors, values=request.form,
+                           unallocated=service.unallocated_orders(),
                            shares=SHARES, bases=list(SplitBase), explained=product and service.preview_product(product),
                            product=product, today=today(),
                            facilities=db.session.scalars(select(Facility).order_by(Facility.name)).all(),
@@ -117,6 +121,19 @@ def delete_rule(rule_id: int) -> Response:
         abort(404)
     commit_or_refuse(lambda: service.delete_rule(rule, actor=current_user),
                      {service.RuleError: problem(RULE_PROBLEMS)}, _("Split rule removed."))
+    return redirect(url_for("ledger.rules"))
+
+
+@ledger.post("/staf/keuangan/alokasi/<number>")
+@login_required
+@role_required(*FINANCE)
+def allocate(number: str) -> Response:
+    order = db.session.scalar(select(Order).where(Order.number == number))
+    if order is None:
+        abort(404)
+    commit_or_refuse(lambda: service.allocate_order(order, actor=current_user),
+                     {service.RuleError: problem(RULE_PROBLEMS)},
+                     _("The money of %(number)s is now shared by the rule in force.", number=number))
     return redirect(url_for("ledger.rules"))
 
 

@@ -454,3 +454,50 @@ def test_two_book_missing_runs_at_once_book_each_order_once_without_an_error(app
     results = at_once(run, run)
     assert sorted(results) == [0, 6]  # gross, four parts and shipping once; the other run found it booked
     assert verify() == []
+
+
+def test_money_paid_without_a_rule_is_shared_later_by_the_rule_in_force_and_verify_is_clean_again(app):
+    """Paid in October while no rule was in force; finance adds a rule in November and allocates: the parts are
+    booked as adjustments in November, the unallocated money is back to zero, and a later refund reverses parts."""
+    from tests.helpers import logged_in, text_of
+
+    app.config["FROZEN_NOW"] = datetime(2026, 10, 14, 3, 0, tzinfo=UTC)
+    order, payment = paid({f.product(price=100_000): 1})
+    assert [b.order_number for b in verify()] == [order.number]
+    app.config["FROZEN_NOW"] = datetime(2026, 11, 3, 3, 0, tzinfo=UTC)
+    finance = logged_in(app, "finance")
+    refused = finance.post(f"/staf/keuangan/alokasi/{order.number}", follow_redirects=True)
+    assert "Belum ada aturan pembagian yang berlaku" in text_of(refused)
+    rule(since=date(2026, 11, 1))
+    db.session.commit()
+
+    page = finance.get("/staf/keuangan/aturan")
+    assert order.number in text_of(page) and "Uang yang menunggu aturan" in text_of(page)
+    done = finance.post(f"/staf/keuangan/alokasi/{order.number}", follow_redirects=True)
+
+    assert f"Uang {order.number} kini dibagi" in text_of(done)
+    parts = by_part(order)
+    assert parts[Part.UNALLOCATED] == 0 and parts[Part.PNBP] == 15_000 and parts[Part.COOPERATIVE] == 55_000
+    months = set(db.session.scalars(select(LedgerEntry.month).where(LedgerEntry.kind == EntryKind.ADJUSTMENT)))
+    assert months == {"2026-11"}
+    assert verify() == []
+    again = app.test_cli_runner().invoke(args=["ledger", "allocate", "--order", order.number])
+    assert again.exit_code != 0 and "no unallocated money" in again.output
+
+    payments.refund(payment, amount=0, reason="rusak", key="r", actor=None, transfer_reference="BRI",
+                    items=payments.refund_items(order, quantities={order.lines[0].id: 1}))
+    db.session.commit()
+    assert all(amount == 0 for part, amount in by_part(order).items() if part is not Part.SHIPPING)
+    assert verify() == []
+
+
+def test_the_allocate_command_shares_an_orders_waiting_money(app):
+    order, _ = paid({f.product(price=40_000): 1})
+    rule()
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["ledger", "allocate", "--order", order.number])
+
+    assert result.exit_code == 0, result.output
+    assert by_part(order)[Part.UNALLOCATED] == 0 and by_part(order)[Part.PNBP] == 6_000
+    assert verify() == []
