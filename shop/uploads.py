@@ -31,6 +31,8 @@ REJECTIONS = {
     "too_large": _l("The file is too large."),
     "type": _l("Upload a PDF, JPEG or PNG file."),
     "pixels": _l("The picture has far too many pixels: send a normal photo or a scan."),
+    "encrypted": _l("This PDF is locked with a password, so the shop cannot check it: send it unlocked, or a photo of "
+                    "it instead."),
     "active": _l("This PDF contains scripts, actions or attached files, which the shop does not accept: print it "
                  "to a new PDF or send a photo instead."),
     "storage": _l("The file could not be stored right now (the server's storage is full or unavailable); nothing "
@@ -111,18 +113,20 @@ def _reencoded_picture(data: bytes, kind: str) -> bytes:
 def _check_pdf(data: bytes) -> None:
     """A real PDF with pages and nothing active in it (every object reachable from its catalog is looked at)."""
     from pypdf import PdfReader  # noqa: PLC0415 (a heavy library, loaded by a PDF upload only)
-    from pypdf.errors import PdfReadError  # noqa: PLC0415
+    from pypdf.errors import DependencyError, PyPdfError  # noqa: PLC0415
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:  # its objects cannot be read, so not checked: refused outright
+            raise DocumentRejected("encrypted")
         if len(reader.pages) == 0:
             raise DocumentRejected("type")
         if _has_active_content(reader.trailer):
             raise DocumentRejected("active")
     except DocumentRejected:
         raise
-    except (PdfReadError, ValueError, TypeError, KeyError, AttributeError, RecursionError, OSError):
-        raise DocumentRejected("type") from None
+    except (PyPdfError, DependencyError, ValueError, TypeError, KeyError, AttributeError, RecursionError, OSError):
+        raise DocumentRejected("type") from None  # PyPdfError: every pypdf error, a "bomb" past its limits too
 
 
 def _has_active_content(root: Any) -> bool:

@@ -21,7 +21,11 @@ THUMB_SIZE = (THUMB_SIDE, THUMB_SIDE)
 
 
 class InvalidImage(ValueError):
-    """The upload is not a JPEG, PNG or WebP picture."""
+    """The upload is not a JPEG, PNG or WebP picture (`reason` "type"), or claims far too many pixels ("pixels")."""
+
+    def __init__(self, detail: str, reason: str = "type") -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 def upload_dir() -> Path:
@@ -40,13 +44,16 @@ def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: 
             with Image.open(io.BytesIO(data)) as probe:
                 kind = probe.format
                 if probe.width * probe.height > MAX_PIXELS:  # a small file that claims a giant picture
-                    raise InvalidImage("pixels")
+                    raise InvalidImage("pixels", "pixels")
                 probe.verify()
             if kind not in ACCEPTED_FORMATS:
                 raise InvalidImage(kind or "unknown")
             image = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:
+    except InvalidImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise InvalidImage(str(error), "pixels") from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise InvalidImage(str(error)) from error
     if square:
         side = min(image.size)

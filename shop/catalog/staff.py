@@ -189,9 +189,10 @@ def staff_product(product_id: int) -> str | Response:
         except ProductInvalid as error:
             db.session.rollback()
             errors = error.errors
-        except InvalidImage:
+        except InvalidImage as invalid:
             db.session.rollback()
-            errors = {"photo": _("Upload a JPEG, PNG or WEBP photo.")}
+            errors = {"photo": str(REJECTIONS["pixels"]) if invalid.reason == "pixels"
+                      else _("Upload a JPEG, PNG or WEBP photo.")}
         except StorageUnavailable:
             db.session.rollback()
             current_app.logger.exception("a product photo could not be stored")

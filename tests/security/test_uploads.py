@@ -104,3 +104,51 @@ def test_a_buyer_uploading_a_pdf_with_javascript_is_told_why_and_nothing_is_kept
     assert "skrip" in text_of(page)
     payment = db.session.scalar(select(Payment))
     assert payment.status is PaymentStatus.PENDING and payment.receipt is None
+
+
+def encrypted_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.encrypt("rahasia", algorithm="RC4-128")  # AES needs the cryptography package, which the shop has not
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_an_anonymous_buyer_uploading_a_password_locked_pdf_is_told_why_instead_of_a_server_error(client):
+    order = f.order({f.product(): 1})
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["orders"] = [order.number]
+    client.post(f"/pesanan/{order.number}/bayar/transfer")
+
+    page = client.post(f"/pesanan/{order.number}/bayar/transfer/bukti", follow_redirects=True,
+                       content_type="multipart/form-data",
+                       data={"receipt": (io.BytesIO(encrypted_pdf()), "bukti.pdf")})
+
+    assert page.status_code == 200 and "dikunci dengan kata sandi" in text_of(page)
+    assert db.session.scalar(select(Payment)).receipt is None
+
+
+def test_any_error_pypdf_raises_on_a_pdf_is_a_refusal_not_a_500(app, monkeypatch):
+    """pypdf refuses an object-stream "bomb" with LimitReachedError (and needs the absent cryptography package for
+    AES, DependencyError); the reader is replaced by one raising each, a stand-in for those files."""
+    import pypdf
+    from pypdf.errors import DependencyError, LimitReachedError
+
+    for error in (LimitReachedError("limit reached"), DependencyError("cryptography is required")):
+        def raising(*_args, error=error, **_kwargs):
+            raise error
+
+        monkeypatch.setattr(pypdf, "PdfReader", raising)
+        with pytest.raises(DocumentRejected) as refused:
+            save_private_document(f.PDF, "receipts")
+        assert refused.value.reason == "type"
+
+
+def test_a_product_photo_claiming_too_many_pixels_is_refused_as_such(app):
+    from shop.catalog.images import InvalidImage, save_product_image
+
+    with pytest.raises(InvalidImage) as refused:
+        save_product_image(f.product(), decompression_bomb())
+    assert refused.value.reason == "pixels"
