@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import SecurityError
 
@@ -185,15 +185,17 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("errors/404.html"), 404
 
     def server_error(error: Exception) -> tuple[str, int]:
+        """A failed transaction (a foreign key lost in a race, say) leaves the session unusable until it is rolled
+        back; the error page itself reads the signed-in user and the staff menu from the database."""
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            current_app.logger.exception("rollback before the error page failed")
         return render_template("errors/500.html"), 500
 
     def database_unavailable(error: Exception) -> tuple[str, int, dict[str, str]]:
         """The database went away mid-request (restart, failover, a dropped connection): the transaction is
         gone whole, so say that nothing was saved; the pool reconnects on the next request (pre-ping)."""
-        from flask import current_app
-
-        from shop.extensions import db
-
         current_app.logger.error("database unavailable: %s", error)
         try:
             db.session.rollback()

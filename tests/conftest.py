@@ -40,11 +40,28 @@ def _pg_admin(url: str, statement: str) -> None:
         connection.execute(statement)
 
 
+def _compile_translations() -> None:
+    """Plain `pytest` on a fresh clone: compile the message catalogs (.mo files are not committed) when a .po is
+    newer than its .mo, so pages are in Indonesian as in production (scripts/test and scripts/start do it too)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(__file__).resolve().parent.parent.glob("shop/translations/*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Under pytest-xdist each worker runs on a PostgreSQL database of its own (`<TEST_DATABASE_URL>_<worker>`),
     made here and dropped at the end; TEST_DATABASE_URL names it from then on, for the servers tests start too.
     (SQLite needs nothing: each worker's temporary folder holds its own file.)"""
     worker, url = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get("TEST_DATABASE_URL", "")
+    if not worker:  # the controller (or a plain run), before any worker starts
+        _compile_translations()
     if worker and url.startswith("postgresql"):
         own = f"{url}_{worker}"
         _pg_admin(url, f'DROP DATABASE IF EXISTS "{own.rsplit("/", 1)[1]}" WITH (FORCE)')

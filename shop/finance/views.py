@@ -65,7 +65,7 @@ PERIOD_PROBLEMS = {
     "period_days": _l("The deposit period is 1 to 31 days."),
 }
 ENTRIES_PER_PAGE = 100  # ledger entries on a month's page
-EXPORTS = {"csv": "text/csv; charset=utf-8",
+EXPORTS = {"csv": "text/csv",  # Werkzeug adds "; charset=utf-8" to text types itself
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
