@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, render_template, request
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import SecurityError
 
@@ -184,6 +184,16 @@ def _register_error_pages(app: Flask) -> None:
     def not_found(error: Exception) -> tuple[str, int]:
         return render_template("errors/404.html"), 404
 
+    def too_large(error: Exception) -> tuple[str, int]:
+        return render_template("errors/413.html"), 413
+
+    def too_many(error: Exception) -> tuple[str, int]:
+        """The shop's own page for a rate limit; the order lookup shows its form again with what was typed."""
+        if request.endpoint == "orders.track":
+            return render_template("orders/track.html", number=request.form.get("number", ""),
+                                   email=request.form.get("email", ""), limited=True), 429
+        return render_template("errors/429.html"), 429
+
     def server_error(error: Exception) -> tuple[str, int]:
         """A failed transaction (a foreign key lost in a race, say) leaves the session unusable until it is rolled
         back; the error page itself reads the signed-in user and the staff menu from the database."""
@@ -207,4 +217,6 @@ def _register_error_pages(app: Flask) -> None:
     app.register_error_handler(400, bad_request)
     app.register_error_handler(403, forbidden)
     app.register_error_handler(404, not_found)
+    app.register_error_handler(413, too_large)
+    app.register_error_handler(429, too_many)
     app.register_error_handler(500, server_error)

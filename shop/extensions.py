@@ -66,6 +66,11 @@ login_manager.login_message_category = "warning"
 limiter = Limiter(key_func=get_remote_address)
 
 
+def submitted_order_number() -> str:
+    """The order number an order lookup names (as buyers type it: spaces, dashes and case do not matter)."""
+    return "order:" + "".join(ch for ch in (request.form.get("number") or "").upper() if ch.isalnum())[:32]
+
+
 def submitted_email() -> str:
     """The account a login or an order lookup names: limits keyed on it hold whatever address the guesses
     come from."""

@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop import create_app
 from shop.extensions import limiter
-from tests.helpers import redis_or_skip
+from tests.helpers import redis_or_skip, text_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,3 +99,36 @@ def test_the_login_limit_is_shared_by_two_worker_processes_through_redis(tmp_pat
     first, second = worker(6), worker(6)
 
     assert first == [200] * 6 and second == [200] * 4 + [429] * 2  # ten a minute, counted across both
+
+
+def test_buyers_behind_one_carrier_address_each_find_their_order_and_a_stopped_guess_keeps_its_form(
+        app, limits_on, monkeypatch):
+    """Thirty buyers behind one mobile carrier's NAT each look up their own order: none is refused. A walk over one
+    order's number with many emails is stopped at the 11th try, on the shop's own page in Indonesian, with the
+    number and email still in the form."""
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1))  # as TRUSTED_PROXIES=1 does
+    client = app.test_client()
+    nat = {"X-Forwarded-For": "198.51.100.200"}
+
+    buyers = [client.post("/pesanan/lacak", headers=nat, data={"number": f"KB-2026-{n:06d}",
+                                                                "email": f"pembeli{n}@example.id"}).status_code
+              for n in range(1, 31)]
+    guesses = [client.post("/pesanan/lacak", headers={"X-Forwarded-For": f"203.0.113.{n}"},
+                           data={"number": "kb 2026 000777", "email": f"tebak{n}@example.id"})
+               for n in range(1, 12)]
+
+    assert buyers == [200] * 30
+    assert [g.status_code for g in guesses[:10]] == [200] * 10
+    stopped = guesses[10]
+    assert stopped.status_code == 429
+    assert "Terlalu sering dicoba" in text_of(stopped) and 'value="kb 2026 000777"' in stopped.get_data(as_text=True)
+    assert 'value="tebak11@example.id"' in stopped.get_data(as_text=True)
+
+
+def test_an_upload_over_the_size_limit_gets_the_shops_own_page_in_the_readers_language(app):
+    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    try:
+        page = app.test_client().post("/masuk", data={"email": "x" * 20_000})
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
+    assert page.status_code == 413 and "Berkas terlalu besar" in text_of(page) and "Karya Binaan" in text_of(page)
