@@ -134,6 +134,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     from shop import i18n, web
     from shop.accounts.models import ROLE_LABELS
+    from shop.catalog import cache as catalog_cache
     from shop.catalog import seo
     from shop.certification import service as certs
     from shop.certification.models import REQUIREMENT_LABELS
@@ -159,6 +160,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["product_json_ld"] = seo.product_json_ld
     app.jinja_env.globals["today"] = today
     app.jinja_env.globals["public_url"] = web.public_url
+    # Kept pages show exact stock only at or below this (a change there starts a new catalog generation).
+    app.jinja_env.globals["LOW_STOCK"] = catalog_cache.LOW_STOCK
     app.jinja_env.globals["query_args"] = web.query_args
     app.jinja_env.globals["product_cards"] = product_cards
     app.jinja_env.globals["visitor_mark"] = visitor_mark

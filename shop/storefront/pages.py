@@ -110,14 +110,25 @@ def serve_kept_page() -> Any:
 def _kept_response(stored: tuple[str, str]) -> Any:
     template, digest = stored
     # The ETag changes every half hour as well: a browser's copy carries a CSRF token from when it was served,
-    # and Flask-WTF accepts a token for an hour (WTF_CSRF_TIME_LIMIT).
+    # and Flask-WTF accepts a token for an hour (WTF_CSRF_TIME_LIMIT). A page with a form also names the session
+    # its token belongs to: after a browser restart (a new session) the copy's token is dead, so it is sent anew.
     etag = f"{digest}-{int(time.time() // 1800)}"
+    if TOKEN_MARK in template:
+        etag += f"-{_token_owner()}"
     unchanged = etag in request.if_none_match  # the browser has this page: no body, no new token
     response = make_response("" if unchanged else _with_token(template), 304 if unchanged else 200)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("Cookie")
     return response
+
+
+def _token_owner() -> str:
+    """A short fingerprint of this session's CSRF secret (made now when the session has none)."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field not in session:
+        generate_csrf()
+    return hashlib.sha256(str(session.get(field, "")).encode()).hexdigest()[:12]
 
 
 def _is_cached_page_request() -> bool:

@@ -9,7 +9,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from shop.catalog.models import Product
+from shop.catalog.models import Product, StockReason
+from shop.catalog.stock import change_stock
 from shop.extensions import db
 from shop.orders import service as orders
 from tests import factories as f
@@ -193,3 +194,31 @@ def test_a_new_split_rule_shows_on_the_product_page_at_once(client, bag):
     db.session.commit()
 
     assert "Rp35.000" in text_of(client.get("/produk/tas-rajut"))  # the facility's own rule: 20 %
+
+
+def test_after_a_browser_restart_a_kept_page_with_a_form_is_sent_anew_with_a_token_of_the_new_session(app, bag):
+    browser = app.test_client()
+    browser.get("/produk/tas-rajut")
+    kept = browser.get("/produk/tas-rajut")
+    assert browser.get("/produk/tas-rajut", headers={"If-None-Match": kept.headers["ETag"]}).status_code == 304
+
+    restarted = app.test_client()  # the same browser cache, but its session cookie is gone
+    page = restarted.get("/produk/tas-rajut", headers={"If-None-Match": kept.headers["ETag"]})
+
+    assert page.status_code == 200 and page.headers["ETag"] != kept.headers["ETag"]
+    assert _tokens(kept, page)[0] != _tokens(kept, page)[1]
+
+
+def test_a_kept_product_page_names_an_exact_quantity_limit_only_where_a_stock_change_renews_it(client, bag):
+    """Stock 7 → the page may say at most 99 (the cart checks the rest); a restock to 100 changes nothing the
+    page shows; a drop to 3 is a change of the page ("only 3 left", at most 3)."""
+    def quantity_max() -> str:
+        return re.search(r'name="quantity"[^>]*max="(\d+)"', client.get("/produk/tas-rajut").get_data(as_text=True))[1]
+
+    assert quantity_max() == "99"
+    change_stock(bag.id, 93, StockReason.PRODUCTION)
+    db.session.commit()
+    assert quantity_max() == "99"
+    change_stock(bag.id, -97, StockReason.CORRECTION)
+    db.session.commit()
+    assert quantity_max() == "3"
