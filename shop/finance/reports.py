@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from shop.catalog.models import Facility, Region
-from shop.extensions import db
+from shop.extensions import cache, db
 from shop.finance.models import PnbpDeposit
 from shop.finance.reconciliation import MonthRow
 from shop.ledger.cells import safe_cell
@@ -137,23 +136,30 @@ class Impact:
 
 
 IMPACT_FIGURES = ("units_year", "premi_year", "pnbp_year", "units", "premi", "pnbp")
-_impact_cache: dict[int, tuple[float, Impact]] = {}
-
-
 def impact(year: int | None = None) -> Impact:
-    """The impact figures, cached for IMPACT_CACHE_SECONDS (one aggregate query when the cache is cold)."""
+    """The impact figures, kept for IMPACT_CACHE_SECONDS in the shop's shared cache (Redis with several workers,
+    so every worker shows the same figures), one aggregate query when it is cold."""
     year = year or today().year
     seconds = current_app.config["IMPACT_CACHE_SECONDS"]
-    cached = _impact_cache.get(year)
-    if cached and seconds and time.monotonic() - cached[0] < seconds:
-        return cached[1]
+    key = f"impact:{year}"
+    try:
+        cached = cache.get(key) if seconds else None
+    except Exception:  # noqa: BLE001 - a cache that is down makes the page slower, never broken
+        current_app.logger.warning("impact cache unavailable", exc_info=True)
+        cached = None
+    if isinstance(cached, Impact):
+        return cached
     figures = _impact(year)
-    _impact_cache[year] = (time.monotonic(), figures)
+    if seconds:
+        try:
+            cache.set(key, figures, timeout=seconds)
+        except Exception:  # noqa: BLE001 - see above
+            current_app.logger.warning("impact cache unavailable", exc_info=True)
     return figures
 
 
 def clear_impact_cache() -> None:
-    _impact_cache.clear()
+    cache.delete_many(*(f"impact:{year}" for year in range(2000, 2100)))
 
 
 def _impact(year: int) -> Impact:

@@ -6,10 +6,34 @@ from collections.abc import Mapping
 
 from flask_babel import lazy_gettext as _l
 
-from shop.storefront.service import SORTS, CatalogOptions, ProductFilter
+from shop.storefront.service import SORTS, CatalogOptions, ProductFilter, catalog_options
 from shop.web import non_negative_int, positive_int
 
 MAX_QUERY_LENGTH = 100
+
+
+KEPT_LIST_PAGES = 20  # a listing's pages past this are rendered for each visitor, not kept
+FLAGS = {"1", "on", "true", "yes"}
+
+
+def keepable_list(args: Mapping[str, str]) -> bool:
+    """Whether the product list at this query string is kept for every visitor: only choices from the catalog's
+    own lists (category, region, facility, sort, the flags) and the first pages. A search text or a price someone
+    typed is rendered for them (its product cards are still kept), so nobody fills the cache with made-up
+    addresses."""
+    if not args:
+        return True
+    if not set(args) <= {"category", "region", "facility", "sort", "in_stock", "halal", "page"}:
+        return False
+    if any(len(values) > 1 for values in getattr(args, "listvalues", lambda: [])()):
+        return False
+    options = catalog_options()
+    known = {"category": options.category_slugs, "region": options.region_slugs, "facility": options.facility_slugs}
+    page = args.get("page")
+    return (all(not args.get(name) or args[name] in slugs for name, slugs in known.items())
+            and args.get("sort", "newest") in SORTS
+            and all(args.get(flag, "1") in FLAGS | {""} for flag in ("in_stock", "halal"))
+            and (page is None or page in {str(n) for n in range(1, KEPT_LIST_PAGES + 1)}))
 
 
 def parse_product_filter(args: Mapping[str, str], options: CatalogOptions) -> tuple[ProductFilter, list[str]]:

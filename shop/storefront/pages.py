@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -49,16 +49,27 @@ def _page_keys() -> tuple[str, str | None]:
     return shared, f"page:{shared}:{item_count()}"
 
 
-def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
+def no_query(args: Mapping[str, str]) -> bool:
+    """The default for `cached_page`: a page is kept only at its plain address (no query string)."""
+    return not args
+
+
+def cached_page(view: Callable[..., Any] | None = None, *,
+                query: Callable[[Mapping[str, str]], bool] = no_query) -> Any:
     """Serve a public catalog page from the cache. Its shared part (everything but the visitor parts: the cart
     link, the account links, messages) is rendered once per address, language, day and catalog generation and
     kept for every visitor; the visitor parts are rendered for each request. An anonymous visitor is served the
     whole page as kept (by `serve_kept_page`, before the view), with an ETag, so a repeat view costs a 304. Each
-    visitor's CSRF token is put into the page as it is served."""
+    visitor's CSRF token is put into the page as it is served.
+
+    Only addresses whose query string `query` accepts are kept (by default none): any other is rendered as usual,
+    so the number of kept pages is bounded by the catalog, not by what visitors type into an address."""
+    if view is None:
+        return lambda inner: cached_page(inner, query=query)
 
     @wraps(view)
     def serve(*args: Any, **kwargs: Any) -> Any:
-        if not pages_enabled() or request.method != "GET":
+        if not pages_enabled() or request.method != "GET" or not query(request.args):
             return view(*args, **kwargs)
         try:
             shared_key, page_key = g.pop("catalog_page", None) or _page_keys()
@@ -83,7 +94,7 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
         store(page_key, stored)
         return _kept_response(stored)
 
-    serve.cached_page = True  # type: ignore[attr-defined]
+    serve.cached_page = query  # type: ignore[attr-defined]
     return serve
 
 
@@ -132,8 +143,11 @@ def _token_owner() -> str:
 
 
 def _is_cached_page_request() -> bool:
-    return request.method == "GET" and getattr(current_app.view_functions.get(request.endpoint or ""), "cached_page",
-                                                  False)
+    """A GET of a cached page at an address it keeps."""
+    if request.method != "GET":
+        return False
+    keeps = getattr(current_app.view_functions.get(request.endpoint or ""), "cached_page", None)
+    return keeps is not None and keeps(request.args)
 
 
 def init_app(app: Flask) -> None:

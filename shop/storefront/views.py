@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from shop.catalog import catalog
 from shop.certification.service import sale_state
 from shop.storefront import service
-from shop.storefront.forms import parse_product_filter
+from shop.storefront.forms import keepable_list, parse_product_filter
 from shop.storefront.pages import cached_page
 from shop.web import safe_next
 
@@ -25,7 +25,7 @@ def home() -> str:
 
 
 @catalog.get("/produk")
-@cached_page
+@cached_page(query=keepable_list)
 def products() -> str:
     options = service.catalog_options()
     filters, notices = parse_product_filter(request.args, options)

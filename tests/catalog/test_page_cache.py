@@ -222,3 +222,18 @@ def test_a_kept_product_page_names_an_exact_quantity_limit_only_where_a_stock_ch
     change_stock(bag.id, -97, StockReason.CORRECTION)
     db.session.commit()
     assert quantity_max() == "3"
+
+
+@pytest.mark.parametrize("query, kept", [
+    ("", True), ("?category={category}", True), ("?sort=price_asc&page=2", True),
+    ("?q=tas", False), ("?min_price=1000", False), ("?category=no-such-category", False), ("?utm_source=x", False),
+    ("?page=999", False),
+])
+def test_only_addresses_made_of_the_catalogs_own_choices_are_kept(client, bag, query, kept):
+    """What a visitor types into an address (a search, a price, a made-up slug or parameter) is rendered for them
+    and not kept (no ETag, no 304): the kept pages are bounded by the catalog, not by the addresses people send."""
+    url = "/produk" + query.format(category=bag.category.slug)
+    client.get(url)
+    again = client.get(url)
+    assert again.status_code == 200
+    assert ("ETag" in again.headers) is kept
