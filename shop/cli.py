@@ -113,7 +113,7 @@ def certs_check(days: int | None, email: str | None, mail_cooperative: bool) -> 
         click.echo(f"  {product.slug}  ({reasons})")
     recipient = email or (current_app.config["COOPERATIVE_EMAIL"] if mail_cooperative else None)
     if recipient:
-        if not send_alerts(found, recipient, window):
+        if not send_alerts(found, recipient, window, daily=bool(mail_cooperative and not email)):
             raise click.ClickException(f"mail to {recipient} could not be sent (see the log)")
         click.echo(f"mailed to {recipient}")
 

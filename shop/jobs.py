@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date, datetime, time, tzinfo
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
 from rq import SimpleWorker
@@ -28,11 +30,11 @@ from shop.outbox.service import deliver_due
 
 log = logging.getLogger(__name__)
 
-# (job, seconds between runs or a cron line in the server's local time) — what `jobs cron` schedules.
+# (job, seconds between runs, or a daily time in SHOP_TIMEZONE) — what `jobs cron` schedules.
 SCHEDULE: list[tuple[str, dict[str, Any]]] = [
     ("deliver_mail", {"interval": 60}),
     ("expire_orders", {"interval": 300}),
-    ("certificate_alerts", {"cron": "0 6 * * *"}),
+    ("certificate_alerts", {"daily_at": "06:00"}),  # in SHOP_TIMEZONE
 ]
 _worker_app: Flask | None = None
 
@@ -83,14 +85,25 @@ def certificate_alerts() -> int:
     """The daily list for the cooperative (as `certs check --mail-cooperative`), through the outbox."""
     found = alerts(current_app.config["CERT_EXPIRY_WARNING_DAYS"])
     if found.expiring or found.unsellable:
-        send_alerts(found, current_app.config["COOPERATIVE_EMAIL"], current_app.config["CERT_EXPIRY_WARNING_DAYS"])
+        send_alerts(found, current_app.config["COOPERATIVE_EMAIL"], current_app.config["CERT_EXPIRY_WARNING_DAYS"],
+                    daily=True)
     return len(found.expiring) + len(found.unsellable)
+
+
+def local_cron(daily_at: str, zone: str, server_zone: tzinfo | None = None) -> str:
+    """The cron line, in the server's own time zone (RQ's cron reads it so), for a daily time in `zone` (Indonesia
+    keeps no summer time, so the line holds all year)."""
+    hour, minute = (int(part) for part in daily_at.split(":"))
+    moment = datetime.combine(date.today(), time(hour, minute), ZoneInfo(zone)).astimezone(server_zone)
+    return f"{moment.minute} {moment.hour} * * *"
 
 
 def scheduler() -> Any:
     """RQ's CronScheduler with SCHEDULE registered on this shop's queue."""
     cron = CronScheduler(connection=connection(), name=f"{current_app.config['JOB_QUEUE_NAME']}-cron")
     for name, when in SCHEDULE:
+        if "daily_at" in when:
+            when = {"cron": local_cron(str(when["daily_at"]), current_app.config["SHOP_TIMEZONE"])}
         cron.register(globals()[name], queue_name=current_app.config["JOB_QUEUE_NAME"], job_timeout=300, **when)
     return cron
 

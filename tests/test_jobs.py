@@ -17,7 +17,7 @@ from shop import jobs
 from shop.extensions import db
 from shop.orders.models import Order, OrderStatus
 from shop.outbox.models import MailStatus, OutboxMessage
-from shop.timeutil import utcnow
+from shop.timeutil import today, utcnow
 from tests import factories as f
 from tests.helpers import redis_or_skip
 from tests.orders.test_buyer_path import ADDRESS
@@ -85,7 +85,8 @@ def test_the_schedule_queues_the_chores_and_the_worker_expires_unpaid_orders(app
     due = cron.enqueue_jobs()
 
     assert sorted(job.func_name for job in due) == ["shop.jobs.deliver_mail", "shop.jobs.expire_orders"]
-    assert [job.cron for job in cron.get_jobs() if job.cron] == ["0 6 * * *"]  # the alerts wait for 06:00
+    # The alerts wait for 06:00 in the shop's time zone, written in the server's own for RQ's cron.
+    assert [job.cron for job in cron.get_jobs() if job.cron] == [jobs.local_cron("06:00", app.config["SHOP_TIMEZONE"])]
     jobs.worker(burst=True)
     db.session.expire_all()
     assert order.status is OrderStatus.CANCELLED and item.stock == 3
@@ -94,3 +95,30 @@ def test_the_schedule_queues_the_chores_and_the_worker_expires_unpaid_orders(app
 def test_the_worker_command_says_what_is_missing_without_a_queue(app):
     result = CliRunner().invoke(app.cli, ["jobs", "worker", "--burst"])
     assert result.exit_code != 0 and "JOB_QUEUE_URL is not set" in result.output
+
+
+def test_the_daily_list_runs_at_six_in_the_shops_time_zone_whatever_the_servers():
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    assert jobs.local_cron("06:00", "Asia/Makassar", UTC) == "0 22 * * *"  # 06:00 WITA is 22:00 UTC the day before
+    assert jobs.local_cron("06:00", "Asia/Makassar", ZoneInfo("Asia/Jakarta")) == "0 5 * * *"
+    assert jobs.local_cron("06:00", "Asia/Makassar", ZoneInfo("Asia/Makassar")) == "0 6 * * *"
+
+
+def test_the_certificate_list_is_queued_once_a_day_however_often_its_job_runs(app):
+    from shop.certification.alerts import send_alerts
+    from shop.certification.service import alerts
+    from shop.outbox.models import OutboxMessage
+
+    f.product(name_id="Abon", category=f.food_category())  # food without certificates: not sellable, listed
+    db.session.commit()
+    found = alerts(60)
+    assert found.unsellable
+
+    for _ in range(3):  # two schedulers and an RQ retry
+        send_alerts(found, "koperasi@example.id", 60, daily=True)
+    send_alerts(found, "koperasi@example.id", 60)  # asked for by hand: sent again
+
+    kinds = db.session.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.kind == "certificates.alerts"))
+    assert sorted(map(str, kinds)) == sorted(["None", f"certificates.alerts:koperasi@example.id:{today().isoformat()}"])

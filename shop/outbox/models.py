@@ -43,6 +43,8 @@ class OutboxMessage(Model):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A mail that must go out once however often its job runs (the daily certificate list: kind and day).
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_outbox_message_status_next", "status", "next_attempt_at"),)

@@ -14,6 +14,7 @@ from email.message import EmailMessage
 
 from flask import current_app, g, has_request_context
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from shop import mail
 from shop.extensions import db, rows_changed
@@ -24,11 +25,22 @@ from shop.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
-def queue(message: EmailMessage, kind: str) -> OutboxMessage:
+def queue(message: EmailMessage, kind: str, dedupe_key: str | None = None) -> OutboxMessage | None:
+    """Write the mail into the outbox in the caller's transaction. With a `dedupe_key`, a second mail with the same
+    key (a job run twice, by a retry or a second scheduler) is not queued: None."""
     row = OutboxMessage(kind=kind, recipient=str(message["To"]), subject=str(message["Subject"])[:255],
-                        message=message.as_string(policy=policy.SMTP))
-    db.session.add(row)
-    db.session.flush()
+                        message=message.as_string(policy=policy.SMTP), dedupe_key=dedupe_key)
+    if dedupe_key is not None:
+        if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+            return None
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # queued by another run a moment ago
+            return None
+    else:
+        db.session.add(row)
+        db.session.flush()
     if has_request_context():  # what this request queued: the only mail `deliver_after_commit` sends inline
         g.setdefault("outbox_queued", []).append(row.id)
     return row
@@ -56,38 +68,43 @@ def deliver_due(limit: int = 50, only: list[int] | None = None) -> dict[str, int
     ids = list(db.session.scalars(query.order_by(OutboxMessage.id).limit(limit)))
     db.session.commit()
     for message_id in ids:
+        claim = utcnow()
         claimed = db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id, _due())
-                                     .values(status=MailStatus.SENDING, claimed_at=utcnow())
+                                     .values(status=MailStatus.SENDING, claimed_at=claim)
                                      .execution_options(synchronize_session=False))
         db.session.commit()
         if rows_changed(claimed) != 1:
             continue  # another deliverer has it
         row = db.session.get_one(OutboxMessage, message_id)
         db.session.refresh(row)
-        outcome = _attempt(row)
-        counts[outcome] += 1
+        outcome, values = _attempt(row)
+        # The outcome is written only while this deliverer's claim still holds: a send slower than
+        # MAIL_CLAIM_MINUTES may have been claimed (and sent) by another deliverer, whose state then stands.
+        written = db.session.execute(update(OutboxMessage).where(
+            OutboxMessage.id == message_id, OutboxMessage.status == MailStatus.SENDING,
+            OutboxMessage.claimed_at == claim).values(**values).execution_options(synchronize_session=False))
         db.session.commit()
+        if rows_changed(written) != 1:
+            log.warning("mail %s was claimed by another deliverer meanwhile; its outcome stands", message_id)
+        counts[outcome] += 1
     return counts
 
 
-def _attempt(row: OutboxMessage) -> str:
+def _attempt(row: OutboxMessage) -> tuple[str, dict[str, object]]:
+    """Send one claimed message; its outcome and the columns to write (the caller writes them under its claim)."""
     if not current_app.config.get("MAIL_SERVER"):
         log.info("MAIL_SERVER not set; not sent: %s to %s", row.subject, row.recipient)
-        row.status = MailStatus.NOT_SENT
-        return "not_sent"
-    row.attempts += 1
+        return "not_sent", {"status": MailStatus.NOT_SENT}
+    attempts = row.attempts + 1
     error = mail.deliver(message_from_string(row.message, policy=policy.SMTP))
     if error is None:
-        row.status, row.sent_at, row.last_error = MailStatus.SENT, utcnow(), ""
-        return "sent"
-    row.last_error = error[:2000]
-    if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        row.status = MailStatus.FAILED
-        log.error("mail %s to %s failed for good after %d attempts: %s", row.id, row.recipient, row.attempts, error)
-        return "failed"
-    row.status, row.next_attempt_at = MailStatus.PENDING, utcnow() + backoff(row.attempts)
-    log.warning("mail %s to %s failed (attempt %d), retrying: %s", row.id, row.recipient, row.attempts, error)
-    return "retry"
+        return "sent", {"status": MailStatus.SENT, "sent_at": utcnow(), "last_error": "", "attempts": attempts}
+    if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        log.error("mail %s to %s failed for good after %d attempts: %s", row.id, row.recipient, attempts, error)
+        return "failed", {"status": MailStatus.FAILED, "last_error": error[:2000], "attempts": attempts}
+    log.warning("mail %s to %s failed (attempt %d), retrying: %s", row.id, row.recipient, attempts, error)
+    return "retry", {"status": MailStatus.PENDING, "next_attempt_at": utcnow() + backoff(attempts),
+                     "last_error": error[:2000], "attempts": attempts}
 
 
 def retry(row: OutboxMessage) -> None:

@@ -4,15 +4,17 @@ server that is down loses nothing and sends nothing twice."""
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 from email.message import Message
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from shop.checkout.mail import queue_confirmation
 from shop.extensions import db
 from shop.outbox import service as outbox
 from shop.outbox.models import MailStatus, OutboxMessage
+from shop.timeutil import utcnow
 from tests import factories as f
 from tests.conftest import Inbox
 from tests.helpers import at_once
@@ -159,3 +161,31 @@ def test_staff_see_mail_that_keeps_failing_and_send_it_again(app, smtp_inbox):
 
     assert len(smtp_inbox.messages) == 1
     assert "Setiap surat sudah terkirim" in text_of(desk.get("/staf/surat"))
+
+
+def test_a_send_slower_than_the_claim_does_not_overwrite_the_deliverer_that_took_it_over(app, monkeypatch):
+    """The SMTP server takes longer than MAIL_CLAIM_MINUTES; meanwhile a second deliverer takes the message over
+    (its claim is newer) and fails it for now. The slow first deliverer's "sent" must not overwrite that state:
+    the message stays the second deliverer's, retried as it decided."""
+    from shop import mail as mail_module
+
+    queue_confirmation(f.order())
+    db.session.commit()
+    app.config.update(MAIL_SERVER="127.0.0.1")
+    taken_over = utcnow() + timedelta(minutes=11)
+
+    def slow_send(message):
+        db.session.execute(update(OutboxMessage).values(claimed_at=taken_over, status=MailStatus.PENDING,
+                                                        attempts=1, last_error="second deliverer: timed out"))
+        return None  # the slow server did accept it in the end
+
+    monkeypatch.setattr(mail_module, "deliver", slow_send)
+    try:
+        counts = outbox.deliver_due()
+    finally:
+        app.config.update(MAIL_SERVER="")
+
+    assert counts["sent"] == 1
+    db.session.expire_all()
+    row = db.session.scalar(select(OutboxMessage))
+    assert (row.status, row.last_error) == (MailStatus.PENDING, "second deliverer: timed out")
