@@ -83,6 +83,7 @@ POST_ACCESS = {
     "payments.refund": DESK,
     "ledger.rules": {ADMIN, FINANCE},
     "ledger.delete_rule": {ADMIN, FINANCE},
+    "ledger.allocate": {ADMIN, FINANCE},
     "ledger.deposits_page": {ADMIN, FINANCE},
     "ledger.reverse_deposit": {ADMIN, FINANCE},
     "ledger.close_month": {ADMIN, FINANCE},
