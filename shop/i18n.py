@@ -7,7 +7,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_date, format_datetime, get_locale, get_translations
+from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -54,8 +54,17 @@ def format_day(value: date | None, style: str = "medium") -> str:
     return format_date(value, style) if value else ""
 
 
+# Indonesia's three time zones by their own names; a buyer in Jakarta reads "14.00 WITA" without doubt.
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
 def format_moment(value: datetime | None, style: str = "medium") -> str:
-    return format_datetime(value, style) if value else ""
+    """A moment as people read a deadline: "3 Des 2026, 02.51 WITA" (no seconds, the zone named)."""
+    if not value:
+        return ""
+    zone = str(get_timezone())
+    clock = "HH.mm" if current_language() == "id" else "HH:mm"
+    return f"{format_datetime(value, f'd MMM y, {clock}')} {ZONE_NAMES.get(zone) or format_datetime(value, 'z')}"
 
 
 def weight(grams: int | None, language: str | None = None) -> str:

@@ -45,7 +45,7 @@ def test_demo_shop_pages_render(app, client):
     teri = client.get("/produk/ikan-asin-teri").get_data(as_text=True)
 
     assert "Bawang Goreng Khas Palu 200 g" in home
-    assert "Sementara tidak tersedia" in teri  # its P-IRT expired on 2025-10-01
+    assert "Segera hadir" in teri  # its P-IRT expired on 2025-10-01
 
 
 def test_demo_sales_give_the_finance_desk_a_history_that_reconciles(app, client):

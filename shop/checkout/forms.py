@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from shop.forms import ShopForm
-from shop.shipping.provinces import PROVINCES
+from shop.shipping.provinces import POSTCODE_PREFIXES, PROVINCES
 
 REQUIRED = _l("This field is required.")
 
@@ -68,8 +68,21 @@ class CheckoutForm(ShopForm):
 
     def validate_postal_code(self, field: Any) -> None:
         field.data = (field.data or "").strip()
-        if not re.fullmatch(r"\d{5}", field.data):
+        if not re.fullmatch(r"[1-9]\d{4}", field.data):
             raise ValidationError(_l("A postal code has 5 digits, like 94111."))
+        prefixes = POSTCODE_PREFIXES.get(self.province.data or "")
+        if prefixes and field.data[:2] not in prefixes:
+            raise ValidationError(_l("Postal codes in %(province)s start with %(prefixes)s: check the postal code or "
+                                     "the province.", province=self.province.data, prefixes=" / ".join(prefixes)))
+
+    def validate_rt_rw(self, field: Any) -> None:
+        text = (field.data or "").strip()
+        if not text:
+            return
+        found = re.fullmatch(r"(\d{1,3})\s*/\s*(\d{1,3})", text)
+        if found is None:
+            raise ValidationError(_l("Write RT/RW as two numbers, like 003/005, or leave it empty."))
+        field.data = f"{int(found[1]):03d}/{int(found[2]):03d}"
 
     def validate_courier(self, field: Any) -> None:
         if not field.data:

@@ -21,3 +21,24 @@ PROVINCES: dict[str, int] = {
 # The same zones seen from Sumatra (Jambi): Sumatra is near, Sulawesi far.
 FROM_SUMATRA = {4: 1, 3: 2, 2: 3, 1: 4, 5: 5}
 SUMATRA_PROVINCES: dict[str, int] = {province: FROM_SUMATRA[zone] for province, zone in PROVINCES.items()}
+
+
+# The first two digits of the postal codes of each province (Pos Indonesia's numbering: the first digit is the
+# region, Sumatra 2 and 3, Java 1 and 4 to 6, Kalimantan 7, Bali and Nusa Tenggara 8, Sulawesi to Papua 9).
+POSTCODE_PREFIXES: dict[str, tuple[str, ...]] = {
+    "Aceh": ("23", "24"), "Sumatera Utara": ("20", "21", "22"), "Sumatera Barat": ("25", "26", "27"),
+    "Riau": ("28", "29"), "Kepulauan Riau": ("29",), "Jambi": ("36", "37"), "Sumatera Selatan": ("30", "31", "32"),
+    "Kepulauan Bangka Belitung": ("33",), "Bengkulu": ("38", "39"), "Lampung": ("34", "35"),
+    "DKI Jakarta": ("10", "11", "12", "13", "14"), "Banten": ("15", "42"),
+    "Jawa Barat": ("16", "17", "40", "41", "43", "44", "45", "46"),
+    "Jawa Tengah": ("50", "51", "52", "53", "54", "56", "57", "58", "59"), "DI Yogyakarta": ("55",),
+    "Jawa Timur": ("60", "61", "62", "63", "64", "65", "66", "67", "68", "69"),
+    "Bali": ("80", "81", "82"), "Nusa Tenggara Barat": ("83", "84"), "Nusa Tenggara Timur": ("85", "86", "87"),
+    "Kalimantan Barat": ("78", "79"), "Kalimantan Tengah": ("73", "74"), "Kalimantan Selatan": ("70", "71", "72"),
+    "Kalimantan Timur": ("75", "76", "77"), "Kalimantan Utara": ("77",),
+    "Sulawesi Utara": ("95",), "Gorontalo": ("96",), "Sulawesi Tengah": ("94",), "Sulawesi Barat": ("91",),
+    "Sulawesi Selatan": ("90", "91", "92"), "Sulawesi Tenggara": ("93",),
+    "Maluku": ("97",), "Maluku Utara": ("97",),
+    "Papua": ("98", "99"), "Papua Barat": ("98",), "Papua Barat Daya": ("98",), "Papua Tengah": ("98", "99"),
+    "Papua Pegunungan": ("99",), "Papua Selatan": ("99",),
+}

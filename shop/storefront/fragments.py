@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 from markupsafe import Markup
+from sqlalchemy import inspect as sa_inspect
 
 from shop.catalog.cache import enabled, generation, remembered, unavailable
 from shop.extensions import cache
@@ -62,6 +63,6 @@ def _render_cards(items: list[Any]) -> dict[int, Markup]:
     loaded = {product.id: product for product in products_by_ids([item for item in items if isinstance(item, int)])}
     products = [loaded[item] if isinstance(item, int) else item for item in items
                 if not isinstance(item, int) or item in loaded]
-    load_card_details(products)
+    load_card_details([product for product in products if "images" not in sa_inspect(product).dict])
     macro = current_app.jinja_env.get_template("macros/ui.html").module.product_card  # type: ignore[attr-defined]
     return {product.id: Markup(macro(product)) for product in products}

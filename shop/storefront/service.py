@@ -14,6 +14,7 @@ from shop.catalog.cache import Choice, keep, recall, remembered
 from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region
 from shop.certification.models import Certification
 from shop.certification.queries import with_valid_halal
+from shop.certification.service import is_sellable
 from shop.extensions import db
 from shop.i18n import localized
 
@@ -123,6 +124,8 @@ def product_loading() -> list:
 
 def load_card_details(products: list[Product]) -> None:
     """The photos and certificates of these products, one query each, set as their loaded collections."""
+    if not products:
+        return
     ids = [product.id for product in products]
     details: tuple[tuple[str, Any, Any], ...] = (("images", ProductImage, ProductImage.position),
                                                  ("certifications", Certification, Certification.id))
@@ -224,13 +227,16 @@ def _list_products(filters: ProductFilter, page: int, per_page: int, total: int 
 
 
 def featured_products(limit: int = 8) -> list[Product] | list[int]:
-    """The home page's products; their ids while the catalog is unchanged (kept, like a listing's)."""
+    """The home page's products: what can be bought now (in stock, every required certificate valid), featured
+    ones first; their ids while the catalog is unchanged (kept, like a listing's)."""
     kept = recall(f"featured:{limit}")
     if kept is not None:
         return list(kept)
-    query = _visible().options(*card_loading()).order_by(
-        Product.featured.desc(), Product.created_at.desc(), Product.id.desc()).limit(limit)
-    products = list(db.session.scalars(query).unique())
+    query = _visible().where(Product.stock > 0).options(*card_loading()).order_by(
+        Product.featured.desc(), Product.created_at.desc(), Product.id.desc()).limit(limit * 3)
+    candidates = list(db.session.scalars(query).unique())
+    load_card_details(candidates)  # the certificates decide; the photos are the cards' own
+    products = [product for product in candidates if is_sellable(product)][:limit]
     keep(f"featured:{limit}", [product.id for product in products])
     return products
 

@@ -21,7 +21,7 @@ def test_staff_add_a_permit_and_the_public_badge_appears(page, live_server):
     db.session.commit()
 
     page.goto(f"{live_server}/produk/abon-ikan-tuna")
-    assert page.get_by_text("Sementara tidak tersedia").first.is_visible()
+    assert page.get_by_text("Segera hadir").first.is_visible()
     assert page.get_by_role("button", name="Masukkan ke keranjang").count() == 0
     assert page.get_by_text("Halal ID311100000000000002").first.is_visible()
 

@@ -104,7 +104,7 @@ def test_a_certificate_revoked_takes_the_product_off_sale_at_once(client):
     food.certifications[0].status = RecordedStatus.REVOKED
     db.session.commit()
 
-    assert "Sementara tidak tersedia" in text_of(client.get("/produk/bawang-goreng"))
+    assert "Segera hadir" in text_of(client.get("/produk/bawang-goreng"))
 
 
 def test_with_the_cache_server_down_the_catalog_still_answers(tmp_path):

@@ -83,8 +83,11 @@ def test_product_with_expired_permit_is_shown_as_temporarily_unavailable(client,
 
     page = text_of(client.get(f"/produk/{item.slug}"))
 
-    assert "Sementara tidak tersedia" in page
-    assert "kedaluwarsa" in page
+    assert "Segera hadir" in page
+    assert "kedaluwarsa" in page  # the product page keeps the detail, under "Certification"
+    listing = text_of(client.get("/produk"))
+    listing = listing[listing.index("<main"):]
+    assert "Segera hadir" in listing and "kedaluwarsa" not in listing  # a card says it neutrally
 
 
 def test_product_in_process_shows_in_process_badge(client):
@@ -270,3 +273,19 @@ def test_static_files_carry_their_content_hash_and_are_kept_for_a_year(app, clie
             "Cache-Control"]
     with client.get("/static/css/shop.css?v=000000000000") as stale:  # an old URL: checked again every time
         assert "no-cache" in stale.headers["Cache-Control"] and "immutable" not in stale.headers["Cache-Control"]
+
+
+def test_the_filter_forms_facility_list_offers_every_active_facility_under_its_region(client):
+    """Reported: the kept filter form's facility drop-down held only "All facilities" and empty region headings."""
+    region = f.region(name="Sulawesi Tengah")
+    f.facility(name="Lapas Perempuan Kelas III Palu", slug="lapas-perempuan-palu", region=region)
+    f.facility(name="Rutan Tutup", slug="rutan-tutup", region=region, active=False)
+    db.session.commit()
+
+    page = client.get("/produk").get_data(as_text=True)
+    select_facility = page[page.index('<select id="facility"'):]
+    select_facility = select_facility[:select_facility.index("</select>")]
+
+    assert '<option value="lapas-perempuan-palu"' in select_facility
+    assert "Lapas Perempuan Kelas III Palu" in select_facility
+    assert "rutan-tutup" not in select_facility

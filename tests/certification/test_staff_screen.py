@@ -89,7 +89,7 @@ def test_revoking_needs_a_reason_and_takes_the_product_off_sale(app, food):
 
     db.session.refresh(permit)
     assert permit.status.value == "revoked"
-    assert "Sementara tidak tersedia" in text_of(app.test_client().get(f"/produk/{food.slug}"))
+    assert "Segera hadir" in text_of(app.test_client().get(f"/produk/{food.slug}"))
 
 
 def test_access_by_role(app, food, client):

@@ -108,6 +108,9 @@ def test_an_order_page_is_found_by_number_and_email_from_another_browser(app, cl
     ("phone", "+1 202 555 0143", "Masukkan nomor telepon Indonesia"),
     ("postal_code", "9411", "Kode pos terdiri dari 5 angka"),
     ("postal_code", "94l11", "Kode pos terdiri dari 5 angka"),
+    ("postal_code", "00000", "Kode pos terdiri dari 5 angka"),
+    ("postal_code", "12730", "Kode pos di Sulawesi Tengah berawalan 94"),  # Jakarta's, with Sulawesi Tengah chosen
+    ("rt_rw", "abc", "Tulis RT/RW sebagai dua angka"),
     ("province", "Atlantis", "Pilih provinsi dari daftar"),
     ("name", "", "Kolom ini wajib diisi"),
     ("kecamatan", "   ", "Kolom ini wajib diisi"),
