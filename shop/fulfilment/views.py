@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -88,6 +88,7 @@ def order(number: str) -> str:
     if orders.expire_if_due(item):
         db.session.commit()
     return render_template("fulfilment/order.html", order=item, groups=service.groups(item),
+                           typed=session.pop("desk_form", None) or {},
                            shipments={s.facility_id: s for s in service.shipments(item)},
                            payments=payments.order_payments(item), can_act=current_user.has_role(*DESK),
                            money=payments.money_state(item), returns=service.returns(item),
@@ -131,6 +132,10 @@ def _act(number: str, action: str) -> Response:
                                                       status=error.current.label),  # type: ignore[attr-defined]
             gateway.GatewayError: _stripe_refused}, _("Saved.")):
         outbox.deliver_after_commit()
+    elif action in ("cancel", "return", "note"):
+        # Refused: the order page opens the same form again with what was typed (not lost to the redirect).
+        session["desk_form"] = {"action": action, **{name: form.get(name, "")[:1000]
+                                                     for name in ("reason", "transfer_reference", "note")}}
     return redirect(url_for("fulfilment.order", number=number))
 
 

@@ -97,6 +97,8 @@ def test_cancelling_a_paid_order_releases_stock_and_refunds_what_was_paid(app, t
 
     refused = desk.post(f"/staf/pesanan/{order.number}/batal", data={"reason": "stok rusak"}, follow_redirects=True)
     assert "masukkan referensi transfer" in text_of(refused)
+    page = refused.get_data(as_text=True)  # the cancel form open again, the reason as typed
+    assert "<details open><summary>Batalkan pesanan" in page and ">stok rusak</textarea>" in page
     desk.post(f"/staf/pesanan/{order.number}/batal",
               data={"reason": "stok rusak", "transfer_reference": "BRI 777"})
 

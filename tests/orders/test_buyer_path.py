@@ -170,3 +170,22 @@ def test_a_sold_out_product_at_checkout_gives_a_clear_answer_and_writes_nothing(
 def test_an_empty_cart_cannot_check_out(client, shop_items):
     response = client.get("/checkout")
     assert response.headers["Location"] == "/keranjang"
+
+
+def test_an_order_that_expired_unpaid_says_so_and_thanks_nobody_for_paying(app, client, shop_items):
+    from datetime import timedelta
+
+    from shop.timeutil import aware
+
+    bag, _shallots, _jne = shop_items
+    order = f.order({bag: 1})
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["orders"] = [order.number]
+    app.config["FROZEN_NOW"] = aware(order.expires_at) + timedelta(minutes=1)
+
+    detail = text_of(client.get(f"/pesanan/{order.number}"))
+    pay = text_of(client.get(f"/pesanan/{order.number}/bayar"))
+
+    assert "dibatalkan" in detail and "yang Anda bayar" not in detail
+    assert "Terima kasih" not in pay and "tidak ada yang perlu dibayar" in pay
