@@ -206,8 +206,9 @@ def receive_return(order: Order, quantities: dict[int, int], *, reason: str, act
         change_stock(line.product_id, qty, StockReason.RETURNED, order_id=order.id, user_id=received.received_by_id,
                      note=reason.strip())
     db.session.flush()
-    orders.add_event(order, code=EventCode.RETURN_RECEIVED, params={"units": sum(wanted.values())}, note=reason.strip(),
-                     actor=actor)
+    # What came back, named (older events hold only the number of units).
+    goods = ", ".join(f"{qty} × {lines[line_id].name}" for line_id, qty in wanted.items())
+    orders.add_event(order, code=EventCode.RETURN_RECEIVED, params={"units": goods}, note=reason.strip(), actor=actor)
     record("order.return", order, None, {str(lines[i].name): q for i, q in wanted.items()}, note=reason.strip(),
            actor=actor)
     order_mail.queue_return_received(order, [(lines[i].name, q) for i, q in wanted.items()])

@@ -171,6 +171,7 @@ class EventCode(enum.StrEnum):
     PARCEL_SHIPPED = "parcel_shipped"  # {courier, tracking}: one facility's parcel left
     RETURN_RECEIVED = "return_received"  # {units}
     NOTE = "note"  # staff's own words, in `note`
+    RECEIPT_SENT = "receipt_sent"  # the buyer sent a transfer receipt
 
 
 EVENT_TEXTS = {
@@ -180,6 +181,7 @@ EVENT_TEXTS = {
     EventCode.EXPIRED: _l("the time to pay ran out"),
     EventCode.PARCEL_SHIPPED: _l("parcel shipped with %(courier)s, tracking number %(tracking)s"),
     EventCode.RETURN_RECEIVED: _l("goods returned: %(units)s"),
+    EventCode.RECEIPT_SENT: _l("transfer receipt sent, being checked"),
 }
 
 

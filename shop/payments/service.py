@@ -223,6 +223,7 @@ def submit_transfer_receipt(payment: Payment, stored_file: str, note: str = "") 
     payment.rejection_reason = ""
     # The buyer has paid as far as they can tell: the stock stays reserved until staff decide.
     payment.order.expires_at = None
+    orders.add_event(payment.order, code=EventCode.RECEIPT_SENT, actor=None)
     db.session.flush()
     return payment
 

@@ -61,7 +61,7 @@ def test_the_buyers_pages_and_the_staff_queue_have_no_serious_accessibility_viol
     page.get_by_role("radio", name=re.compile("JNE")).check()
     page.get_by_role("button", name="Buat pesanan").click()
     page.wait_for_url(re.compile(r"/bayar$"))
-    page.get_by_role("button", name="Bayar dengan transfer bank").click()
+    page.get_by_role("button", name="Saya bayar dengan transfer").click()
     problems += serious_violations(page)
     page.get_by_role("link", name="Lihat pesanan Anda").click()
     problems += serious_violations(page)

@@ -60,7 +60,7 @@ def test_a_buyer_pays_by_bank_transfer_and_staff_take_the_order_to_delivered(app
     number = re.search(r"KB-\d{4}-\d{6}", page.url).group(0)
     assert "Pesanan Anda" in page.locator(".pay-summary").inner_text()  # the order beside the bank details
     fits(page)
-    page.get_by_role("button", name="Bayar dengan transfer bank").click()
+    page.get_by_role("button", name="Saya bayar dengan transfer").click()
     assert page.locator(".account-number").is_visible()
     page.get_by_label("Foto atau PDF bukti transfer").set_input_files(
         {"name": "bukti.png", "mimeType": "image/png", "buffer": PNG})

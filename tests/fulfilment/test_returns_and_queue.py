@@ -72,6 +72,8 @@ def test_a_return_puts_back_exactly_what_came_back_and_moves_no_money(app):
     assert [(m.product_id, m.delta) for m in moved] == [(bag.id, 1)]
     screen = text_of(staff.get(f"/staf/pesanan/{order.number}"))
     assert "1 × Tas Rajut — jahitan lepas" in screen
+    history = text_of(staff.get(f"/staf/pesanan/{order.number}"))
+    assert "barang dikembalikan: 1 × Tas Rajut" in history  # the history names what came back
 
 
 @pytest.mark.parametrize("typed, problem", [

@@ -45,6 +45,21 @@ def test_the_buyer_sees_the_account_and_exact_amount_and_uploads_a_receipt(app, 
     payment = db.session.scalar(select(Payment))
     assert payment.status is PaymentStatus.SUBMITTED and payment.receipt.endswith(".pdf")
     assert transfer.expires_at is None or transfer.expires_at > transfer.created_at
+    history = text_of(client.get(f"/pesanan/{transfer.number}"))
+    assert "bukti transfer dikirim, sedang diperiksa" in history  # the upload is in the order's history
+
+
+def test_the_account_and_amount_show_before_the_buyer_chooses_transfer_with_copy_buttons(app, client):
+    order = f.order({f.product(price=150_000): 1})
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["orders"] = [order.number]
+
+    page = client.get(f"/pesanan/{order.number}/bayar").get_data(as_text=True)
+
+    account = app.config["BANK_ACCOUNT"]["number"]
+    assert account in page and "Rp160.000" in page and "Saya bayar dengan transfer" in page
+    assert f'data-copy="{account.replace("-", "")}"' in page and 'data-copy="160000"' in page
 
 
 @pytest.mark.parametrize("data, name, message", [
