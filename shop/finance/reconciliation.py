@@ -7,13 +7,14 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
+from shop.audit.models import AuditEntry
 from shop.catalog.models import Facility
 from shop.extensions import db
 from shop.finance.deposits import deposit_due, month_of, report_due
@@ -51,7 +52,7 @@ class MonthRow:
     month: str
     accrued: int = 0  # PNBP booked in the month (sales less reversals, carried-over ones included)
     deposited: int = 0
-    carried_in: int = 0  # of `accrued`: entries of earlier (closed) months' sales booked here
+    carried_in: int = 0  # of `accrued`: entries of sales of closed earlier months, booked here
     overdue: int = 0  # owed and past its deposit deadline
     closed: PeriodClose | None = None
     today: date = field(default_factory=date.today)
@@ -123,17 +124,22 @@ def overview(filters: Filters = Filters()) -> list[MonthRow]:
             rows[(facility_id, month)] = MonthRow(facility, month, today=local_today(facility.timezone))
         return rows[(facility_id, month)]
 
-    carried = func.sum(case((LedgerEntry.origin_month != LedgerEntry.month, LedgerEntry.amount), else_=0))
-    daily = _where(select(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.day, func.sum(LedgerEntry.amount),
-                          carried).where(LedgerEntry.part == Part.PNBP)
+    daily = _where(select(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.day, func.sum(LedgerEntry.amount))
+                   .where(LedgerEntry.part == Part.PNBP)
                    .group_by(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.day),
                    LedgerEntry.facility_id, LedgerEntry.month, filters)
-    for facility_id, month, day, amount, carried_in in db.session.execute(daily).tuples():
+    for facility_id, month, day, amount in db.session.execute(daily).tuples():
         if facility_id in facilities:
             current = row(facility_id, month)
             current.accrued += int(amount)
-            current.carried_in += int(carried_in or 0)
             current.days[day] = current.days.get(day, 0) + int(amount)
+    # Entries of earlier months' sales booked in this month: "carried over" only where that month is closed.
+    earlier = _where(select(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.origin_month,
+                            func.sum(LedgerEntry.amount))
+                     .where(LedgerEntry.part == Part.PNBP, LedgerEntry.origin_month != LedgerEntry.month)
+                     .group_by(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.origin_month),
+                     LedgerEntry.facility_id, LedgerEntry.month, filters)
+    closed_months = set(db.session.execute(select(PeriodClose.facility_id, PeriodClose.month)).tuples())
 
     deposited = _where(select(PnbpDeposit.facility_id, PnbpDepositMonth.month, func.sum(PnbpDepositMonth.amount))
                        .join(PnbpDeposit).group_by(PnbpDeposit.facility_id, PnbpDepositMonth.month),
@@ -141,6 +147,10 @@ def overview(filters: Filters = Filters()) -> list[MonthRow]:
     for facility_id, month, amount in db.session.execute(deposited).tuples():
         if facility_id in facilities:
             row(facility_id, month).deposited += int(amount)
+
+    for facility_id, month, origin, amount in db.session.execute(earlier).tuples():
+        if facility_id in facilities and (facility_id, origin) in closed_months:
+            row(facility_id, month).carried_in += int(amount)
 
     for closing in db.session.scalars(_where(select(PeriodClose), PeriodClose.facility_id, PeriodClose.month,
                                              filters)):
@@ -197,6 +207,25 @@ def carried_out(facility_id: int, month: str) -> list[LedgerEntry]:
         select(LedgerEntry).options(selectinload(LedgerEntry.order))
         .where(LedgerEntry.part == Part.PNBP, LedgerEntry.facility_id == facility_id,
                LedgerEntry.origin_month == month, LedgerEntry.month != month).order_by(LedgerEntry.id)))
+
+
+@dataclass(frozen=True)
+class PeriodEvent:
+    """A close or reopen of a facility's month, from the audit log: when, by whom, and why (a reopen)."""
+
+    at: datetime
+    closed: bool
+    by: str
+    reason: str
+
+
+def period_history(facility_id: int, month: str) -> list[PeriodEvent]:
+    """Every close and reopen of this facility's month, oldest first."""
+    entries = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action.in_(("period.close", "period.reopen")), AuditEntry.target_type == "Facility",
+        AuditEntry.target_id == str(facility_id)).order_by(AuditEntry.at, AuditEntry.id))
+    return [PeriodEvent(entry.at, entry.action == "period.close", entry.actor_email or "—", entry.note)
+            for entry in entries if (entry.after or entry.before or {}).get("month") == month]
 
 
 def month_deposits(facility_id: int, month: str) -> list[PnbpDepositMonth]:

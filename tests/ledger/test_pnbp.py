@@ -19,7 +19,7 @@ from shop.finance.models import PnbpDeposit
 from shop.ledger.models import LedgerEntry, Part, PeriodClose
 from shop.payments import service as payments
 from tests import factories as f
-from tests.helpers import at_once
+from tests.helpers import at_once, logged_in, text_of
 from tests.ledger.factories import paid, rule
 
 PDF = f.PDF
@@ -262,6 +262,13 @@ def test_only_an_admin_reopens_a_closed_month_and_says_why(app):
     assert row(palu, "2026-10").state is reconciliation.MonthState.BALANCED
     actions = db.session.execute(select(AuditEntry.action, AuditEntry.note).order_by(AuditEntry.id)).tuples().all()
     assert ("period.close", "") in actions and ("period.reopen", "NTPN salah dicatat") in actions
+    deposits.close_month(palu, "2026-10", actor=finance)
+    db.session.commit()
+    page = text_of(logged_in(app, "finance").get("/staf/keuangan/pnbp/lapas-perempuan-palu/2026-10"))
+    history = page[page.index("Ditutup dan dibuka kembali"):]
+    reopened = f"dibuka kembali oleh {admin.email}, karena: NTPN salah dicatat"
+    assert history.index("ditutup oleh") < history.index(reopened)
+    assert f"ditutup oleh {finance.email}" in history  # the second close, by finance, after the reopen
 
 
 def test_closing_a_month_and_a_refund_at_the_same_moment_never_leave_a_closed_month_unbalanced(app):
@@ -380,3 +387,16 @@ def test_a_deposit_that_loses_the_ntpn_race_leaves_no_receipt_file_behind(app, m
 
     assert refused.value.problems == {"ntpn": "ntpn_taken"}
     assert sorted(private_root().rglob("*.*")) == before
+
+
+def test_a_refund_of_an_open_earlier_months_sale_is_not_called_carried_over(app):
+    """Only a closed month's sales are carried over; a refund in November of a sale of October, still open, is
+    November's PNBP (reduced) like any other, and the figure labelled "carried over from closed months" stays 0."""
+    palu, order, payment = october_sale(app)
+    at(app, datetime(2026, 11, 12, 2, 0, tzinfo=UTC))
+    payments.refund(payment, amount=order.total, reason="barang rusak", key="r1", actor=None,
+                    transfer_reference="BRI 77")
+    db.session.commit()
+
+    november = row(palu, "2026-11")
+    assert (november.accrued, november.carried_in) == (-15_000, 0)

@@ -313,3 +313,16 @@ def test_a_refund_days_negative_pnbp_owes_no_deposit_and_shows_no_deadline(app):
     (_, sale, sale_due), (_, refund, refund_due) = days
     assert sale == "Rp30.000" and sale_due == "15 Okt 2026"  # the next working day
     assert refund == "-Rp15.000" and "tidak ada yang disetor" in refund_due
+
+
+def test_the_cooperatives_figure_says_whether_it_is_before_or_after_payment_fees(app):
+    rule()
+    app.config["FROZEN_NOW"] = datetime(2026, 10, 14, 3, 0, tzinfo=UTC)
+    paid({f.product(price=100_000): 1}, fee=3_000)
+    finance = logged_in(app, "finance")
+
+    browser = text_of(finance.get("/staf/keuangan/buku-besar"))
+    summary = text_of(finance.get("/staf/keuangan/ringkasan?year=2026"))
+
+    assert "setelah biaya pembayaran" in browser and "Rp52.000" in browser  # 55,000 less the 3,000 fee
+    assert "sebelum biaya pembayaran" in summary and "Rp55.000" in summary
