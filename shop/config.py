@@ -98,6 +98,15 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "STRIPE_NETWORK_RETRIES": _env_int("STRIPE_NETWORK_RETRIES", 2),
         "STRIPE_MIN_AMOUNT": _env_int("STRIPE_MIN_AMOUNT", 10_000),
         "STRIPE_MAX_AMOUNT": _env_int("STRIPE_MAX_AMOUNT", 999_999),
+        # Who runs the shop and how to reach them (PP 80/2019): the footer, the contact page, the WhatsApp links.
+        "SHOP_CONTACT": {
+            "operator": os.environ.get("SHOP_OPERATOR", "Koperasi Farmtisan Lestari Berjaya"),
+            "address": os.environ.get("SHOP_ADDRESS", "Jl. Contoh No. 1, Kota Palu, Sulawesi Tengah 94111"),
+            "phone": os.environ.get("SHOP_PHONE", "+62 811 0000 0000"),
+            "whatsapp": "".join(ch for ch in os.environ.get("SHOP_WHATSAPP", "6281100000000") if ch.isdigit()),
+            "email": os.environ.get("SHOP_EMAIL") or os.environ.get("COOPERATIVE_EMAIL", "koperasi@karyabinaan.id"),
+            "hours": os.environ.get("SHOP_HOURS", "Senin–Jumat, 08.00–16.00 WITA"),
+        },
         "BANK_ACCOUNT": {
             "bank": os.environ.get("BANK_NAME", "Bank Rakyat Indonesia (BRI)"),
             "number": os.environ.get("BANK_ACCOUNT_NUMBER", "0000-01-000000-00-0"),

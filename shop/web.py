@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app, flash, request, url_for
 from werkzeug.routing import IntegerConverter
@@ -88,6 +88,12 @@ def public_url(endpoint: str, **values: Any) -> str:
     request's Host or X-Forwarded-Host: a page kept for every visitor, or a mail, must not carry a host an
     attacker sent (Host header poisoning)."""
     return current_app.config["SHOP_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def whatsapp_link(text: str = "") -> str:
+    """A wa.me link to the shop's WhatsApp number (SHOP_WHATSAPP), with a message the buyer can still edit."""
+    number = current_app.config["SHOP_CONTACT"]["whatsapp"]
+    return f"https://wa.me/{number}" + (f"?text={quote(text)}" if text else "")
 
 
 def query_args(*drop: str, **overrides: Any) -> dict[str, Any]:

@@ -62,6 +62,24 @@ def facility(slug: str) -> str:
     return render_template("catalog/facility.html", facility=item, products=page.items, total=page.total)
 
 
+# Who runs the shop, how to reach it, and the terms buyers agree to (PP 80/2019; UU 27/2022 for personal data).
+SHOP_PAGES = {"kontak": "contact", "syarat-penjualan": "terms", "pengembalian": "returns", "privasi": "privacy"}
+
+
+@catalog.get("/kontak")
+def contact() -> str:
+    """Not kept in the page cache: an order number (`?pesanan=`) fills the WhatsApp message in."""
+    return render_template("catalog/contact.html", order_number=(request.args.get("pesanan") or "")[:20])
+
+
+@catalog.get("/syarat-penjualan", endpoint="terms")
+@catalog.get("/pengembalian", endpoint="returns")
+@catalog.get("/privasi", endpoint="privacy")
+@cached_page
+def shop_page() -> str:
+    return render_template(f"catalog/{SHOP_PAGES[request.path.strip('/')]}.html")
+
+
 @catalog.get("/bahasa/<code>")
 def language(code: str) -> Response:
     if code in current_app.config["LANGUAGES"]:

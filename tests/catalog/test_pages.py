@@ -289,3 +289,25 @@ def test_the_filter_forms_facility_list_offers_every_active_facility_under_its_r
     assert '<option value="lapas-perempuan-palu"' in select_facility
     assert "Lapas Perempuan Kelas III Palu" in select_facility
     assert "rutan-tutup" not in select_facility
+
+
+def test_every_page_says_who_runs_the_shop_and_links_its_terms_returns_privacy_and_contact(app, client):
+    """PP 80/2019: who runs the shop and how to reach them, the terms of sale, returns and refunds, and personal
+    data (UU 27/2022), in both languages; WhatsApp links carry the order number where there is one."""
+    contact = app.config["SHOP_CONTACT"]
+    home = client.get("/").get_data(as_text=True)
+    for shown in (contact["operator"], contact["address"], contact["phone"], contact["email"], contact["hours"],
+                  f'href="https://wa.me/{contact["whatsapp"]}"', 'href="/syarat-penjualan"', 'href="/pengembalian"',
+                  'href="/privasi"', 'href="/kontak"'):
+        assert shown in home
+
+    for path, heading in (("/syarat-penjualan", "Syarat penjualan"), ("/pengembalian", "Pengembalian barang dan dana"),
+                          ("/privasi", "Privasi"), ("/kontak", "Kontak")):
+        assert heading in text_of(client.get(path))
+    assert "UU 27 Tahun 2022" in text_of(client.get("/privasi"))
+
+    asked = client.get("/kontak?pesanan=KB-2026-000123").get_data(as_text=True)
+    assert "pesanan%20KB-2026-000123" in asked
+
+    client.get("/bahasa/en")
+    assert "Terms of sale" in text_of(client.get("/syarat-penjualan"))
