@@ -14,6 +14,7 @@ from shop.outbox.models import MailStatus, OutboxMessage
 from shop.payments.models import Payment
 from tests import factories as f
 from tests.helpers import logged_in
+from tests.orders.test_buyer_path import ADDRESS
 
 
 def body(message: Message) -> str:
@@ -113,10 +114,7 @@ def test_the_confirmation_says_how_to_pay_with_the_account_and_a_link(client, sm
     f.courier("jne")
     db.session.commit()
     client.post("/keranjang/tambah", data={"product_id": item.id})
-    client.post("/checkout", data={
-        "name": "Siti", "email": "siti@example.id", "phone": "081234567890", "street": "Jl. Cut Meutia 1",
-        "kelurahan": "Kamonji", "kecamatan": "Palu Barat", "city": "Kota Palu", "province": "Sulawesi Tengah",
-        "postal_code": "94111", "courier": "jne", "action": "place"})
+    client.post("/checkout", data={**ADDRESS, "courier": "jne", "action": "place"})
 
     [message] = smtp_inbox.messages
     text = body(message)

@@ -8,6 +8,7 @@ import pytest
 from shop import create_app
 from shop.extensions import db
 from tests import factories as f
+from tests.orders.test_buyer_path import ADDRESS
 
 
 @pytest.fixture
@@ -43,10 +44,7 @@ def test_behind_a_proxy_x_forwarded_host_is_not_believed(app, bag):
 def test_the_order_mail_links_to_the_shop_whatever_host_the_buyer_sent(client, smtp_inbox, bag):
     headers = {"Host": "evil.example"}
     client.post("/keranjang/tambah", data={"product_id": bag.id}, headers=headers)
-    client.post("/checkout", headers=headers, data={
-        "name": "Siti", "email": "siti@example.id", "phone": "081234567890", "street": "Jl. Cut Meutia 1",
-        "kelurahan": "Kamonji", "kecamatan": "Palu Barat", "city": "Kota Palu", "province": "Sulawesi Tengah",
-        "postal_code": "94111", "courier": "jne", "action": "place"})
+    client.post("/checkout", headers=headers, data={**ADDRESS, "courier": "jne", "action": "place"})
 
     [message] = smtp_inbox.messages
     body = message.as_string()
