@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from shop import demo
 from shop.extensions import db
@@ -29,7 +30,7 @@ def test_a_guest_orders_a_bag_and_fixes_a_wrong_postal_code_on_the_way(page, liv
     page.get_by_role("radio", name=re.compile("JNE")).check()
     page.get_by_role("button", name="Buat pesanan").click()
 
-    assert page.get_by_text("Kode pos terdiri dari 5 angka, misalnya 94111.").is_visible()
+    expect(page.get_by_text("Kode pos terdiri dari 5 angka, misalnya 94111.")).to_be_visible()
     assert page.get_by_label("Kelurahan / desa").input_value() == "Besusu Tengah"
     page.get_by_label("Kode pos").fill("94111")
     page.get_by_role("button", name="Buat pesanan").click()

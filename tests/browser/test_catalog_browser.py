@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from shop import demo
 from shop.extensions import db
@@ -23,8 +24,8 @@ def test_buyer_browses_from_home_to_a_product_in_both_languages(page, demo_shop)
     page.goto(demo_shop + "/")
     assert page.locator("h1").inner_text() == "Karya terampil dari balik tembok"
     bag = page.get_by_role("link", name="Tas Rajut Selempang").first
-    assert bag.is_visible()
-    assert page.get_by_role("link", name="Lapas Perempuan Kelas III Palu").first.is_visible()
+    expect(bag).to_be_visible()
+    expect(page.get_by_role("link", name="Lapas Perempuan Kelas III Palu").first).to_be_visible()
 
     page.get_by_role("link", name="Tas Rajut Selempang").first.click()
     page.wait_for_url(re.compile(r"/produk/tas-rajut-selempang$"))
@@ -40,7 +41,7 @@ def test_buyer_browses_from_home_to_a_product_in_both_languages(page, demo_shop)
 
     page.get_by_role("link", name="Lapas Perempuan Kelas III Palu").first.click()
     page.wait_for_url(re.compile(r"/fasilitas/lapas-perempuan-palu$"))
-    assert page.get_by_role("link", name="Kaili-pattern Crochet Tote").first.is_visible()
+    expect(page.get_by_role("link", name="Kaili-pattern Crochet Tote").first).to_be_visible()
 
 
 def test_buyer_filters_the_product_list_and_searches(page, demo_shop):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from shop.certification.models import CertType
 from shop.extensions import db
@@ -21,9 +22,9 @@ def test_staff_add_a_permit_and_the_public_badge_appears(page, live_server):
     db.session.commit()
 
     page.goto(f"{live_server}/produk/abon-ikan-tuna")
-    assert page.get_by_text("Segera hadir").first.is_visible()
+    expect(page.get_by_text("Segera hadir").first).to_be_visible()
     assert page.get_by_role("button", name="Masukkan ke keranjang").count() == 0
-    assert page.get_by_text("Halal ID311100000000000002").first.is_visible()
+    expect(page.get_by_text("Halal ID311100000000000002").first).to_be_visible()
 
     log_in_browser(page, live_server, staff.email)
     page.locator(".staff-nav").get_by_role("link", name=re.compile("Kelola sertifikat")).click()
@@ -34,12 +35,12 @@ def test_staff_add_a_permit_and_the_public_badge_appears(page, live_server):
     page.get_by_label("Tanggal terbit").fill("2025-06-01")
     page.get_by_label("Tanggal berakhir").fill("2030-06-01")
     page.get_by_role("button", name="Simpan sertifikat").click()
-    assert page.get_by_text("MD diikuti 12 angka").is_visible()
+    expect(page.get_by_text("MD diikuti 12 angka")).to_be_visible()
     page.get_by_label("Nomor").fill("BPOM RI MD 234567890123")
     page.get_by_role("button", name="Simpan sertifikat").click()
     page.wait_for_url(re.compile(r"/staf/sertifikat/produk/\d+$"))
-    assert page.get_by_text("dapat dijual", exact=True).is_visible()
+    expect(page.get_by_text("dapat dijual", exact=True)).to_be_visible()
 
     page.goto(f"{live_server}/produk/abon-ikan-tuna")
-    assert page.get_by_text("BPOM RI MD 234567890123").first.is_visible()
-    assert page.get_by_role("button", name="Masukkan ke keranjang").is_visible()
+    expect(page.get_by_text("BPOM RI MD 234567890123").first).to_be_visible()
+    expect(page.get_by_role("button", name="Masukkan ke keranjang")).to_be_visible()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from shop.extensions import db
 from shop.orders import service as orders
@@ -41,7 +42,7 @@ def test_fulfilment_takes_a_paid_order_from_queue_to_delivered(page, live_server
     page.get_by_label("Nomor resi").fill("JNE1234567890")
     page.get_by_role("button", name="Kirim paket ini").click()
     assert page.locator(".order-status").inner_text() == "dikirim"
-    assert page.get_by_text("JNE1234567890").first.is_visible()
+    expect(page.get_by_text("JNE1234567890").first).to_be_visible()
     page.get_by_role("button", name="Tandai diterima").click()
     assert page.locator(".order-status").inner_text() == "diterima"
 

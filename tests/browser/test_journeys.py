@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from shop import demo
 from shop.extensions import db
@@ -61,7 +62,7 @@ def test_a_buyer_pays_by_bank_transfer_and_staff_take_the_order_to_delivered(app
     assert "Pesanan Anda" in page.locator(".pay-summary").inner_text()  # the order beside the bank details
     fits(page)
     page.get_by_role("button", name="Saya bayar dengan transfer").click()
-    assert page.locator(".account-number").is_visible()
+    expect(page.locator(".account-number")).to_be_visible()
     page.get_by_label("Foto atau PDF bukti transfer").set_input_files(
         {"name": "bukti.png", "mimeType": "image/png", "buffer": PNG})
     page.get_by_role("button", name="Kirim bukti").click()
@@ -78,7 +79,9 @@ def test_a_buyer_pays_by_bank_transfer_and_staff_take_the_order_to_delivered(app
     page.goto(f"{live_server}/staf/pembayaran")
     fits(page)
     page.get_by_role("link", name=number).first.click()
-    assert page.locator(".receipt-preview img").is_visible()
+    receipt = page.locator(".receipt-preview img")
+    expect(receipt).to_be_visible()  # waits for the image to load: a bare is_visible() raced it
+    assert receipt.evaluate("img => img.complete && img.naturalWidth > 0")  # the buyer's photo, not a broken icon
     fits(page)
     page.get_by_label("Referensi bank untuk transfer ini").fill("BRI 0042")
     page.get_by_role("button", name="Konfirmasi pembayaran").click()
