@@ -119,14 +119,39 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         db.engine.dispose()
 
 
+def empty_postgresql_tables(connection: Any, tables: list[Any]) -> None:
+    """Delete the rows of the tables that have any and restart their ids: a tenth of the time of a TRUNCATE of
+    every table (127 ms), which PostgreSQL pays per table whether it holds rows or not. The ledger's append-only
+    trigger and the foreign keys' triggers are off for this transaction alone (session_replication_role, which
+    needs a superuser, as the test server's postgres is; without one, every table is truncated)."""
+    filled = connection.execute(text(" UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")" for t in tables))).scalars().all()
+    if not filled:
+        return
+    try:
+        with connection.begin_nested():
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+    except Exception:  # noqa: BLE001 - not a superuser: the slower way, which needs no privilege beyond TRUNCATE
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        return
+    for table in reversed(tables):
+        if table.name in filled:
+            connection.execute(table.delete())
+            for column in table.primary_key.columns:
+                if column.autoincrement is True or (column.autoincrement == "auto" and
+                                                    column.type.python_type is int):
+                    connection.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', "
+                                            f"'{column.name}'), 1, false)"))
+
+
 def empty_all_tables() -> None:
     # The test's own session may hold a read transaction (PostgreSQL's TRUNCATE would wait on it forever).
     db.session.close()
     tables = db.metadata.sorted_tables
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            empty_postgresql_tables(connection, tables)
         else:
             # SQLite has no TRUNCATE and the ledger refuses DELETE: lift its guard for the cleanup only.
             for trigger in ("ledger_entry_no_update", "ledger_entry_no_delete"):

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from flask import Flask
 
+from shop.catalog.images import save_product_image
 from shop.extensions import db
 from shop.finance.models import PnbpDeposit, PnbpDepositMonth
 from shop.orders import service as orders
@@ -100,6 +101,7 @@ def world(app: Flask):
     product = f.certified_food(facility=own_facility)
     cert = product.certifications[0]
     cert.document = save_private_document(f.PDF, "certificates")
+    image = save_product_image(product, f.PNG)
     order = f.order({product: 1})
     payment = Payment(order=order, method=PaymentMethod.BANK_TRANSFER, amount=order.total,
                       status=PaymentStatus.SUBMITTED, receipt=save_private_document(f.PDF, "receipts"))
@@ -118,8 +120,9 @@ def world(app: Flask):
     values = {"number": order.number, "product_id": product.id, "cert_id": cert.id, "payment_id": payment.id,
               "line_id": order.lines[0].id, "user_id": users[FINANCE].id, "facility_id": own_facility.id,
               "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan",
-              "rule_id": 1, "image_id": 1, "message_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug,
-              "month": "2026-10", "fmt": "xlsx"}
+              "rule_id": 1, "image_id": image.id, "message_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug,
+              "month": "2026-10", "fmt": "xlsx", "code": "en", "filename": image.filename,
+              "product_slug": product.slug}
     return values, users
 
 
