@@ -25,6 +25,14 @@ class Unavailable(CartError):
         self.product_name = product_name
 
 
+class TooMany(CartError):
+    """More than MAX_QUANTITY of one product in one cart: said, never quietly lowered."""
+
+    def __init__(self, product_name: str) -> None:
+        super().__init__(product_name)
+        self.product_name = product_name
+
+
 class NotEnoughStock(CartError):
     def __init__(self, product_name: str, available: int) -> None:
         super().__init__(product_name)
@@ -128,7 +136,9 @@ def add(items: dict[int, int], product_id: int, quantity: int) -> dict[int, int]
     product = _load([product_id]).get(product_id)
     if product is None or not is_sellable(product):
         raise Unavailable(product.name if product else "")
-    wanted = min(items.get(product_id, 0) + max(quantity, 1), MAX_QUANTITY)
+    wanted = items.get(product_id, 0) + max(quantity, 1)
+    if wanted > MAX_QUANTITY:
+        raise TooMany(product.name)
     if product.stock < wanted:
         raise NotEnoughStock(product.name, product.stock)
     return {**items, product_id: wanted}
@@ -142,7 +152,8 @@ def set_quantity(items: dict[int, int], product_id: int, quantity: int) -> dict[
     product = _load([product_id]).get(product_id)
     if product is None:
         return {pid: qty for pid, qty in items.items() if pid != product_id}
-    quantity = min(quantity, MAX_QUANTITY)
+    if quantity > MAX_QUANTITY:
+        raise TooMany(product.name)
     if product.stock < quantity:
         raise NotEnoughStock(product.name, product.stock)
     return {**items, product_id: quantity}

@@ -14,6 +14,7 @@ MAX_QUERY_LENGTH = 100
 
 KEPT_LIST_PAGES = 20  # a listing's pages past this are rendered for each visitor, not kept
 FLAGS = {"1", "on", "true", "yes"}
+PERMIT_FLAGS = ("in_stock", "halal", "bpom", "pirt")  # the list's tick boxes
 
 
 def keepable_list(args: Mapping[str, str]) -> bool:
@@ -23,7 +24,7 @@ def keepable_list(args: Mapping[str, str]) -> bool:
     addresses."""
     if not args:
         return True
-    if not set(args) <= {"category", "region", "facility", "sort", "in_stock", "halal", "page"}:
+    if not set(args) <= {"category", "region", "facility", "sort", *PERMIT_FLAGS, "page"}:
         return False
     if any(len(values) > 1 for values in getattr(args, "listvalues", lambda: [])()):
         return False
@@ -32,7 +33,7 @@ def keepable_list(args: Mapping[str, str]) -> bool:
     page = args.get("page")
     return (all(not args.get(name) or args[name] in slugs for name, slugs in known.items())
             and args.get("sort", "newest") in SORTS
-            and all(args.get(flag, "1") in FLAGS | {""} for flag in ("in_stock", "halal"))
+            and all(args.get(flag, "1") in FLAGS | {""} for flag in PERMIT_FLAGS)
             and (page is None or page in {str(n) for n in range(1, KEPT_LIST_PAGES + 1)}))
 
 
@@ -74,7 +75,9 @@ def parse_product_filter(args: Mapping[str, str], options: CatalogOptions) -> tu
         region=slug("region", options.region_slugs, _l("Unknown region; that filter was ignored.")),
         category=slug("category", options.category_slugs, _l("Unknown category; that filter was ignored.")),
         in_stock=args.get("in_stock") in {"1", "on", "true", "yes"},
-        halal=args.get("halal") in {"1", "on", "true", "yes"},
+        halal=args.get("halal") in FLAGS,
+        bpom=args.get("bpom") in FLAGS,
+        pirt=args.get("pirt") in FLAGS,
         min_price=min_price,
         max_price=max_price,
         sort=sort,

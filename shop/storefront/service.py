@@ -12,8 +12,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from shop.catalog.cache import Choice, keep, recall, remembered
 from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region
-from shop.certification.models import Certification
-from shop.certification.queries import with_valid_halal
+from shop.certification.models import Certification, CertType
+from shop.certification.queries import with_valid_permit
 from shop.certification.service import is_sellable
 from shop.extensions import db
 from shop.i18n import localized
@@ -33,6 +33,8 @@ class ProductFilter:
     category: str | None = None
     in_stock: bool = False
     halal: bool = False
+    bpom: bool = False
+    pirt: bool = False
     min_price: int | None = None
     max_price: int | None = None
     sort: str = "newest"
@@ -184,7 +186,11 @@ def product_query(filters: ProductFilter) -> Select:
     if filters.max_price is not None:
         query = query.where(Product.price <= filters.max_price)
     if filters.halal:
-        query = with_valid_halal(query)
+        query = with_valid_permit(query, CertType.HALAL)
+    if filters.bpom:  # a BPOM distribution permit: MD (made here) or ML (imported)
+        query = with_valid_permit(query, CertType.BPOM_MD, CertType.BPOM_ML)
+    if filters.pirt:
+        query = with_valid_permit(query, CertType.PIRT)
     order: tuple[Any, ...] = {
         "newest": (Product.created_at.desc(), Product.id.desc()),
         "price_asc": (Product.price.asc(), Product.id.asc()),

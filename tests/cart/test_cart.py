@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from shop.catalog.images import save_product_image
 from shop.certification.models import CertType
 from shop.extensions import db
 from tests import factories as f
@@ -154,3 +155,62 @@ def test_placing_an_order_reads_the_cart_once_and_writes_it_whole(client, count_
     # stock UPDATE; the rest is fixed
     assert counts[1][0] - counts[0][0] <= 3 * 5, counts
     assert counts[0][0] <= 18, counts  # was 33 with the mail sent inline, 26 without, before reading once
+
+
+def test_more_than_the_order_limit_is_said_not_quietly_lowered(client):
+    bag = f.product(name_id="Tas Rajut", stock=500)
+    db.session.commit()
+
+    page = text_of(client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": "150"},
+                               follow_redirects=True))
+    assert "Paling banyak 99 Tas Rajut dalam satu pesanan." in page
+    assert "Keranjang Anda kosong" in text_of(client.get("/keranjang"))
+
+    client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": "60"})
+    page = text_of(client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": "60"},
+                               follow_redirects=True))  # 120 in all
+    assert "Paling banyak 99 Tas Rajut dalam satu pesanan." in page
+    page = text_of(client.post("/keranjang/ubah", data={"product_id": bag.id, "quantity": "100"},
+                               follow_redirects=True))
+    assert "Paling banyak 99 Tas Rajut dalam satu pesanan." in page
+    assert 'value="60"' in client.get("/keranjang").get_data(as_text=True)  # still what was there
+
+
+def test_an_empty_quantity_is_an_error_and_a_card_button_without_one_adds_one(client):
+    bag = f.product(name_id="Tas Rajut", stock=5)
+    db.session.commit()
+
+    page = text_of(client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": ""},
+                               follow_redirects=True))
+    assert "Masukkan jumlah yang Anda inginkan sebagai bilangan bulat, 1 atau lebih." in page
+    client.post("/keranjang/tambah", data={"product_id": bag.id})
+    assert 'value="1"' in client.get("/keranjang").get_data(as_text=True)
+
+
+def test_a_negative_quantity_in_the_cart_says_how_to_remove_the_item(client):
+    bag = f.product(name_id="Tas Rajut", stock=5)
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": bag.id, "quantity": 2})
+
+    page = text_of(client.post("/keranjang/ubah", data={"product_id": bag.id, "quantity": "-1"},
+                               follow_redirects=True))
+
+    assert "Jumlah tidak boleh di bawah 0. Untuk mengeluarkan barang dari keranjang, ketuk Hapus." in page
+    assert "Tas Rajut" in page
+
+
+def test_the_cart_shows_thumbnails_a_way_back_and_that_two_facilities_ship_as_two_parcels(client):
+    bag = f.product(name_id="Tas Rajut", facility=f.facility(), stock=5)
+    save_product_image(bag, f.PNG)
+    oil = f.product(name_id="Minyak Kelapa", facility=f.facility(), stock=5)
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": bag.id})
+    client.post("/keranjang/tambah", data={"product_id": oil.id})
+
+    html = client.get("/keranjang").get_data(as_text=True)
+    page = text_of(client.get("/keranjang"))
+
+    assert html.count('class="cart-thumb') == 2  # a photo, and a placeholder for the product without one
+    assert "Lanjut belanja" in page
+    assert "Ongkos kirim ditambahkan saat checkout" in page
+    assert "dikirim sebagai 2 paket" in page

@@ -134,6 +134,25 @@ def test_halal_filter_keeps_only_products_with_a_valid_halal_certificate(client)
     assert "Teri Lama" not in page and "Tas Rajut" not in page
 
 
+def test_permit_filters_keep_products_with_a_valid_bpom_or_pirt_registration(client):
+    f.certified_food(name_id="Keripik Rumahan")  # halal and P-IRT
+    registered = f.product(category=f.food_category(), name_id="Abon Ikan")
+    f.certificate(registered, CertType.HALAL)
+    f.certificate(registered, CertType.BPOM_MD, issuer="BPOM", expires_on=date(2030, 1, 1))
+    lapsed = f.product(category=f.food_category(), name_id="Teri Lama")
+    f.certificate(lapsed, CertType.BPOM_MD, issuer="BPOM", status=RecordedStatus.REVOKED)
+    f.product(name_id="Tas Rajut")
+    db.session.commit()
+
+    bpom = text_of(client.get("/produk?bpom=1"))
+    pirt = text_of(client.get("/produk?pirt=1"))
+    form = client.get("/produk?bpom=1").get_data(as_text=True)
+
+    assert "Abon Ikan" in bpom and "Keripik Rumahan" not in bpom and "Teri Lama" not in bpom
+    assert "Keripik Rumahan" in pirt and "Abon Ikan" not in pirt and "Tas Rajut" not in pirt
+    assert 'name="bpom" value="1" checked' in form and "Izin BPOM (MD/ML)" in text_of(client.get("/produk"))
+
+
 def test_products_sort_by_price_and_paginate(client, app):
     fac = f.facility()
     for price in (30_000, 10_000, 20_000):
