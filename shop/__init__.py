@@ -153,6 +153,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["localized"] = i18n.localized
     app.jinja_env.globals["current_language"] = i18n.current_language
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
+    app.jinja_env.globals["days_range"] = i18n.days_range
     app.jinja_env.globals["is_sellable"] = certs.is_sellable
     app.jinja_env.globals["sale_state"] = certs.sale_state
     app.jinja_env.globals["cert_lookup"] = public_lookup

@@ -7,7 +7,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
+from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations, gettext, ngettext
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -113,3 +113,11 @@ def template_ngettext(context: Context, singular: str, plural: str, num: int, **
 def init_app(app: Flask) -> None:
     app.extensions["kb_translations"] = {}
     app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
+
+
+def days_range(days: tuple[int, int]) -> str:
+    """A delivery estimate as people say it: "2–4 hari", "1 hari"."""
+    low, high = days
+    if low >= high:
+        return ngettext("%(num)d day", "%(num)d days", high)
+    return gettext("%(low)d–%(high)d days", low=low, high=high)

@@ -31,6 +31,7 @@ class Quote:
     courier: Courier
     prices: tuple[int, ...]
     parcels: tuple[Parcel, ...] = ()  # what was priced
+    days: tuple[int, int] = (0, 0)  # the courier's delivery estimate in days, from the slowest parcel's rate
 
     @property
     def total(self) -> int:
@@ -68,12 +69,14 @@ def quotes(province: str, shipped: list[Parcel], courier_id: int | None = None) 
         rates.setdefault(courier.id, {})[rate.origin_region_id] = rate
     found = []
     for key, by_origin in rates.items():
-        prices = []
+        prices, chosen_rates = [], []
         for parcel in shipped:
             chosen = by_origin.get(parcel.region_id) or by_origin.get(None)
             if chosen is None:
                 break
             prices.append(chosen.price_for(parcel.weight_g))
+            chosen_rates.append(chosen)
         else:
-            found.append(Quote(couriers[key], tuple(prices), tuple(shipped)))
+            days = (max(rate.days_min for rate in chosen_rates), max(rate.days_max for rate in chosen_rates))
+            found.append(Quote(couriers[key], tuple(prices), tuple(shipped), days))
     return found

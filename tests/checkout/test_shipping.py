@@ -79,3 +79,22 @@ def test_asking_for_shipping_prices_without_a_province_says_what_is_missing(clie
 
     assert "Pilih provinsi Anda dulu: ongkos kirim bergantung padanya." in html
     assert "Jl. Kemang 5" in html  # what was typed stays
+
+
+def test_each_courier_shows_its_delivery_estimate_and_the_prices_come_back_in_view(client, two_regions):
+    """The slowest parcel sets the estimate; "Show shipping prices" returns at the couriers (#couriers), while
+    placing the order keeps the page's plain address (its errors may be above)."""
+    bag, chips, jne = two_regions
+    for rate in jne.rates:
+        rate.days_min, rate.days_max = (2, 3) if rate.origin_region_id else (4, 4)
+    jne.rates[-1].days_min, jne.rates[-1].days_max = 3, 6  # from Jambi
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": bag.id})
+    client.post("/keranjang/tambah", data={"product_id": chips.id})
+
+    html = client.post("/checkout", data={**JAKARTA, "action": "quote"}).get_data(as_text=True)
+
+    # Palu 2–3 days, Kuala Tungkal 3–6: the order arrives in 3–6
+    assert "· 3–6 hari" in text_of(client.post("/checkout", data={**JAKARTA, "action": "quote"}))
+    assert 'formaction="/checkout#couriers"' in html and 'id="couriers"' in html
+    assert '<form method="post" action="/checkout"' in html
