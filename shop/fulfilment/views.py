@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import segno
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -167,7 +169,13 @@ def printable(number: str, kind: str, facility_id: int) -> str:
         abort(404)
     shipment = next((s for s in service.shipments(item) if s.facility_id == facility_id), None)
     return render_template(f"fulfilment/{kind}.html", order=item, group=group, shipment=shipment,
-                           facility=db.session.get(Facility, facility_id))
+                           facility=db.session.get(Facility, facility_id),
+                           qr=order_qr(item.number) if kind == "label" else None)
+
+
+def order_qr(number: str) -> Markup:
+    """The order number as a QR code (inline SVG), for the courier's scanner at drop-off."""
+    return Markup(segno.make(number, error="m", micro=False).svg_inline(scale=3, border=2, title=number))
 
 
 # -- stock

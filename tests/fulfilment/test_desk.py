@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -132,6 +134,21 @@ def test_slip_and_label_are_printable_per_facility(app, two_facility_order):
     assert "300 g" in label and "100 g" not in label  # 3 packs of 100 g: the parcel's weight, not one unit's
     assert "400 g" in slip
     assert desk.get(f"/staf/pesanan/{order.number}/slip/999").status_code == 404
+
+
+def test_the_label_carries_what_couriers_ask_at_drop_off(app, two_facility_order):
+    """The sender's street address and phone, the order number as a QR code, the parcel's contents, NON-COD."""
+    order, _palu, tungkal = two_facility_order
+    desk = logged_in(app, "fulfilment")
+    contact = app.config["SHOP_CONTACT"]
+
+    html = desk.get(f"/staf/pesanan/{order.number}/label/{tungkal.id}").get_data(as_text=True)
+    label = text_of(desk.get(f"/staf/pesanan/{order.number}/label/{tungkal.id}"))
+
+    assert contact["address"] in label and contact["phone"] in label
+    assert re.search(r"<svg[^>]*>\s*<title>" + order.number + "</title>", html)  # the QR code, named
+    assert "Isi paket (300 g): 3× Keripik Nanas" in label and "Tas Rajut" not in label
+    assert "NON-COD" in label and "sudah dibayar" in label
 
 
 def test_the_queue_puts_paid_orders_first_oldest_first_with_counts_and_filters(app, two_facility_order):
