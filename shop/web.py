@@ -41,11 +41,12 @@ def safe_next(target: str | None, default: str = "/") -> str:
 def whole_number(value: Any, *, maximum: int = ID_MAX, negative: bool = False,
                  thousands: bool = False) -> int | None:
     """A whole number typed by a person, or None: ASCII digits only ("²" and "٣" are digits to `str.isdigit`
-    but not to `int`), at most `maximum` in size, negative only when allowed, "125.000" read as 125000 when
-    `thousands` dots are allowed."""
+    but not to `int`), at most `maximum` in size, negative only when allowed. With `thousands`, an amount as
+    Indonesians write it: "125.000", "Rp35.000", "Rp 35.000,-" and "Rp35.000,00" are all 35000 or 125000."""
     text = str(value if value is not None else "").strip()
     if thousands:
-        text = text.replace(".", "")
+        text = re.sub(r"^rp\.?\s*", "", text, flags=re.IGNORECASE)
+        text = re.sub(r",(-|00?)$", "", text).replace(".", "").replace(" ", "")
     if not re.fullmatch(r"-?[0-9]{1,18}" if negative else r"[0-9]{1,18}", text):
         return None
     number = int(text)

@@ -48,34 +48,42 @@ class ProductInvalid(ValueError):
         self.errors = errors
 
 
-def update_product(product: Product, values: dict[str, Any], *, actor: User | None, audit: bool = True) -> Product:
-    """Apply an edit; price and every other change are audited with before → after."""
-    if actor is not None and not actor.can_manage_facility(product.facility_id):
-        raise PermissionError("not this facility's staff")
+def field_errors(values: dict[str, Any]) -> dict[str, str]:
+    """Every problem of a product's own fields at once (name, prices, weight), by field."""
     errors: dict[str, str] = {}
-    name = (values.get("name_id") or "").strip()
-    if not name:
+    if not (values.get("name_id") or "").strip():
         errors["name_id"] = str(_l("This field is required."))
     for key in ("name_id", "name_en"):
         limit = column_limit(getattr(Product, key))
         if len((values.get(key) or "").strip()) > limit:
             errors[key] = str(_l("At most %(count)d characters.", count=limit))
-    numbers: dict[str, int] = {}
-    for key in ("price", "weight_g", "unit_cost"):
-        raw = str(values.get(key, "")).strip() or ("0" if key == "unit_cost" else "")
-        number = whole_number(raw, thousands=True)
+    for key, number in _numbers(values).items():
         if number is None or (key == "weight_g" and number == 0):
             errors[key] = str(_l("Enter a whole number (rupiah or grams), like 25000."))
-        else:
-            numbers[key] = number
+    return errors
+
+
+def _numbers(values: dict[str, Any]) -> dict[str, int | None]:
+    """Price, weight and unit cost as typed ("Rp35.000" and "14.000" too); a missing unit cost is 0."""
+    return {key: whole_number(str(values.get(key, "")).strip() or ("0" if key == "unit_cost" else ""),
+                              thousands=True) for key in ("price", "weight_g", "unit_cost")}
+
+
+def update_product(product: Product, values: dict[str, Any], *, actor: User | None, audit: bool = True) -> Product:
+    """Apply an edit; price and every other change are audited with before → after."""
+    if actor is not None and not actor.can_manage_facility(product.facility_id):
+        raise PermissionError("not this facility's staff")
+    errors = field_errors(values)
     if errors:
         raise ProductInvalid(errors)
+    numbers = _numbers(values)
     before = snapshot(product, FIELDS)
-    product.name_id = name
+    product.name_id = (values.get("name_id") or "").strip()
     product.name_en = (values.get("name_en") or "").strip()
     product.description_id = (values.get("description_id") or "").strip()
     product.description_en = (values.get("description_en") or "").strip()
-    product.price, product.weight_g, product.unit_cost = numbers["price"], numbers["weight_g"], numbers["unit_cost"]
+    product.price, product.weight_g, product.unit_cost = (numbers["price"] or 0, numbers["weight_g"] or 0,
+                                                          numbers["unit_cost"] or 0)
     product.active = bool(values.get("active"))
     product.featured = bool(values.get("featured"))
     after = snapshot(product, FIELDS)
@@ -85,6 +93,10 @@ def update_product(product: Product, values: dict[str, Any], *, actor: User | No
                {k: before[k] for k in changed}, {k: after[k] for k in changed}, actor=actor)
     db.session.flush()
     return product
+
+
+def photo_problem(invalid: InvalidImage) -> str:
+    return str(REJECTIONS["pixels"]) if invalid.reason == "pixels" else _("Upload a JPEG, PNG or WEBP photo.")
 
 
 def _slug(name: str) -> str:
@@ -113,22 +125,20 @@ def create_product(values: dict[str, Any], *, actor: User | None) -> Product:
         errors["category_id"] = str(_l("Choose the category."))
     stock = whole_number(str(values.get("stock", "0")).strip() or "0", maximum=1_000_000)
     if stock is None:
-        errors["stock"] = str(_l("Enter a whole number (rupiah or grams), like 25000."))
+        errors["stock"] = str(_l("Enter how many pieces are in stock as a whole number, like 12."))
+    errors.update(field_errors(values))  # every problem in one round, not one field after another
+    if errors:
+        raise ProductInvalid(errors)
+    assert facility is not None and category is not None  # both checked above
     product = Product(slug="", price=0, weight_g=1, stock=0, active=False)
-    try:
-        if errors:
-            raise ProductInvalid(errors)
-        assert facility is not None and category is not None  # both checked above
-        product.facility_id, product.category_id = facility.id, category.id
-        update_product(product, values, actor=None, audit=False)  # audited below as one creation
-    except ProductInvalid as error:
-        raise ProductInvalid({**errors, **error.errors}) from error
+    product.facility_id, product.category_id = facility.id, category.id
+    update_product(product, values, actor=None, audit=False)  # audited below as one creation
     product.slug = _slug(product.name_id)
     db.session.add(product)
     db.session.flush()
     if stock:
         change_stock(product.id, stock, StockReason.OPENING, user_id=getattr(actor, "id", None),
-                     note="opening stock")
+                     note="")  # the reason says "opening stock" in the reader's language
     record("product.create", product, None, snapshot(product, FIELDS), actor=actor)
     return product
 
@@ -141,12 +151,25 @@ def staff_new_product() -> str | Response:
     for attempt in range(3) if request.method == "POST" else ():
         try:
             product = create_product(request.form, actor=current_user)
+            photo = request.files.get("photo")
+            if photo and photo.filename:  # the photo in the same round: the product and its photo, or neither
+                save_product_image(product, photo.read(), alt_id=product.name_id, alt_en=product.name_en,
+                                   square=request.form.get("square") == "1")
             db.session.commit()
         except PermissionError:
             abort(403)
         except ProductInvalid as error:
             db.session.rollback()
             errors = error.errors
+            break
+        except InvalidImage as invalid:
+            db.session.rollback()
+            errors = {"photo": photo_problem(invalid)}
+            break
+        except StorageUnavailable:
+            db.session.rollback()
+            current_app.logger.exception("a product photo could not be stored")
+            errors = {"photo": str(REJECTIONS["storage"])}
             break
         except IntegrityError:  # the slug was taken by another request in the meantime: take the next one
             db.session.rollback()
@@ -158,7 +181,8 @@ def staff_new_product() -> str | Response:
     facilities = select(Facility).order_by(Facility.name)
     if not current_user.has_role(Role.ADMIN, Role.FULFILMENT):
         facilities = facilities.where(Facility.id == current_user.facility_id)
-    return render_template("catalog/staff_new_product.html", errors=errors, values=request.form,
+    values = request.form if request.method == "POST" else {"facility_id": str(current_user.facility_id or "")}
+    return render_template("catalog/staff_new_product.html", errors=errors, values=values,
                            facilities=db.session.scalars(facilities).all(),
                            categories=db.session.scalars(select(Category).order_by(Category.position)).all())
 
@@ -191,8 +215,7 @@ def staff_product(product_id: int) -> str | Response:
             errors = error.errors
         except InvalidImage as invalid:
             db.session.rollback()
-            errors = {"photo": str(REJECTIONS["pixels"]) if invalid.reason == "pixels"
-                      else _("Upload a JPEG, PNG or WEBP photo.")}
+            errors = {"photo": photo_problem(invalid)}
         except StorageUnavailable:
             db.session.rollback()
             current_app.logger.exception("a product photo could not be stored")

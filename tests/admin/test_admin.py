@@ -187,6 +187,39 @@ def test_facility_staff_add_a_product_to_their_own_facility_with_its_opening_sto
         == ["product.create"]
 
 
+def test_the_new_product_form_takes_prices_as_written_says_every_problem_at_once_and_saves_text_and_photo(app):
+    """#23.26: "Rp35.000" is 35000; every wrong field in one round; a facility's own staff find their facility
+    chosen; the description and a photo go in with the first save; the opening stock has no English note."""
+    import io
+
+    from shop.catalog.models import Product, ProductImage, StockMovement
+    from tests.helpers import logged_in
+
+    own, category = f.facility(), f.category()
+    clerk = logged_in(app, "facility", facility_id=own.id)
+
+    form = clerk.get("/staf/produk/baru").get_data(as_text=True)
+    assert f'<option value="{own.id}" selected>' in form and 'enctype="multipart/form-data"' in form
+
+    everything_wrong = text_of(clerk.post("/staf/produk/baru", data={
+        "facility_id": own.id, "name_id": "", "price": "tiga puluh", "weight_g": "0", "stock": "banyak"}))
+    for message in ("Pilih kategori.", "Kolom ini wajib diisi.", "Masukkan jumlah stok sebagai bilangan bulat"):
+        assert message in everything_wrong
+    assert everything_wrong.count("Masukkan bilangan bulat (rupiah atau gram)") == 2  # the price and the weight
+
+    saved = clerk.post("/staf/produk/baru", content_type="multipart/form-data", data={
+        "facility_id": own.id, "category_id": category.id, "name_id": "Bawang Goreng", "price": "Rp35.000",
+        "unit_cost": "Rp 14.000,-", "weight_g": "250", "stock": "10", "description_id": "Bawang merah Palu.",
+        "description_en": "Palu shallots.", "photo": (io.BytesIO(f.PNG), "bawang.png")})
+
+    assert saved.status_code == 302
+    product = db.session.scalar(select(Product).where(Product.slug == "bawang-goreng"))
+    assert (product.price, product.unit_cost, product.description_id) == (35_000, 14_000, "Bawang merah Palu.")
+    assert db.session.scalar(select(ProductImage).where(ProductImage.product_id == product.id)) is not None
+    assert db.session.scalar(select(StockMovement.note).where(StockMovement.product_id == product.id)) == ""
+    assert "stok awal" in text_of(clerk.get(f"/staf/stok/{product.id}"))
+
+
 def test_products_added_with_the_same_name_at_the_same_moment_each_get_their_own_address(app):
     from shop.catalog.models import Product
     from tests.helpers import at_once, logged_in
