@@ -78,6 +78,7 @@ def _wire_layers(app: Flask) -> None:
     from shop.ledger.models import SplitRule
     from shop.orders import service as orders
     from shop.payments import service as payments
+    from shop.staff import audit_display
 
     # A paid order's sale and a refund's reversal are booked in the ledger, in the same transaction.
     orders.on_paid(ledger.book_sale)
@@ -89,6 +90,8 @@ def _wire_layers(app: Flask) -> None:
     login_manager.user_loader(
         lambda user_id: customers.load(user_id[2:]) if user_id.startswith("c:") else accounts.load_user(user_id))
     # The log-in page of a demo shop names the demo staff users.
+    # Audit entries read in the reader's words wherever they are shown (the staff package knows every kind).
+    app.jinja_env.globals["audit_text"] = audit_display
     app.extensions["demo_login"] = {"users": [(email, roles) for email, _name, roles, _facility in demo.DEMO_USERS],
                                     "password": demo.DEMO_PASSWORD}
 

@@ -133,14 +133,17 @@ def add_certificate(product: Product, data: CertificateInput, *, actor: User | N
         raise CertificationError("expiry_required", "expires_on")
     if data.issued_on and data.expires_on and data.expires_on <= data.issued_on:
         raise CertificationError("expiry_before_issue", "expires_on")
+    if number and renews is None and any(
+            other.cert_type is data.cert_type and other.number == number and other.status is not RecordedStatus.REVOKED
+            for other in product.certifications):
+        raise CertificationError("duplicate_number", "number")  # a new expiry date is a renewal of that one
     cert = Certification(product=product, cert_type=data.cert_type, number=number, issuer=data.issuer.strip(),
                          issued_on=data.issued_on, expires_on=data.expires_on, document=data.document,
                          status=RecordedStatus.IN_PROCESS if data.in_process else RecordedStatus.VALID)
     db.session.add(cert)
     db.session.flush()
     record("certificate.renew" if renews else "certificate.add", cert,
-           snapshot(renews, AUDIT_FIELDS) if renews else None, snapshot(cert, AUDIT_FIELDS), actor=actor,
-           note=f"product {product.slug}")
+           snapshot(renews, AUDIT_FIELDS) if renews else None, snapshot(cert, AUDIT_FIELDS), actor=actor)
     return cert
 
 

@@ -44,6 +44,8 @@ PROBLEMS = {
     "expiry_before_issue": _l("The expiry date must come after the issue date."),
     "reason_required": _l("Give a reason."),
     "unknown_requirement": _l("Choose requirements from the list."),
+    "duplicate_number": _l("This product already has a certificate with this number. To record its new dates, "
+                           "choose “renew” beside that certificate."),
 }
 
 

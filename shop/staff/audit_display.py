@@ -7,18 +7,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from babel.numbers import format_decimal
 from flask import url_for
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from shop.audit.models import AuditEntry
-from shop.catalog.models import Category, Facility, Product
-from shop.certification.models import Certification, RecordedStatus
+from shop.catalog.models import Category, Facility, Product, StockReason
+from shop.certification.models import REQUIREMENT_LABELS, Certification, CertStatus, CertType
 from shop.extensions import db
 from shop.finance.models import PnbpDeposit
 from shop.i18n import rupiah, weight
@@ -84,7 +85,10 @@ FIELDS = {
     "currency": _l("currency"), "required_certs": _l("required certificates"), "category_id": _l("category"),
     "photo": _l("photo"), "pnbp": "PNBP", "premi": _l("premi"), "cooperative": _l("cooperative"),
     "production_capital": _l("production capital"),
+    "required_certs_override": _l("required certificates"), "reason": _l("reason"), "document": _l("scan"),
 }
+DATES = {"issued_on", "expires_on", "billing_expires_on", "deposited_on", "effective_from"}
+REQUIREMENT_FIELDS = {"required_certs", "required_certs_override"}  # lists of requirement codes
 BASIS_POINTS = {"pnbp", "premi", "cooperative", "production_capital"}  # a split rule's shares, in 1/100 %
 MONEY = {"price", "amount", "refunded", "fee", "unit_cost", "accrued", "deposited", "first_kg", "next_kg", "gross"}
 
@@ -108,6 +112,8 @@ def action(entry: AuditEntry) -> str:
 
 
 def value(field: str, raw: Any, target_type: str) -> str:
+    if raw is None and field == "required_certs_override":
+        return _("as its category requires")
     if raw is None or raw == "":
         return "—"
     if isinstance(raw, bool):
@@ -120,6 +126,15 @@ def value(field: str, raw: Any, target_type: str) -> str:
         return weight(raw)
     if field == "status" and isinstance(raw, str):
         return _status(raw, target_type)
+    if field in DATES and isinstance(raw, str):
+        try:
+            return format_date(date.fromisoformat(raw), "medium")
+        except ValueError:
+            return raw
+    if field == "cert_type" and raw in CertType.__members__.values():
+        return CertType(raw).label
+    if field in REQUIREMENT_FIELDS and isinstance(raw, list):
+        return ", ".join(str(REQUIREMENT_LABELS.get(item, item)) for item in raw) or _("none")
     if isinstance(raw, dict):
         return "; ".join(f"{key}: {value(key, item, target_type)}" for key, item in raw.items())
     if isinstance(raw, list):
@@ -127,8 +142,23 @@ def value(field: str, raw: Any, target_type: str) -> str:
     return str(raw)
 
 
+def note(entry: AuditEntry) -> str:
+    """The entry's note, with the codes some notes begin with ("damaged: …") in the reader's words."""
+    text = entry.note or ""
+    if entry.action == "stock.adjust" and ":" in text:
+        code, _sep, rest = text.partition(":")
+        if code in StockReason.__members__.values():
+            return f"{StockReason(code).label}: {rest.strip()}".rstrip(": ")
+    if entry.action in ("certificate.add", "certificate.renew") and text.startswith("product "):
+        return ""  # an older entry's "product <slug>": the certificate's line names the product already
+    if text == (entry.after or {}).get("reason"):
+        return ""  # shown as the reason among the changes
+    return text
+
+
 def _status(raw: str, target_type: str) -> str:
-    kinds = {"Order": OrderStatus, "Payment": PaymentStatus, "Certification": RecordedStatus}
+    # A certificate's recorded status shares its values and words with the status a reader sees.
+    kinds = {"Order": OrderStatus, "Payment": PaymentStatus, "Certification": CertStatus}
     kind: Any = kinds.get(target_type)
     try:
         return str(kind(raw).label) if kind is not None else raw

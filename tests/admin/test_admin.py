@@ -140,6 +140,19 @@ def test_the_audit_log_reads_in_the_readers_language_with_objects_by_name(app, a
     assert "order packed" in text_of(admin.get("/staf/audit"))
 
 
+def test_stock_notes_in_the_audit_log_name_the_reason_in_words(app, admin):
+    from shop.catalog.models import StockReason
+    from shop.catalog.stock import adjust_stock
+
+    item = f.product(name_id="Tas Rajut", stock=5)
+    adjust_stock(item, -1, StockReason.DAMAGED, note="jahitan lepas", actor=None)
+    db.session.commit()
+
+    log = text_of(admin.get("/staf/audit"))
+
+    assert "rusak: jahitan lepas" in log and "damaged" not in log
+
+
 def test_the_audit_log_cannot_be_changed_or_deleted():
     entry = record("test.entry", ("Thing", 1), None, {"x": 1})
     db.session.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -42,7 +43,7 @@ def test_fulfilment_staff_add_a_permit_with_its_scan_and_the_product_becomes_sel
 
     assert response.status_code == 302
     page = text_of(staff.get(f"/staf/sertifikat/produk/{food.id}"))
-    assert "dapat dijual" in page and "2097271010001-29" in page and "certificate.add" in page
+    assert "dapat dijual" in page and "2097271010001-29" in page and "sertifikat ditambahkan" in page
     cert = db.session.query(Certification).filter_by(cert_type=CertType.PIRT).one()
     document = staff.get(f"/staf/sertifikat/{cert.id}/dokumen")
     assert document.data == PDF
@@ -154,3 +155,38 @@ def test_recipe_changed_on_a_permit_that_is_not_halal_is_refused_with_a_message_
     assert "Hanya sertifikat halal" in text_of(answer)
     db.session.refresh(permit)
     assert not permit.composition_changed
+
+
+def test_the_certificate_history_reads_in_words_not_codes_or_dictionaries(app, food):
+    staff = logged_in(app, "fulfilment")
+    staff.post(f"/staf/sertifikat/produk/{food.id}", data=certificate_form(), content_type="multipart/form-data")
+    staff.post(f"/staf/sertifikat/produk/{food.id}/persyaratan",
+               data={"override-requirements": ["halal"], "override-reason": "Uji coba"})
+
+    page = text_of(staff.get(f"/staf/sertifikat/produk/{food.id}"))
+    history = re.sub(r"\s+:", ":", page.split("Riwayat")[-1].split("Karya Binaan menjual")[0])
+
+    assert "sertifikat ditambahkan" in history and "jenis: P-IRT" in history and "status: berlaku" in history
+    assert "terbit: 1 Mar 2025" in history and "alasan: — → Uji coba" in history
+    assert history.count("Uji coba") == 1  # the reason once, not again as a note
+    assert "sertifikat wajib: sesuai kategorinya → Sertifikat halal" in history
+    for code in ("certificate.add", "{'", "cert_type", "required_certs_override", "pirt", "product abon"):
+        assert code not in history
+
+
+def test_the_same_certificate_number_twice_is_refused_and_a_renewal_keeps_it(app, food):
+    staff = logged_in(app, "fulfilment")
+    staff.post(f"/staf/sertifikat/produk/{food.id}", data=certificate_form(), content_type="multipart/form-data")
+    first = db.session.query(Certification).filter_by(cert_type=CertType.PIRT).one()
+
+    again = staff.post(f"/staf/sertifikat/produk/{food.id}", data=certificate_form(),
+                       content_type="multipart/form-data")
+
+    assert again.status_code == 200
+    assert "Produk ini sudah memiliki sertifikat dengan nomor ini." in text_of(again)
+    assert db.session.query(Certification).filter_by(cert_type=CertType.PIRT).count() == 1
+    renewed = staff.post(f"/staf/sertifikat/produk/{food.id}?renew={first.id}",
+                         data=certificate_form(**{"cert-expires_on": "2031-03-01"}),
+                         content_type="multipart/form-data")
+    assert renewed.status_code == 302
+    assert db.session.query(Certification).filter_by(cert_type=CertType.PIRT).count() == 2
