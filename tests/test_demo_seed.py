@@ -77,3 +77,20 @@ def test_demo_sales_give_the_finance_desk_a_history_that_reconciles(app, client)
     reports.clear_impact_cache()
     impact = client.get("/dampak").get_data(as_text=True)
     assert "Belum ada penjualan" not in impact and 'id="impact-premi">Rp0<' not in impact
+
+
+def test_every_demo_product_has_a_description_in_both_languages_and_its_net_content(app, client):
+    """#23.4–5: what a buyer decides on comes first on the product page; "200 g" is the net content, and the
+    250 g shipped with the packaging is named as such."""
+    from tests.helpers import text_of
+
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    for product in db.session.scalars(select(Product)):
+        assert product.description_id and product.description_en and product.net_content, product.slug
+
+    page = text_of(client.get("/produk/bawang-goreng-palu-200g"))
+
+    assert "Isi bersih 200 g" in page and "Berat kirim 250 g dengan kemasan" in page
+    assert page.index("Komposisi: bawang merah") < page.index("Isi bersih")  # the description first
+    client.get("/bahasa/en")
+    assert "Ingredients: shallots, palm oil, salt" in text_of(client.get("/produk/bawang-goreng-palu-200g"))

@@ -126,7 +126,9 @@ class Product(Model):
     # What one unit costs the workshop to make (materials, packaging): a margin split rule shares only what
     # the price earns above it. Snapshotted on each order line.
     unit_cost: Mapped[int] = mapped_column(default=0, server_default="0")
-    weight_g: Mapped[int] = mapped_column()
+    weight_g: Mapped[int] = mapped_column()  # the shipping weight: the goods with their packaging
+    # What the buyer gets, as the label says it ("200 g", "250 ml", "1 tas, 24 × 20 × 6 cm"); not the weight shipped.
+    net_content: Mapped[str] = mapped_column(String(60), default="", server_default="")
     stock: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     featured: Mapped[bool] = mapped_column(default=False)

@@ -27,8 +27,8 @@ from shop.uploads import REJECTIONS, StorageUnavailable
 from shop.web import column_limit, whole_number
 
 EDITORS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
-FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "unit_cost", "weight_g", "active",
-          "featured"]
+FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "unit_cost", "weight_g", "net_content",
+          "active", "featured"]
 register_staff_link("catalog.staff_products", _l("Manage products"), *EDITORS)
 
 
@@ -53,7 +53,7 @@ def field_errors(values: dict[str, Any]) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not (values.get("name_id") or "").strip():
         errors["name_id"] = str(_l("This field is required."))
-    for key in ("name_id", "name_en"):
+    for key in ("name_id", "name_en", "net_content"):
         limit = column_limit(getattr(Product, key))
         if len((values.get(key) or "").strip()) > limit:
             errors[key] = str(_l("At most %(count)d characters.", count=limit))
@@ -82,6 +82,7 @@ def update_product(product: Product, values: dict[str, Any], *, actor: User | No
     product.name_en = (values.get("name_en") or "").strip()
     product.description_id = (values.get("description_id") or "").strip()
     product.description_en = (values.get("description_en") or "").strip()
+    product.net_content = (values.get("net_content") or "").strip()
     product.price, product.weight_g, product.unit_cost = (numbers["price"] or 0, numbers["weight_g"] or 0,
                                                           numbers["unit_cost"] or 0)
     product.active = bool(values.get("active"))

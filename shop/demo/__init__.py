@@ -71,6 +71,8 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
         product = _upsert(Product, p["slug"], facility_id=facilities[p["facility"]].id,
                           category_id=categories[p["category"]].id, name_id=p["name_id"], name_en=p["name_en"],
                           price=int(p["price"]), weight_g=int(p["weight_g"]), featured=p["slug"] in FEATURED,
+                          net_content=p.get("net_content", ""), description_id=p.get("description_id", ""),
+                          description_en=p.get("description_en", ""),
                           unit_cost=int(p.get("unit_cost", int(p["price"]) * DEMO_COST_PERCENT // 100)))
         is_new = product.id is None
         if is_new:

@@ -181,7 +181,7 @@ def test_english_switches_texts_and_money_format(client):
     english = text_of(client.get(f"/produk/{item.slug}"))
 
     assert "Rp225.000" in indonesian and "Tas Rajut Tote" in indonesian and "Berat" in indonesian
-    assert "IDR 225,000" in english and "Crochet Tote" in english and "Weight" in english
+    assert "IDR 225,000" in english and "Crochet Tote" in english and "Shipping weight" in english
 
 
 def test_language_switch_only_follows_local_next_targets(client):
