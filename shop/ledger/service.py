@@ -60,6 +60,8 @@ def create_rule(data: RuleInput, *, actor: User | None) -> SplitRule:
     if (data.facility_id is not None and db.session.get(Facility, data.facility_id) is None) or \
             (data.category_id is not None and db.session.get(Category, data.category_id) is None):
         raise RuleError("scope")
+    if data.effective_from < today() and _sales_booked_since(data.effective_from, data.facility_id):
+        raise RuleError("past")  # booked sales keep their rule: a new one cannot reach back to them
     clash = db.session.scalar(select(SplitRule.id).where(
         SplitRule.effective_from == data.effective_from, _same_scope(data.facility_id, data.category_id)))
     if clash is not None:
@@ -73,6 +75,16 @@ def create_rule(data: RuleInput, *, actor: User | None) -> SplitRule:
     db.session.flush()
     record("split_rule.create", rule, None, rule_snapshot(rule), note=rule.note, actor=actor)
     return rule
+
+
+def _sales_booked_since(day: date, facility_id: int | None) -> bool:
+    """Whether a sale was booked by a rule on or after `day` (of this facility, or of any when the rule is the
+    shop's). Money booked while no rule was in force waits for one (unallocated), so it does not count."""
+    query = select(LedgerEntry.id).where(LedgerEntry.kind == EntryKind.SALE, LedgerEntry.day >= day,
+                                         LedgerEntry.rule_id.is_not(None))
+    if facility_id is not None:
+        query = query.where(LedgerEntry.facility_id == facility_id)
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def delete_rule(rule: SplitRule, *, actor: User | None) -> None:

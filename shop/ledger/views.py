@@ -18,6 +18,7 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
 from shop.catalog.models import Category, Facility, Product
 from shop.extensions import db
+from shop.i18n import format_day
 from shop.ledger import ledger, queries, service
 from shop.ledger.models import SHARES, Part, SplitBase, SplitRule
 from shop.orders.models import Order
@@ -37,6 +38,9 @@ RULE_PROBLEMS = {
     "used": _l("Sales were booked with this rule: it stays. Add a new rule from a later date instead."),
     "date": _l("Enter the date from which the rule applies."),
     "scope": _l("Choose the facility and the category from the lists."),
+    "past": _l("Sales were already booked on or after that date, and they keep the rule they were booked with: "
+               "start the new rule today or later. Money booked without a rule is shared from “Money waiting for a "
+               "rule” on this page."),
 }
 
 
@@ -64,13 +68,15 @@ def rules() -> str | Response:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            service.create_rule(_rule_input(request.form), actor=current_user)
+            rule = service.create_rule(_rule_input(request.form), actor=current_user)
         except service.RuleError as error:
             db.session.rollback()
             errors["rule"] = str(RULE_PROBLEMS[str(error)])
         else:
             db.session.commit()
-            flash(_("Split rule saved. Sales paid from its date on are shared by it."), "success")
+            flash(_("Split rule saved. Sales paid from %(day)s on are shared by it, and product pages show it from "
+                    "that day; sales booked before keep the rule they were booked with.",
+                    day=format_day(rule.effective_from)), "success")
             return redirect(url_for("ledger.rules"))
     product = db.session.get(Product, positive_int(request.args.get("product")) or 0)
     all_rules = db.session.scalars(select(SplitRule).options(selectinload(SplitRule.facility),

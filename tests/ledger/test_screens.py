@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from shop.extensions import db
+from shop.i18n import format_day
 from shop.ledger.models import LedgerEntry, Part, SplitRule
 from shop.ledger.service import accounting_month
+from shop.timeutil import today
 from tests import factories as f
 from tests.helpers import buyer_client, logged_in, text_of
 from tests.ledger.factories import paid, rule
@@ -158,3 +161,24 @@ def test_a_bank_charge_recorded_when_confirming_a_transfer_is_booked_as_the_fee(
     fees = dict(db.session.execute(select(LedgerEntry.part, LedgerEntry.amount).where(
         LedgerEntry.set_key == f"fee:P{payment.id}")).tuples().all())
     assert fees == {Part.FEE: 6_500, Part.COOPERATIVE: -6_500}
+
+
+def test_a_rule_cannot_reach_back_over_booked_sales_and_the_confirmation_says_from_when(app):
+    """#21.2: sales booked on or after the date keep their rule, so a rule from before them is refused; a rule
+    from today is accepted and the message names its day."""
+    rule(since=date(2026, 1, 1))
+    bag = f.product(price=100_000)
+    paid({bag: 1})
+    db.session.commit()
+    finance = logged_in(app, "finance")
+    form = {"effective_from": "2026-06-01", "base": "gross", "pnbp": "20", "premi": "20", "cooperative": "50",
+            "production_capital": "10"}
+
+    refused = finance.post("/staf/keuangan/aturan", data=form)
+
+    assert "Sudah ada penjualan yang dibukukan pada atau setelah tanggal itu" in text_of(refused)
+    assert db.session.scalar(select(func.count(SplitRule.id))) == 1
+    saved = finance.post("/staf/keuangan/aturan", data={**form, "effective_from": today().isoformat()},
+                         follow_redirects=True)
+    assert f"Penjualan yang dibayar sejak {format_day(today())}" in text_of(saved)
+    assert db.session.scalar(select(func.count(SplitRule.id))) == 2

@@ -135,7 +135,7 @@ def valid_forms(values: dict) -> dict[str, dict[str, str]]:
         "payments.reject": {"reason": "tidak terbaca"},
         "payments.refund": {"key": "k1", "amount": "1000", "reason": "rusak", "transfer_reference": "TRF9",
                             f"qty-{values['line_id']}": "1", "shipping": "y"},
-        "ledger.rules": {"effective_from": "2026-12-01", "pnbp": "15", "premi": "15", "cooperative": "55",
+        "ledger.rules": {"effective_from": "2099-12-01", "pnbp": "15", "premi": "15", "cooperative": "55",
                          "production_capital": "15", "base": "gross"},
         "ledger.deposits_page": {"facility_id": str(values["facility_id"]), "amount": "1000", "month_1": "2026-10",
                                  "amount_1": "1000", "billing_code": "820261015000124",

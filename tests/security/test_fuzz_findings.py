@@ -148,7 +148,7 @@ def test_a_split_rule_for_a_facility_or_category_that_does_not_exist_is_refused(
     client, _values = staff
     rules = count(SplitRule)
     page = client.post("/staf/keuangan/aturan", follow_redirects=True, data={
-        "effective_from": "2026-12-01", "pnbp": "15", "premi": "15", "cooperative": "55",
+        "effective_from": "2099-12-01", "pnbp": "15", "premi": "15", "cooperative": "55",
         "production_capital": "15", "base": "gross", **scope})
     assert page.status_code == 200 and "Pilih UPT dan kategori dari daftar" in text_of(page)
     assert count(SplitRule) == rules
