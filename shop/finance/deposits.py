@@ -58,6 +58,11 @@ class DepositInput:
     deposited_on: date | None = None
     bank: str = ""
     note: str = ""
+    repeated_months: tuple[str, ...] = ()  # a month typed on two lines of the form
+    nothing_owed_confirmed: bool = False  # finance ticked "record it anyway" for a month that owes nothing
+
+
+EARLIEST_DEPOSIT = date(2000, 1, 1)  # a deposit or billing date before this is a typing slip in the year
 
 
 def facility_today(facility: Facility) -> date:
@@ -81,7 +86,11 @@ def check_deposit(data: DepositInput, receipt: bytes | None = None) -> dict[str,
         problems["facility_id"] = "required"
     if not data.months:
         problems["months"] = "required"
+    if data.repeated_months:
+        problems["months"] = "repeated_month"
     for month, amount in data.months.items():
+        if "months" in problems:
+            break
         if not MONTH.fullmatch(month):
             problems["months"] = "month"
         elif amount is None or amount <= 0:
@@ -110,6 +119,8 @@ def check_deposit(data: DepositInput, receipt: bytes | None = None) -> dict[str,
         problems["bank"] = "too_long"
     if data.deposited_on is None:
         problems["deposited_on"] = "date"
+    elif data.deposited_on < EARLIEST_DEPOSIT:
+        problems["deposited_on"] = "too_old"
     else:
         if facility is not None and data.deposited_on > facility_today(facility):
             problems["deposited_on"] = "future"
@@ -118,11 +129,25 @@ def check_deposit(data: DepositInput, receipt: bytes | None = None) -> dict[str,
             problems["deposited_on"] = "before_month"
         elif data.billing_expires_on is not None and data.deposited_on > data.billing_expires_on:
             problems["billing_expires_on"] = "expired"
+    if data.billing_expires_on is not None and data.billing_expires_on < EARLIEST_DEPOSIT:
+        problems["billing_expires_on"] = "too_old"
+    if facility is not None and "months" not in problems and not data.nothing_owed_confirmed and any(
+            outstanding(facility.id, month) <= 0 for month in data.months):
+        problems["months"] = "nothing_owed"  # a slip of the drop-down (Bapas Luwuk for Lapas Luwuk), most likely
     try:
         checked_document(receipt or b"")
     except DocumentRejected as rejected:
         problems["receipt"] = rejected.reason
     return problems
+
+
+def outstanding(facility_id: int, month: str) -> int:
+    """PNBP booked in this facility-month less what deposits already paid for it."""
+    booked = db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+        LedgerEntry.part == Part.PNBP, LedgerEntry.facility_id == facility_id, LedgerEntry.month == month))
+    paid = db.session.scalar(select(func.coalesce(func.sum(PnbpDepositMonth.amount), 0)).join(PnbpDeposit).where(
+        PnbpDeposit.facility_id == facility_id, PnbpDepositMonth.month == month))
+    return int(booked or 0) - int(paid or 0)
 
 
 def standing_with_ntpn(ntpn: str) -> bool:

@@ -49,6 +49,11 @@ DEPOSIT_PROBLEMS = {
     "too_long": _l("At most 80 characters."),
     "future": _l("The deposit date cannot be in the future."),
     "before_month": _l("The deposit date is before the first month it pays."),
+    "too_old": _l("That date is too long ago to be right: check the year."),
+    "repeated_month": _l("Each month once: put a month's whole amount on one line."),
+    "nothing_owed": _l("Nothing is owed for that facility and month: check you chose the right facility and month. "
+                       "To record it anyway (an over-deposit, reclaimed from the treasury later), tick the box "
+                       "below the months."),
     **REJECTIONS,
     "empty": _l("Attach the scanned receipt (PDF, JPEG or PNG); choose it again after an error."),
 }
@@ -229,20 +234,32 @@ def _prefill() -> dict[str, str]:
 
 def _deposit_input(form: dict[str, str]) -> deposits.DepositInput:
     months: dict[str, int | None] = {}
+    repeated = []
     for index in (1, 2, 3):
         month = form.get(f"month_{index}", "").strip()
-        if month:
+        if month in months:
+            repeated.append(month)
+        elif month:
             months[month] = non_negative_int(form.get(f"amount_{index}"))
     return deposits.DepositInput(
         facility_id=positive_int(form.get("facility_id")), amount=non_negative_int(form.get("amount")), months=months,
         billing_code=re.sub(r"\s", "", form.get("billing_code", "")),
         billing_expires_on=_date(form.get("billing_expires_on")),
         ntpn=re.sub(r"\s", "", form.get("ntpn", "")).upper(), ntb=form.get("ntb", "").strip(),
-        deposited_on=_date(form.get("deposited_on")), bank=form.get("bank", "")[:200], note=form.get("note", "")[:500])
+        deposited_on=_date(form.get("deposited_on")), bank=form.get("bank", "")[:200], note=form.get("note", "")[:500],
+        repeated_months=tuple(repeated), nothing_owed_confirmed=form.get("nothing_owed") == "1")
 
 
 def _date(value: str | None) -> date | None:
-    return parse_day(value)
+    """A date as typed, from year 1000 on (a year like 1900 is then refused by name, not as "not a date")."""
+    day = parse_day(value)
+    if day is None:
+        try:
+            typed = date.fromisoformat((value or "").strip())
+        except ValueError:
+            return None
+        return typed if 1000 <= typed.year < 2000 else None  # refused as "too long ago" by check_deposit
+    return day
 
 
 @ledger.post("/staf/keuangan/setoran/<int:deposit_id>/batalkan")

@@ -190,7 +190,7 @@ def test_a_deposit_is_corrected_by_a_reversing_deposit_with_a_reason(app):
     assert row(palu, "2026-10").state is reconciliation.MonthState.BALANCED
     with pytest.raises(DepositInvalid) as refused:  # while the corrected one stands, the NTPN is taken
         deposits.record_deposit(deposit_input(palu), PDF, actor=None)
-    assert refused.value.problems == {"ntpn": "ntpn_taken"}
+    assert refused.value.problems["ntpn"] == "ntpn_taken"
 
 
 def test_a_month_closes_only_after_it_ends_and_once_it_balances(app):

@@ -326,3 +326,27 @@ def test_the_cooperatives_figure_says_whether_it_is_before_or_after_payment_fees
 
     assert "setelah biaya pembayaran" in browser and "Rp52.000" in browser  # 55,000 less the 3,000 fee
     assert "sebelum biaya pembayaran" in summary and "Rp55.000" in summary
+
+
+def test_a_deposit_for_a_month_that_owes_nothing_a_month_twice_or_a_year_like_1900_is_questioned(app):
+    """#21.19: the wrong facility (nothing owed there) asks for a tick first; a month on two lines says so, not
+    "amounts must equal the receipt"; a year like 1900 is named as too long ago, not as "enter a date"."""
+    palu, jambi = two_facilities(app)
+    empty = f.facility(name="Bapas Kelas II Luwuk")
+    db.session.commit()
+    finance = logged_in(app, "finance")
+
+    def post(**changes):
+        return finance.post("/staf/keuangan/setoran", data=form(palu, **changes), content_type="multipart/form-data")
+
+    nothing = post(facility_id=str(empty.id))
+    assert nothing.status_code == 400 and "Tidak ada yang terutang untuk UPT dan bulan itu" in text_of(nothing)
+    twice = post(month_2="2026-10", amount_2="0", amount="30000")
+    assert "Setiap bulan cukup sekali" in text_of(twice) and "Jumlah per bulan harus sama" not in text_of(twice)
+    old = post(deposited_on="1900-11-03")
+    assert "Tanggal itu terlalu lama untuk benar: periksa tahunnya." in text_of(old)
+    assert db.session.scalar(select(func.count()).select_from(PnbpDeposit)) == 0
+
+    anyway = post(facility_id=str(empty.id), nothing_owed="1")
+    assert anyway.status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(PnbpDeposit)) == 1

@@ -140,7 +140,7 @@ def valid_forms(values: dict) -> dict[str, dict[str, str]]:
         "ledger.deposits_page": {"facility_id": str(values["facility_id"]), "amount": "1000", "month_1": "2026-10",
                                  "amount_1": "1000", "billing_code": "820261015000124",
                                  "billing_expires_on": "2026-11-06", "ntpn": "0A1B2C3D4E5F6G7X", "ntb": "BRI2",
-                                 "deposited_on": "2026-11-03", "bank": "BRI"},
+                                 "deposited_on": "2026-11-03", "bank": "BRI", "nothing_owed": "1"},
         "ledger.reverse_deposit": {"reason": "salah ketik"},
         "ledger.close_month": {}, "ledger.reopen_month": {"reason": "koreksi"},
         "ledger.deposit_regime": {"regime": "periodic", "days": "7", "back": "/staf"},
