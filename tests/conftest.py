@@ -25,7 +25,7 @@ from werkzeug.serving import make_server
 
 from shop import create_app
 from shop.extensions import cache, db, limiter
-from shop.ledger.models import APPEND_ONLY_DDL
+from shop.guards import GUARDED
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -131,9 +131,13 @@ def empty_postgresql_tables(connection: Any, tables: list[Any]) -> None:
     try:
         with connection.begin_nested():
             connection.execute(text("SET LOCAL session_replication_role = replica"))
-    except Exception:  # noqa: BLE001 - not a superuser: the slower way, which needs no privilege beyond TRUNCATE
+    except Exception:  # noqa: BLE001 - not a superuser: the slower way, as the tables' owner
         names = ", ".join(f'"{t.name}"' for t in tables)
+        for name in GUARDED:  # the append-only guards refuse TRUNCATE (shop.guards)
+            connection.execute(text(f'ALTER TABLE "{name}" DISABLE TRIGGER USER'))
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for name in GUARDED:
+            connection.execute(text(f'ALTER TABLE "{name}" ENABLE TRIGGER USER'))
         return
     for table in reversed(tables):
         if table.name in filled:
@@ -153,15 +157,16 @@ def empty_all_tables() -> None:
         if connection.dialect.name == "postgresql":
             empty_postgresql_tables(connection, tables)
         else:
-            # SQLite has no TRUNCATE and the ledger refuses DELETE: lift its guard for the cleanup only.
-            for trigger in ("ledger_entry_no_update", "ledger_entry_no_delete"):
-                connection.execute(text(f"DROP TRIGGER IF EXISTS {trigger}"))
+            # SQLite has no TRUNCATE and the append-only tables refuse DELETE: lift their guards for the cleanup.
+            for trigger in connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars():
+                connection.execute(text(f'DROP TRIGGER "{trigger}"'))
             # Rows that point at rows of their own table (a reversing deposit) go in one statement.
             connection.execute(text("PRAGMA defer_foreign_keys = ON"))
             for table in reversed(tables):
                 connection.execute(table.delete())
-            for statement in APPEND_ONLY_DDL["sqlite"]:
-                connection.execute(text(statement))
+            for ddl in GUARDED.values():
+                for statement in ddl["sqlite"]:
+                    connection.execute(text(statement))
 
 
 @pytest.fixture(autouse=True)

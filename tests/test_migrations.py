@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -10,10 +11,11 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shop import create_app
 from shop.extensions import db
+from shop.guards import GUARDED
 from shop.orders.models import OrderEvent
 from tests.conftest import is_postgres
 
@@ -49,6 +51,47 @@ def test_upgrade_from_empty_matches_the_models_and_downgrade_empties_it(database
             with db.engine.connect() as connection:
                 tables = set(db.inspect(connection).get_table_names()) - {"alembic_version"}
             assert tables == set()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def database_triggers(connection) -> set[str]:
+    if connection.dialect.name == "sqlite":
+        return set(connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+    return set(connection.execute(text(
+        "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND n.nspname = current_schema()"
+    )).scalars())
+
+
+def test_after_upgrade_the_database_itself_refuses_edits_of_the_ledger_deposits_audit_log_and_closed_months(
+        database_url, tmp_path):
+    """#21.21: the triggers of shop.guards exist after `flask db upgrade` on both databases, every one the models
+    create (a later SQLite batch migration would drop them without a word), and they refuse what they should."""
+    url, drop = fresh_database_url(database_url, tmp_path)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x"})
+    try:
+        with app.app_context():
+            upgrade()
+            dialect = db.engine.dialect.name
+            expected = {name for ddl in GUARDED.values() for statement in ddl[dialect]
+                        for name in re.findall(r"CREATE TRIGGER (\w+)", statement)}
+            with db.engine.connect() as connection:
+                assert database_triggers(connection) == expected
+            assert {"audit_entry", "pnbp_deposit", "pnbp_deposit_month", "ledger_entry", "period_close"} <= set(
+                GUARDED)
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO audit_entry (id, at, actor_email, action, target_type, target_id, note) "
+                    "VALUES (1, '2026-12-01', 'a@b.id', 'x', 'Order', '1', '')"))
+            refused = [text("UPDATE audit_entry SET note = 'rewritten'"), text("DELETE FROM audit_entry")]
+            if dialect == "postgresql":
+                refused += [text(f"TRUNCATE {table}") for table in
+                            ("ledger_entry", "audit_entry", "pnbp_deposit_month", "period_close")]
+            for statement in refused:
+                with pytest.raises(DBAPIError), db.engine.begin() as connection:
+                    connection.execute(statement)
             db.engine.dispose()
     finally:
         drop()

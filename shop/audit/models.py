@@ -9,6 +9,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shop.extensions import Model
+from shop.guards import guard
 from shop.timeutil import utcnow
 
 
@@ -36,3 +37,6 @@ def _refuse_audit_changes(session: Session, flush_context: object, instances: ob
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEntry) and (obj in session.deleted or session.is_modified(obj)):
             raise AuditLogIsAppendOnly("audit entries are never changed or deleted")
+
+
+guard(AuditEntry.__table__, "audit entries are never changed or deleted")  # in the database too (shop.guards)

@@ -143,11 +143,7 @@ def check_deposit(data: DepositInput, receipt: bytes | None = None) -> dict[str,
 
 def outstanding(facility_id: int, month: str) -> int:
     """PNBP booked in this facility-month less what deposits already paid for it."""
-    booked = db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-        LedgerEntry.part == Part.PNBP, LedgerEntry.facility_id == facility_id, LedgerEntry.month == month))
-    paid = db.session.scalar(select(func.coalesce(func.sum(PnbpDepositMonth.amount), 0)).join(PnbpDeposit).where(
-        PnbpDeposit.facility_id == facility_id, PnbpDepositMonth.month == month))
-    return int(booked or 0) - int(paid or 0)
+    return pnbp_accrued(facility_id, month) - pnbp_deposited(facility_id, month)
 
 
 def standing_with_ntpn(ntpn: str) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Facility
 from shop.extensions import Model
+from shop.guards import guard
 from shop.timeutil import utcnow
 
 
@@ -64,3 +65,8 @@ class PnbpDepositMonth(Model):
         Index("uq_pnbp_deposit_month", "deposit_id", "month", unique=True),
         CheckConstraint("amount <> 0", name="month_amount_not_zero"),
     )
+
+
+# A deposit is corrected by a reversing deposit, never edited (shop.guards).
+guard(PnbpDeposit.__table__, "PNBP deposits are never edited: correct one with a reversing deposit")
+guard(PnbpDepositMonth.__table__, "PNBP deposits are never edited: correct one with a reversing deposit")

@@ -6,11 +6,12 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import DDL, CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, event
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.catalog.models import Category, Facility
 from shop.extensions import Model, enum_column
+from shop.guards import guard
 from shop.timeutil import utcnow
 
 
@@ -175,27 +176,9 @@ class LedgerEntry(Model):
     )
 
 
-# Append-only, enforced by the database itself on both engines: created with the table (create_all, the
-# tests) and by the migration. TRUNCATE (the test suite's cleanup on PostgreSQL) is not a row change.
-APPEND_ONLY_DDL = {
-    "postgresql": [
-        """CREATE OR REPLACE FUNCTION ledger_entry_append_only() RETURNS trigger AS $$
-BEGIN
-  RAISE EXCEPTION 'ledger entries are append-only: correct them with a reversing entry';
-END $$ LANGUAGE plpgsql""",
-        """CREATE TRIGGER ledger_entry_append_only BEFORE UPDATE OR DELETE ON ledger_entry
-FOR EACH ROW EXECUTE FUNCTION ledger_entry_append_only()""",
-    ],
-    "sqlite": [
-        """CREATE TRIGGER ledger_entry_no_update BEFORE UPDATE ON ledger_entry
-BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: correct them with a reversing entry'); END""",
-        """CREATE TRIGGER ledger_entry_no_delete BEFORE DELETE ON ledger_entry
-BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: correct them with a reversing entry'); END""",
-    ],
-}
-for _dialect, _statements in APPEND_ONLY_DDL.items():
-    for _statement in _statements:
-        event.listen(LedgerEntry.__table__, "after_create", DDL(_statement).execute_if(dialect=_dialect))
+# Append-only, enforced by the database itself on both engines (shop.guards): created with the table (create_all,
+# the tests) and by the migrations.
+APPEND_ONLY_DDL = guard(LedgerEntry.__table__, "ledger entries are append-only: correct them with a reversing entry")
 
 
 class PeriodClose(Model):
@@ -214,6 +197,10 @@ class PeriodClose(Model):
     facility: Mapped[Facility] = relationship()
 
     __table_args__ = (Index("uq_period_close_facility_month", "facility_id", "month", unique=True),)
+
+
+# Its snapshot is never edited; reopening the month deletes the row (and says why in the audit log).
+guard(PeriodClose.__table__, "a closed month is never edited: reopen it (an admin, with a reason)", deletable=True)
 
 
 from shop.orders.models import Order  # noqa: E402

@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.extensions import db
 from shop.ledger.cells import safe_cell
-from shop.ledger.models import REVERSAL_KINDS, EntryKind, LedgerEntry, Part
+from shop.ledger.models import REVERSAL_KINDS, EntryKind, LedgerEntry, Part, PeriodClose
 from shop.orders.models import Order, OrderLine
 from shop.payments.models import Payment, PaymentStatus
 
@@ -124,7 +124,20 @@ def verify() -> list[Breach]:
             .group_by(LedgerEntry.order_id)).tuples():
         if pnbp < 0 or (pnbp != 0 and order_id in kept and kept[order_id] == 0):
             breaches.append(Breach(numbers[order_id], f"PNBP {pnbp} after its payments kept {kept.get(order_id)}"))
-    return breaches
+    return breaches + closed_month_breaches()
+
+
+def closed_month_breaches() -> list[Breach]:
+    """A closed month's PNBP as it was closed (its snapshot) against the live sum of its entries: nothing may be
+    booked into a closed month, so the two differ only if the ledger was changed behind the shop's back."""
+    live = dict(((facility_id, month), int(amount)) for facility_id, month, amount in db.session.execute(
+        select(LedgerEntry.facility_id, LedgerEntry.month, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.part == Part.PNBP).group_by(LedgerEntry.facility_id, LedgerEntry.month)).tuples())
+    return [Breach(f"{closing.facility.slug} {closing.month}",
+                   f"closed with PNBP {closing.accrued}, its entries now sum to "
+                   f"{live.get((closing.facility_id, closing.month), 0)}")
+            for closing in db.session.scalars(select(PeriodClose).options(selectinload(PeriodClose.facility)))
+            if live.get((closing.facility_id, closing.month), 0) != closing.accrued]
 
 
 # -- export

@@ -188,8 +188,9 @@ def test_book_missing_books_orders_paid_before_the_ledger_once(app):
         if connection.dialect.name == "sqlite":
             connection.execute(text("DROP TRIGGER ledger_entry_no_delete"))
             connection.execute(text("DELETE FROM ledger_entry"))
-        else:
-            connection.execute(text("TRUNCATE ledger_entry"))
+        else:  # the guard refuses DELETE and TRUNCATE: lifted for this transaction alone
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            connection.execute(text("DELETE FROM ledger_entry"))
     runner = app.test_cli_runner()
 
     first = runner.invoke(args=["ledger", "book-missing"])
@@ -389,8 +390,9 @@ def _unbook(order_id: int) -> None:
             connection.execute(text("DELETE FROM ledger_entry"))
             for statement in APPEND_ONLY_DDL["sqlite"]:
                 connection.execute(text(statement))
-        else:
-            connection.execute(text("TRUNCATE ledger_entry"))
+        else:  # the guard refuses DELETE and TRUNCATE: lifted for this transaction alone
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            connection.execute(text("DELETE FROM ledger_entry"))
 
 
 @pytest.mark.skipif(not is_postgres(), reason="runs in the PostgreSQL pass of scripts/test (CI runs both)")

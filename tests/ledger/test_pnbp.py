@@ -218,6 +218,27 @@ def test_a_month_closes_only_after_it_ends_and_once_it_balances(app):
     assert refused.value.problems == {"months": "closed_month"}
 
 
+def test_verify_compares_each_closed_months_snapshot_with_the_live_ledger(app):
+    """#21.21: an entry slipped into a closed month behind the shop's back (an INSERT the guard allows) shows."""
+    from shop.ledger.queries import verify
+
+    palu, _, _ = october_sale(app)
+    at(app, datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
+    record(palu)
+    deposits.close_month(palu, "2026-10", actor=None)
+    db.session.commit()
+    assert verify() == []
+
+    table = LedgerEntry.__table__
+    row = db.session.execute(select(table).where(table.c.part == Part.PNBP.value)).mappings().first()
+    db.session.execute(table.insert().values({**{k: v for k, v in row.items() if k != "id"},
+                                              "set_key": "sneaked", "amount": 1}))
+    db.session.commit()
+
+    assert [(b.order_number, b.problem) for b in verify()][-1] == (
+        f"{palu.slug} 2026-10", "closed with PNBP 15000, its entries now sum to 15001")
+
+
 def test_a_late_refund_of_a_closed_months_sale_is_carried_into_the_next_open_month(app):
     palu, order, payment = october_sale(app)
     at(app, datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
