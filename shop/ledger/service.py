@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -202,6 +202,18 @@ class OpenMonths:
         return month
 
 
+def carried_day(month: str, zone: str) -> date:
+    """The accounting day of an entry carried into `month`: the day it is booked when that is in the month (its
+    deposit deadline counts from then, not from the 1st, which would make it overdue at once), else the month's
+    last day (an open month that has already ended)."""
+    booked = aware(utcnow()).astimezone(ZoneInfo(zone)).date()
+    if booked.strftime("%Y-%m") == month:
+        return booked
+    first = date.fromisoformat(f"{month}-01")
+    last = date.fromisoformat(f"{next_month(month)}-01") - timedelta(days=1)
+    return min(max(booked, first), last)
+
+
 def _entry(set_key: str, kind: EntryKind, part: Part, amount: int, order: Order, *, at: datetime,
            periods: OpenMonths, zone: str | None = None, line: OrderLine | None = None,
            facility_id: int | None = None, rule: SplitRule | None = None, payment: Payment | None = None,
@@ -211,7 +223,7 @@ def _entry(set_key: str, kind: EntryKind, part: Part, amount: int, order: Order,
     local = aware(at).astimezone(ZoneInfo(zone or shop_zone()))
     own = local.strftime("%Y-%m")
     month = periods.month(facility, own)
-    day = local.date() if month == own else date.fromisoformat(f"{month}-01")
+    day = local.date() if month == own else carried_day(month, zone or shop_zone())
     entry = LedgerEntry(set_key=set_key, kind=kind, part=part, amount=amount, order_id=order.id,
                         order_line_id=line.id if line else None, facility_id=facility, month=month, day=day,
                         origin_month=origin_month or own, quantity=quantity,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shop.audit.models import AuditEntry
-from shop.catalog.models import DepositRegime
+from shop.catalog.models import DepositRegime, Facility
 from shop.extensions import db
 from shop.finance import deposits, reconciliation
 from shop.finance.deposits import DepositInput, DepositInvalid, PeriodError
@@ -421,3 +421,25 @@ def test_a_refund_of_an_open_earlier_months_sale_is_not_called_carried_over(app)
 
     november = row(palu, "2026-11")
     assert (november.accrued, november.carried_in) == (-15_000, 0)
+
+
+def test_an_entry_carried_past_a_closed_month_counts_its_deadline_from_the_day_it_is_booked(app):
+    """#21.12: an October sale first booked on 20 November (book-missing), October being closed, lands in
+    November dated the 20th, not the 1st, so its PNBP is not overdue the moment it is booked."""
+    from tests.ledger.test_booking import _unbook
+
+    palu, order, _payment = october_sale(app)
+    db.session.commit()
+    palu_id = palu.id
+    _unbook(order.id)
+    palu = db.session.get(Facility, palu_id)
+    at(app, datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
+    deposits.close_month(palu, "2026-10", actor=None)  # nothing booked, nothing owed: it balances
+    db.session.commit()
+
+    at(app, datetime(2026, 11, 20, 2, 0, tzinfo=UTC))
+    assert app.test_cli_runner().invoke(args=["ledger", "book-missing"]).exit_code == 0
+
+    pnbp = db.session.scalars(select(LedgerEntry).where(LedgerEntry.part == Part.PNBP)).one()
+    assert (pnbp.month, pnbp.origin_month, pnbp.day) == ("2026-11", "2026-10", date(2026, 11, 20))
+    assert (row(palu, "2026-11").accrued, reconciliation.overdue(row(palu, "2026-11"))) == (15_000, 0)
