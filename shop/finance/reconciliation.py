@@ -57,6 +57,32 @@ class MonthRow:
     closed: PeriodClose | None = None
     today: date = field(default_factory=date.today)
     days: dict[date, int] = field(default_factory=dict)  # PNBP per accounting day
+    payments: list[tuple[date, int]] = field(default_factory=list)  # deposits for the month: (date, rupiah)
+
+    @property
+    def late(self) -> tuple[int, int]:
+        """PNBP of this month deposited after its deadline, and the most days any of it was late: the question an
+        inspector asks first. Deposits pay the month's earliest days first; a reversal takes back what the latest
+        deposits paid."""
+        owed = [[deposit_due(day, self.facility.deposit_period_days), amount]
+                for day, amount in sorted(self.days.items()) if amount > 0]
+        paid: list[list[Any]] = []  # [due, deposited on, amount] in the order deposits paid them
+        for on, amount in sorted(self.payments, key=lambda payment: (payment[0], -payment[1])):
+            while amount > 0 and owed:
+                part = min(amount, owed[0][1])
+                paid.append([owed[0][0], on, part])
+                owed[0][1] -= part
+                amount -= part
+                if owed[0][1] == 0:
+                    owed.pop(0)
+            while amount < 0 and paid:
+                back = min(-amount, paid[-1][2])
+                paid[-1][2] -= back
+                amount += back
+                if paid[-1][2] == 0:
+                    owed.insert(0, [paid.pop()[0], back])
+        late = [(on - due).days for due, on, amount in paid if amount > 0 and on > due]
+        return sum(amount for due, on, amount in paid if amount > 0 and on > due), max(late, default=0)
 
     @property
     def outstanding(self) -> int:
@@ -141,12 +167,15 @@ def overview(filters: Filters = Filters()) -> list[MonthRow]:
                      LedgerEntry.facility_id, LedgerEntry.month, filters)
     closed_months = set(db.session.execute(select(PeriodClose.facility_id, PeriodClose.month)).tuples())
 
-    deposited = _where(select(PnbpDeposit.facility_id, PnbpDepositMonth.month, func.sum(PnbpDepositMonth.amount))
-                       .join(PnbpDeposit).group_by(PnbpDeposit.facility_id, PnbpDepositMonth.month),
+    deposited = _where(select(PnbpDeposit.facility_id, PnbpDepositMonth.month, PnbpDeposit.deposited_on,
+                              func.sum(PnbpDepositMonth.amount))
+                       .join(PnbpDeposit).group_by(PnbpDeposit.facility_id, PnbpDepositMonth.month,
+                                                   PnbpDeposit.deposited_on),
                        PnbpDeposit.facility_id, PnbpDepositMonth.month, filters)
-    for facility_id, month, amount in db.session.execute(deposited).tuples():
+    for facility_id, month, on, amount in db.session.execute(deposited).tuples():
         if facility_id in facilities:
             row(facility_id, month).deposited += int(amount)
+            row(facility_id, month).payments.append((on, int(amount)))
 
     for facility_id, month, origin, amount in db.session.execute(earlier).tuples():
         if facility_id in facilities and (facility_id, origin) in closed_months:

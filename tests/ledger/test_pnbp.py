@@ -443,3 +443,16 @@ def test_an_entry_carried_past_a_closed_month_counts_its_deadline_from_the_day_i
     pnbp = db.session.scalars(select(LedgerEntry).where(LedgerEntry.part == Part.PNBP)).one()
     assert (pnbp.month, pnbp.origin_month, pnbp.day) == ("2026-11", "2026-10", date(2026, 11, 20))
     assert (row(palu, "2026-11").accrued, reconciliation.overdue(row(palu, "2026-11"))) == (15_000, 0)
+
+
+def test_lateness_counts_each_days_pnbp_against_the_deposits_that_paid_it_earliest_first():
+    """#21.15, by hand: 1 October (due the 2nd) paid on the 1st; 5 October (due the 6th) paid on the 10th,
+    reversed on the 12th and paid again on the 20th: Rp10.000 late, 14 days."""
+    palu = SimpleNamespace(deposit_period_days=1)
+    month = reconciliation.MonthRow(palu, "2026-10", days={date(2026, 10, 1): 5_000, date(2026, 10, 5): 10_000},
+                                    payments=[(date(2026, 10, 1), 5_000), (date(2026, 10, 10), 10_000),
+                                              (date(2026, 10, 12), -10_000), (date(2026, 10, 20), 10_000)])
+    assert month.late == (10_000, 14)
+    on_time = reconciliation.MonthRow(palu, "2026-10", days={date(2026, 10, 5): 10_000},
+                                      payments=[(date(2026, 10, 6), 10_000)])
+    assert on_time.late == (0, 0)

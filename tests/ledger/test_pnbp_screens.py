@@ -188,7 +188,13 @@ def test_every_export_reads_back_with_totals_that_match_the_ledger(app):
     assert totals[0].value == "Jumlah" and totals[3].value == pnbp_booked() == 15_000 + 12_000 + 30_000
     assert totals[4].value == 45_000 and totals[5].value == pnbp_booked() - 45_000
     assert all(isinstance(row[3].value, int) and row[3].number_format == reports.RUPIAH_FORMAT for row in body)
-    assert all(isinstance(row[10].value, datetime) and row[10].number_format == "yyyy-mm-dd" for row in body)
+    assert all(isinstance(row[12].value, datetime) and row[12].number_format == "yyyy-mm-dd" for row in body)
+    # #21.15: deposited on 3 November, the September sale was due on 11 September and October's on the 15th
+    late = {(row[0].value, row[2].value): (row[8].value, row[9].value) for row in body}
+    assert late[("2026-09", palu.name)] == (15_000, 53) and late[("2026-10", palu.name)] == (30_000, 19)
+    assert [c.value for c in sheet[1]][8:10] == ["Disetor terlambat", "Hari terlambat (paling lama)"]
+    month_page = text_of(finance.get("/staf/keuangan/pnbp/lapas-perempuan-palu/2026-09"))
+    assert "Disetor terlambat Rp15.000 paling lama 53 hari setelah batas waktunya" in month_page
 
     deposit_sheet = load_workbook(io.BytesIO(finance.get("/staf/keuangan/setoran/ekspor.xlsx").data)).active
     rows = list(deposit_sheet.iter_rows(min_row=2, values_only=True))
