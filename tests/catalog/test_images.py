@@ -82,3 +82,18 @@ def test_staff_upload_a_phone_photo_cropped_square_choose_the_cover_and_remove_o
     db.session.expire_all()
     assert [image.id for image in item.images] == [second.id]
     assert staff.post(f"/staf/produk/{item.id}/foto/999999", data={"action": "remove"}).status_code == 404
+
+
+def test_a_products_photos_stay_in_the_shop_thumbnails_bring_each_into_view(app, client):
+    """#23.16: a thumbnail used to open the bare JPEG outside the shop; now it scrolls the page's own strip."""
+    import re
+
+    product = f.product(name_id="Tas Rajut")
+    first, second = save_product_image(product, f.PNG), save_product_image(product, f.png_image((90, 60)))
+    db.session.commit()
+
+    html = client.get(f"/produk/{product.slug}").get_data(as_text=True)
+
+    assert not re.search(r'<a href="/media/', html)  # no link to a bare image file
+    assert 'href="#foto-2"' in html and 'id="foto-2"' in html and 'alt="Foto 2 dari 2"' in html
+    assert html.count('class="main-image"') == 2 and first.id != second.id
