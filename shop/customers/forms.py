@@ -16,3 +16,15 @@ class RegisterForm(ShopForm):
         Length(min=MIN_PASSWORD_LENGTH, message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH))])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class ForgotForm(ShopForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)])
+
+
+class NewPasswordForm(ShopForm):
+    password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("This field is required.")),
+        Length(min=MIN_PASSWORD_LENGTH, message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD_LENGTH))])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        EqualTo("password", message=_l("The two passwords differ."))])

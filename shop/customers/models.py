@@ -22,6 +22,8 @@ class Customer(Model):
     session_token: Mapped[str] = mapped_column(String(64))
     address: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the last checkout's address, to prefill
     active: Mapped[bool] = mapped_column(default=True)
+    # When the buyer followed the link mailed to the address: only then are guest orders with it attached.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     # Flask-Login

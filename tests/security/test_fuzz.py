@@ -114,6 +114,7 @@ def valid_forms(values: dict) -> dict[str, dict[str, str]]:
         "customers.register": {"name": "Siti", "email": "baru@example.id", "password": "kata sandi panjang",
                                "confirm": "kata sandi panjang"},
         "orders.track": {"number": values["number"], "email": "siti@example.id"},
+        "customers.forgot_password": {"email": "siti@example.id"},
         "catalog.staff_product": product,
         "catalog.staff_new_product": {**product, "facility_id": str(values["facility_id"]),
                                       "category_id": str(values["category_id"]), "stock": "5"},

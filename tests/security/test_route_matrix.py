@@ -122,7 +122,7 @@ def world(app: Flask):
               "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan",
               "rule_id": 1, "image_id": image.id, "message_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug,
               "month": "2026-10", "fmt": "xlsx", "code": "en", "filename": image.filename,
-              "product_slug": product.slug}
+              "product_slug": product.slug, "token": "not-a-signed-token"}
     return values, users
 
 
