@@ -175,15 +175,23 @@ def ledger_verify() -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
 @click.option("--output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
 def ledger_export(month: str, fmt: str, output: Path) -> None:
-    """Write one month's ledger entries, one row each, with Indonesian column headers."""
+    """Write one month's ledger entries as the ledger browser's export does (in Indonesian), with a total per
+    part."""
     import re
 
-    from shop.ledger import queries
+    from flask_babel import force_locale
+
+    from shop.finance import reports
+    from shop.ledger.queries import LedgerFilter
 
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
         raise click.BadParameter("use YYYY-MM, like 2026-11", param_hint="--month")
-    output.write_bytes(queries.export_xlsx(month) if fmt == "xlsx" else queries.export_csv(month))
-    click.echo(f"{len(queries.export_rows(month))} entries written to {output}")
+    if not output.parent.is_dir():
+        raise click.BadParameter(f"the folder {output.parent} does not exist", param_hint="--output")
+    with force_locale("id"):
+        table = reports.ledger_table(LedgerFilter(month=month))
+        output.write_bytes(table.render(fmt))
+    click.echo(f"{len(table.rows)} entries written to {output}")
 
 
 @click.group("pnbp")

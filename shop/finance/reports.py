@@ -8,10 +8,12 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
@@ -19,9 +21,12 @@ from shop.catalog.models import Facility, Region
 from shop.extensions import cache, db
 from shop.finance.models import PnbpDeposit
 from shop.finance.reconciliation import MonthRow
+from shop.i18n import ZONE_NAMES
 from shop.ledger.cells import safe_cell
 from shop.ledger.models import SPLIT_PARTS, LedgerEntry, Part
-from shop.timeutil import today
+from shop.ledger.queries import LedgerFilter, filtered_entries
+from shop.orders.models import Order
+from shop.timeutil import aware, shop_zone, today
 
 # The columns of the summary: sales, then where they went (these add up to the sales).
 SUMMARY_PARTS = (Part.GROSS, *SPLIT_PARTS)
@@ -208,6 +213,12 @@ class Table:
     rows: list[list[Any]]
     money: set[int] = field(default_factory=set)  # column indexes
     dates: set[int] = field(default_factory=set)
+    times: set[int] = field(default_factory=set)  # date and time to the minute
+    total_rows: list[list[Any]] | None = None  # instead of the one sum of every rupiah column
+
+    @property
+    def footer(self) -> list[list[Any]]:
+        return self.total_rows if self.total_rows is not None else [self.totals]
 
     @property
     def totals(self) -> list[Any]:
@@ -221,8 +232,9 @@ class Table:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(self.headers)
-        for row in [*self.rows, self.totals]:
-            writer.writerow([value.isoformat() if isinstance(value, date) else safe_cell(value) for value in row])
+        for row in [*self.rows, *self.footer]:
+            writer.writerow([value.isoformat(sep=" ", timespec="minutes") if isinstance(value, datetime)
+                             else value.isoformat() if isinstance(value, date) else safe_cell(value) for value in row])
         return out.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheet programs read UTF-8
 
     def xlsx(self) -> bytes:
@@ -235,10 +247,11 @@ class Table:
         sheet.append(self.headers)
         for row in self.rows:
             sheet.append([safe_cell(value) for value in row])
-        sheet.append(self.totals)
+        for row in self.footer:
+            sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                cell.font = Font(bold=True)
         for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for cell in sheet[sheet.max_row]:
             cell.font = Font(bold=True)
         for column in sheet.iter_cols(min_row=2):
             index = column[0].column - 1
@@ -247,6 +260,8 @@ class Table:
                     cell.number_format = RUPIAH_FORMAT
                 elif index in self.dates:
                     cell.number_format = "yyyy-mm-dd"
+                elif index in self.times:
+                    cell.number_format = "yyyy-mm-dd hh:mm"
         for index, header in enumerate(self.headers):
             sheet.column_dimensions[sheet.cell(row=1, column=index + 1).column_letter].width = max(12, len(header) + 2)
         sheet.freeze_panes = "A2"
@@ -260,6 +275,33 @@ class Table:
 
 STATE_NAMES = {"open": "berjalan", "balanced": "seimbang", "outstanding": "kurang setor",
                "over_deposited": "lebih setor", "closed": "ditutup"}
+
+
+def ledger_table(filters: LedgerFilter) -> Table:
+    """What the ledger browser shows, in the reader's words: each entry's accounting day and its booking time in
+    the facility's own zone (said in the header), kind and part by name, the facility by name; then a total per
+    part (a sum over parts would count each sale twice: its gross and its shares)."""
+    zones = {facility.id: (facility.name, facility.timezone) for facility in db.session.scalars(select(Facility))}
+    rows = []
+    for entry, number in db.session.execute(
+            filtered_entries(select(LedgerEntry, Order.number).join(Order, Order.id == LedgerEntry.order_id),
+                             filters).order_by(LedgerEntry.id)).tuples():
+        name, zone = zones.get(entry.facility_id, ("", "")) if entry.facility_id else ("", "")
+        booked = aware(entry.booked_at).astimezone(ZoneInfo(zone or shop_zone()))
+        rows.append([entry.id, entry.month, entry.day, booked.replace(tzinfo=None),
+                     ZONE_NAMES.get(zone or shop_zone(), zone or shop_zone()),
+                     entry.kind.label, entry.part.label, entry.amount, number, name, entry.origin_month,
+                     f"#{entry.rule_id}" if entry.rule_id else "", entry.note])
+    sums: dict[Part, int] = defaultdict(int)
+    for entry_part, amount in db.session.execute(filtered_entries(
+            select(LedgerEntry.part, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.part), filters)).tuples():
+        sums[Part(entry_part)] += int(amount)
+    headers = [_("No."), _("Month"), _("Accounting day"), _("Booked (facility's local time)"), _("Zone"),
+               _("Kind"), _("Part"), _("Amount (Rp)"), _("Order"), _("Facility"), _("Month of the sale"),
+               _("Rule"), _("Note")]
+    totals = [[_("Total"), "", "", "", "", "", part.label, sums[part], "", "", "", "", ""]
+              for part in Part if part in sums]
+    return Table(_("Ledger"), headers, rows, money={7}, dates={2}, times={3}, total_rows=totals)
 
 
 def reconciliation_table(rows: list[MonthRow]) -> Table:

@@ -22,6 +22,8 @@ from shop.finance import deposits, reconciliation, reports
 from shop.finance.models import PnbpDeposit
 from shop.i18n import current_language
 from shop.ledger import ledger
+from shop.ledger.models import Part
+from shop.ledger.queries import LedgerFilter
 from shop.timeutil import today
 from shop.uploads import REJECTIONS, send_private_document
 from shop.web import commit_or_refuse, non_negative_int, parse_day, positive_int, problem, safe_next
@@ -125,6 +127,19 @@ def reconciliation_overview() -> str:
     return render_template("ledger/reconciliation.html", rows=rows, filters=filters, state=state,
                            totals=reconciliation.totals(rows), states=list(reconciliation.MonthState),
                            facilities=_facilities(), today=today())
+
+
+@ledger.get("/staf/keuangan/buku-besar/ekspor.<any(csv, xlsx):fmt>")
+@login_required
+@role_required(*FINANCE)
+def ledger_export(fmt: str) -> Response:
+    """The ledger browser's entries, as filtered on the screen."""
+    args = request.args
+    month = args.get("month") or ""
+    filters = LedgerFilter(facility_id=positive_int(args.get("facility")),
+                           month=month if re.fullmatch(r"\d{4}-\d{2}", month) else None,
+                           part=Part(args["part"]) if args.get("part") in {p.value for p in Part} else None)
+    return _download(reports.ledger_table(filters), fmt, f"buku-besar{'-' + filters.month if filters.month else ''}")
 
 
 @ledger.get("/staf/keuangan/pnbp/ekspor.<any(csv, xlsx):fmt>")

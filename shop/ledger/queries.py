@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
 from shop.extensions import db
-from shop.ledger.cells import safe_cell
 from shop.ledger.models import REVERSAL_KINDS, EntryKind, LedgerEntry, Part, PeriodClose
 from shop.orders.models import Order, OrderLine
 from shop.payments.models import Payment, PaymentStatus
@@ -28,10 +24,10 @@ class LedgerFilter:
 
 def entries(filters: LedgerFilter) -> Select[tuple[LedgerEntry]]:
     query = select(LedgerEntry).options(selectinload(LedgerEntry.order)).order_by(LedgerEntry.id.desc())
-    return _filtered(query, filters)
+    return filtered_entries(query, filters)
 
 
-def _filtered(query: Any, filters: LedgerFilter) -> Any:
+def filtered_entries(query: Any, filters: LedgerFilter) -> Any:
     if filters.facility_id:
         query = query.where(LedgerEntry.facility_id == filters.facility_id)
     if filters.month:
@@ -43,7 +39,7 @@ def _filtered(query: Any, filters: LedgerFilter) -> Any:
 
 def totals(filters: LedgerFilter) -> dict[Part, int]:
     """The sum per part of the entries the filter selects (one GROUP BY, never a loop over entries)."""
-    query = _filtered(select(LedgerEntry.part, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.part), filters)
+    query = filtered_entries(select(LedgerEntry.part, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.part), filters)
     found = {Part(part): int(amount) for part, amount in db.session.execute(query).tuples()}
     return {part: found[part] for part in Part if part in found}
 
@@ -138,51 +134,3 @@ def closed_month_breaches() -> list[Breach]:
                    f"{live.get((closing.facility_id, closing.month), 0)}")
             for closing in db.session.scalars(select(PeriodClose).options(selectinload(PeriodClose.facility)))
             if live.get((closing.facility_id, closing.month), 0) != closing.accrued]
-
-
-# -- export
-
-HEADERS = ["ID", "Bulan", "Dibukukan", "Jenis", "Bagian", "Jumlah (Rp)", "Pesanan", "Baris", "UPT", "Aturan",
-           "Pembayaran", "Pengembalian", "Kunci set"]
-
-
-def export_rows(month: str) -> list[list[Any]]:
-    """One row per entry of the month, amounts as numbers, in booking order."""
-    rows = db.session.execute(
-        select(LedgerEntry, Order.number).join(Order, Order.id == LedgerEntry.order_id)
-        .where(LedgerEntry.month == month).order_by(LedgerEntry.id)).tuples()
-    return [[e.id, e.month, _naive(e.booked_at), e.kind.value, e.part.value, e.amount, number, e.order_line_id,
-             e.facility_id, e.rule_id, e.payment_id, e.refund_id, e.set_key] for e, number in rows]
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=None)  # stored in UTC; spreadsheets keep no zone
-
-
-def export_csv(month: str) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(HEADERS)
-    for row in export_rows(month):
-        writer.writerow([value.isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime)
-                         else safe_cell(value) for value in row])
-    return out.getvalue().encode("utf-8-sig")  # with a BOM, so spreadsheet programs read it as UTF-8
-
-
-def export_xlsx(month: str) -> bytes:
-    from openpyxl import Workbook  # noqa: PLC0415 (a heavy library, loaded by an export only)
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = f"Buku besar {month}"
-    sheet.append(HEADERS)
-    for row in export_rows(month):
-        sheet.append([safe_cell(value) for value in row])
-    for cell in sheet["F"][1:]:
-        cell.number_format = '"Rp"#,##0;-"Rp"#,##0'
-    for cell in sheet["C"][1:]:
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

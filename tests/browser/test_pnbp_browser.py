@@ -85,7 +85,7 @@ def test_finance_reconciles_closes_and_exports_a_month(app, page, live_server, w
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     by_month = {(r[0], r[2]): r for r in rows[:-1]}
     assert by_month[("2026-10", "Lapas Perempuan Kelas III Palu")][3:6] == (30_000, 30_000, 0)
-    assert by_month[("2026-10", "Lapas Perempuan Kelas III Palu")][9] == "ditutup"
+    assert by_month[("2026-10", "Lapas Perempuan Kelas III Palu")][11] == "ditutup"  # after the late columns
     pnbp = db.session.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.part == Part.PNBP))
     assert 0 < pnbp < 30_000 and rows[-1][0] == "Jumlah" and rows[-1][3] == pnbp  # the refund deducted
     assert sheet.cell(row=2, column=4).number_format == reports.RUPIAH_FORMAT

@@ -105,28 +105,42 @@ def test_finance_browses_the_ledger_by_facility_month_and_part_with_links_to_ord
     assert logged_in(app, "fulfilment").get("/staf/keuangan/buku-besar").status_code == 403
 
 
-def test_the_monthly_export_reads_back_with_indonesian_headers_and_totals_matching_the_ledger(app, tmp_path):
+def test_the_ledger_export_reads_in_words_with_facility_names_local_times_and_a_total_per_part(app, tmp_path):
+    """#21.20: the ledger browser exports what it shows, in the reader's words (kinds and parts named, facilities by
+    name, the booking time in the facility's zone and said so, the accounting day), XLSX first, with a total per
+    part; the command writes the same, and a missing folder is an error message, not a traceback."""
     rule()
-    order, _ = paid({f.product(price=45_000): 2, f.product(price=12_345): 1})
+    palu = f.facility(name="Lapas Perempuan Kelas III Palu")
+    order, _ = paid({f.product(facility=palu, price=45_000): 2, f.product(facility=palu, price=12_345): 1})
     month = accounting_month(order.paid_at)
-    runner = app.test_cli_runner()
+    finance = logged_in(app, "finance")
+    in_ledger = db.session.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.part == Part.PNBP))
 
+    page = finance.get(f"/staf/keuangan/buku-besar?month={month}").get_data(as_text=True)
+    assert page.index("ekspor.xlsx") < page.index("ekspor.csv")
+    sheet = load_workbook(io.BytesIO(finance.get(f"/staf/keuangan/buku-besar/ekspor.xlsx?month={month}").data)).active
+    values = list(sheet.iter_rows(values_only=True))
+    header = list(values[0])
+    assert header[:8] == ["No.", "Bulan", "Hari akuntansi", "Dibukukan (waktu setempat UPT)", "Zona", "Jenis",
+                          "Bagian", "Jumlah (Rp)"]
+    body = [r for r in values[1:] if r[0] != "Total"]
+    assert {r[9] for r in body} - {None} == {palu.name} and {r[4] for r in body} == {"WITA"}  # fees: no facility
+    assert {r[5] for r in body} >= {"penjualan"} and "PNBP (penerimaan negara)" in {r[6] for r in body}
+    assert ("Total", "PNBP (penerimaan negara)", in_ledger) in {(r[0], r[6], r[7]) for r in values[1:]}
+    assert sheet["D2"].number_format == "yyyy-mm-dd hh:mm" and sheet["H2"].number_format.startswith('"Rp"')
+
+    runner = app.test_cli_runner()
     for fmt in ("csv", "xlsx"):
         result = runner.invoke(args=["ledger", "export", "--month", month, "--format", fmt,
                                      "--output", str(tmp_path / f"buku.{fmt}")])
         assert result.exit_code == 0, result.output
-    refused = runner.invoke(args=["ledger", "export", "--month", "11-2026", "--output", str(tmp_path / "x.csv")])
-
-    assert refused.exit_code != 0 and "YYYY-MM" in refused.output
-    in_ledger = db.session.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.part == Part.PNBP))
     rows = list(csv.reader(io.StringIO((tmp_path / "buku.csv").read_bytes().decode("utf-8-sig"))))
-    assert rows[0][:6] == ["ID", "Bulan", "Dibukukan", "Jenis", "Bagian", "Jumlah (Rp)"]
-    assert sum(int(r[5]) for r in rows[1:] if r[4] == "pnbp") == in_ledger
-    sheet = load_workbook(tmp_path / "buku.xlsx").active
-    values = list(sheet.iter_rows(values_only=True))
-    assert values[0][5] == "Jumlah (Rp)" and sheet.freeze_panes == "A2"
-    assert sum(r[5] for r in values[1:] if r[4] == "pnbp") == in_ledger
-    assert isinstance(values[1][5], int) and sheet["F2"].number_format.startswith('"Rp"')
+    assert rows[0][5:8] == ["Jenis", "Bagian", "Jumlah (Rp)"]
+    assert ["Total", "PNBP (penerimaan negara)", str(in_ledger)] in [[r[0], r[6], r[7]] for r in rows]
+    refused = runner.invoke(args=["ledger", "export", "--month", "11-2026", "--output", str(tmp_path / "x.csv")])
+    missing = runner.invoke(args=["ledger", "export", "--month", month, "--output", str(tmp_path / "no" / "x.csv")])
+    assert refused.exit_code != 0 and "YYYY-MM" in refused.output
+    assert missing.exit_code == 2 and "does not exist" in missing.output and "Traceback" not in missing.output
 
 
 def test_the_demo_seed_loads_the_demo_rule_and_a_facility_rule(app):

@@ -50,6 +50,7 @@ ACCESS = {
     "payments.order_payments": READERS,
     "payments.receipt": READERS,
     "ledger.entries": {ADMIN, FINANCE},
+    "ledger.ledger_export": {ADMIN, FINANCE},
     "ledger.rules": {ADMIN, FINANCE},
     # PNBP: finance and admins see every facility, facility staff (the treasurer) their own, read-only
     "ledger.reconciliation": PNBP_READERS,
