@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 
 # Magic numbers of the accepted document types; the file name and the browser's claimed type are ignored.
 SIGNATURES = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
-MAX_PIXELS = 40_000_000  # a phone photo is 12-50 megapixels; anything far beyond is a decompression bomb
+MAX_PIXELS = 52_000_000  # a phone photo is 12-50 megapixels; anything far beyond is a decompression bomb
 # PDF names that make a document do something when opened: scripts, launched programs, embedded files,
 # forms that run code, multimedia. A receipt or a certificate scan needs none of them.
 ACTIVE_PDF_NAMES = {"/JavaScript", "/JS", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/XFA",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text, false
@@ -135,6 +135,9 @@ class Product(Model):
     # Staff may override the certificates the category requires (None: follow the category), with a reason.
     required_certs_override: Mapped[list[str] | None] = mapped_column(JSON)
     required_certs_reason: Mapped[str] = mapped_column(Text, default="")
+    # A change of what the product needs, waiting for a second person of the cooperative (certification.service):
+    # {"requirements": [...] or None, "reason": ..., "by_id": ..., "by": email}.
+    required_certs_request: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -9,7 +9,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from shop.accounts.models import User
+from shop.accounts.models import Role, User
 from shop.audit.models import AuditEntry
 from shop.audit.service import record, snapshot
 from shop.catalog.models import Product
@@ -172,21 +172,70 @@ def mark_composition_changed(cert: Certification, *, note: str, actor: User | No
     return cert
 
 
+def _may_decide(actor: User | None) -> None:
+    """Only the cooperative (fulfilment) or an admin decides what a product needs: a facility may not waive the
+    permits of its own food."""
+    if actor is not None and not actor.has_role(Role.ADMIN, Role.FULFILMENT):
+        raise CertificationError("cooperative_only", "requirements")
+
+
 def override_requirements(product: Product, requirements: list[str] | None, *, reason: str,
                           actor: User | None) -> Product:
-    """Set what this product needs regardless of its category (None: follow the category again)."""
+    """Ask to set what this product needs regardless of its category (None: follow the category again). It takes
+    effect once a second person of the cooperative approves it (`approve_requirements`); the shop itself
+    (`actor` None: the demo seed, a command) sets it at once."""
     _check_access(actor, product)
+    _may_decide(actor)
     if requirements is not None and any(name not in REQUIREMENTS for name in requirements):
         raise CertificationError("unknown_requirement", "requirements")
     if not reason.strip():
         raise CertificationError("reason_required", "reason")
+    wanted = sorted(requirements) if requirements is not None else None
+    if actor is None:
+        return _apply_requirements(product, wanted, reason.strip(), actor=None)
+    product.required_certs_request = {"requirements": wanted, "reason": reason.strip(), "by_id": actor.id,
+                                      "by": actor.email}
+    db.session.flush()
+    record("product.required_certificates_requested", product, None,
+           {"required_certs_override": wanted, "reason": reason.strip()}, actor=actor)
+    return product
+
+
+def approve_requirements(product: Product, *, actor: User | None) -> Product:
+    """A second person of the cooperative approves the waiting request: only now does it apply."""
+    _may_decide(actor)
+    request = product.required_certs_request
+    if not request:
+        raise CertificationError("no_request")
+    if actor is not None and request.get("by_id") == actor.id:
+        raise CertificationError("second_person")
+    product.required_certs_request = None
+    return _apply_requirements(product, request.get("requirements"), str(request.get("reason", "")), actor=actor,
+                               asked_by=str(request.get("by", "")))
+
+
+def reject_requirements(product: Product, *, actor: User | None) -> Product:
+    _may_decide(actor)
+    request = product.required_certs_request
+    if not request:
+        raise CertificationError("no_request")
+    product.required_certs_request = None
+    db.session.flush()
+    record("product.required_certificates_rejected", product,
+           {"required_certs_override": request.get("requirements"), "reason": request.get("reason")}, None,
+           note=str(request.get("by", "")), actor=actor)
+    return product
+
+
+def _apply_requirements(product: Product, requirements: list[str] | None, reason: str, *, actor: User | None,
+                        asked_by: str = "") -> Product:
     before = {"required_certs_override": product.required_certs_override, "reason": product.required_certs_reason}
-    product.required_certs_override = sorted(requirements) if requirements is not None else None
-    product.required_certs_reason = reason.strip()
+    product.required_certs_override = requirements
+    product.required_certs_reason = reason
     db.session.flush()
     record("product.required_certificates", product, before,
            {"required_certs_override": product.required_certs_override, "reason": product.required_certs_reason},
-           note=reason.strip(), actor=actor)
+           note=asked_by, actor=actor)
     return product
 
 
@@ -196,7 +245,8 @@ def certificate_history(product: Product) -> list[AuditEntry]:
         select(AuditEntry).where(or_(
             and_(AuditEntry.target_type == "Certification", AuditEntry.target_id.in_(cert_ids)),
             and_(AuditEntry.target_type == "Product", AuditEntry.target_id == str(product.id),
-                 AuditEntry.action == "product.required_certificates")))
+                 AuditEntry.action.in_(("product.required_certificates", "product.required_certificates_requested",
+                                        "product.required_certificates_rejected")))))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())))
 
 

@@ -23,7 +23,7 @@ from shop.certification.models import Certification, CertType
 from shop.certification.numbers import InvalidNumber
 from shop.extensions import db
 from shop.uploads import DocumentRejected, save_private_document, send_private_document
-from shop.web import positive_int
+from shop.web import commit_or_refuse, positive_int, problem
 
 MANAGERS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 register_staff_link("certification.staff_list", _l("Manage certificates"), *MANAGERS,
@@ -44,6 +44,9 @@ PROBLEMS = {
     "expiry_before_issue": _l("The expiry date must come after the issue date."),
     "reason_required": _l("Give a reason."),
     "unknown_requirement": _l("Choose requirements from the list."),
+    "cooperative_only": _l("Only the cooperative or an admin may change what a product needs."),
+    "no_request": _l("No change is waiting for approval."),
+    "second_person": _l("A second person approves a change: ask someone else of the cooperative."),
     "duplicate_number": _l("This product already has a certificate with this number. To record its new dates, "
                            "choose “renew” beside that certificate."),
 }
@@ -165,7 +168,19 @@ def override(product_id: int) -> Response:
         flash(str(PROBLEMS[str(error)]), "error")
     else:
         db.session.commit()
-        flash(_("Requirements saved."), "success")
+        flash(_("Change saved: it applies once a second person of the cooperative approves it."), "success")
+    return redirect(url_for("certification.staff_product", product_id=product.id))
+
+
+@certification.post("/staf/sertifikat/produk/<int:product_id>/persyaratan/<any(setujui, tolak):decision>")
+@login_required
+@role_required(Role.ADMIN, Role.FULFILMENT)
+def decide_override(product_id: int, decision: str) -> Response:
+    product = product_for_staff(product_id)
+    decide = service.approve_requirements if decision == "setujui" else service.reject_requirements
+    commit_or_refuse(lambda: decide(product, actor=current_user), {service.CertificationError: problem(PROBLEMS)},
+                     _("Requirements approved: they apply now.") if decision == "setujui"
+                     else _("The change was turned down."))
     return redirect(url_for("certification.staff_product", product_id=product.id))
 
 

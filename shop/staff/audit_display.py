@@ -56,6 +56,8 @@ ACTIONS = {
     "product.cover": _l("cover photo chosen"),
     "product.photo_removed": _l("photo removed"),
     "product.required_certificates": _l("required certificates changed"),
+    "product.required_certificates_requested": _l("change of required certificates asked (waits for a second person)"),
+    "product.required_certificates_rejected": _l("change of required certificates turned down"),
     "shipping_rate.update": _l("shipping rate changed"),
     "split_rule.create": _l("split rule added"),
     "split_rule.delete": _l("split rule removed"),

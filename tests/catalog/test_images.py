@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from werkzeug.test import EnvironBuilder
 
 from shop.catalog.images import InvalidImage, save_product_image
 from shop.extensions import db
@@ -97,3 +98,37 @@ def test_a_products_photos_stay_in_the_shop_thumbnails_bring_each_into_view(app,
     assert not re.search(r'<a href="/media/', html)  # no link to a bare image file
     assert 'href="#foto-2"' in html and 'id="foto-2"' in html and 'alt="Foto 2 dari 2"' in html
     assert html.count('class="main-image"') == 2 and first.id != second.id
+
+
+def test_a_twelve_megabyte_phone_photo_is_taken_and_made_smaller(app):
+    """#23.25: phones produce 5-12 MB photos; the staff form takes one whole (MAX_UPLOAD_BYTES is 16 MB) and the shop
+    keeps it at 1600 px, not the bytes it came in."""
+    import os
+
+    from tests.helpers import logged_in
+
+    item = f.product(name_id="Tas Rajut")
+    db.session.commit()
+    noise = Image.frombytes("RGB", (2000, 2000), os.urandom(2000 * 2000 * 3))  # photos of texture barely compress
+    photo = io.BytesIO()
+    noise.save(photo, "PNG", compress_level=1)
+    assert photo.tell() > 11_000_000
+    staff = logged_in(app, "fulfilment")
+
+    # Werkzeug's test client spools a body over 500 KB to a temporary file it never closes: built and closed here.
+    builder = EnvironBuilder(path=f"/staf/produk/{item.id}", method="POST", data={
+        "name_id": "Tas Rajut", "price": "175000", "weight_g": "400", "active": "1",
+        "photo": (io.BytesIO(photo.getvalue()), "IMG_20261203.png")})
+    environ = builder.get_environ()
+    try:
+        answer = staff.open(environ)
+    finally:
+        environ["wsgi.input"].close()
+        builder.close()
+
+    assert answer.status_code == 302
+    db.session.refresh(item)
+    stored = Path(app.config["UPLOAD_FOLDER"]) / item.images[0].filename
+    assert stored.stat().st_size < 2_000_000
+    with Image.open(stored) as kept:
+        assert max(kept.size) == 1600

@@ -162,13 +162,14 @@ def test_the_certificate_history_reads_in_words_not_codes_or_dictionaries(app, f
     staff.post(f"/staf/sertifikat/produk/{food.id}", data=certificate_form(), content_type="multipart/form-data")
     staff.post(f"/staf/sertifikat/produk/{food.id}/persyaratan",
                data={"override-requirements": ["halal"], "override-reason": "Uji coba"})
+    logged_in(app, "admin").post(f"/staf/sertifikat/produk/{food.id}/persyaratan/setujui")
 
     page = text_of(staff.get(f"/staf/sertifikat/produk/{food.id}"))
     history = re.sub(r"\s+:", ":", page.split("Riwayat")[-1].split("Karya Binaan menjual")[0])
 
     assert "sertifikat ditambahkan" in history and "jenis: P-IRT" in history and "status: berlaku" in history
     assert "terbit: 1 Mar 2025" in history and "alasan: — → Uji coba" in history
-    assert history.count("Uji coba") == 1  # the reason once, not again as a note
+    assert history.count("Uji coba") == 2  # asked, then approved: the reason in each, not again as a note
     assert "sertifikat wajib: sesuai kategorinya → Sertifikat halal" in history
     for code in ("certificate.add", "{'", "cert_type", "required_certs_override", "pirt", "product abon"):
         assert code not in history
@@ -190,3 +191,27 @@ def test_the_same_certificate_number_twice_is_refused_and_a_renewal_keeps_it(app
                          content_type="multipart/form-data")
     assert renewed.status_code == 302
     assert db.session.query(Certification).filter_by(cert_type=CertType.PIRT).count() == 2
+
+
+def test_a_facility_cannot_waive_its_own_foods_permits_and_a_waived_food_is_never_called_not_food(app, food):
+    """#23.23: only the cooperative (or an admin) changes what a product needs; the public page of a product in a
+    food category, its permits waived, says the cooperative checked it, never "bukan pangan"."""
+    own = logged_in(app, "facility", facility_id=food.facility_id)
+    assert "Ubah persyaratan produk ini" not in text_of(own.get(f"/staf/sertifikat/produk/{food.id}"))
+
+    refused = own.post(f"/staf/sertifikat/produk/{food.id}/persyaratan", follow_redirects=True,
+                       data={"override-requirements": [], "override-reason": "tidak perlu"})
+
+    assert "Hanya koperasi atau admin yang boleh mengubah persyaratan produk." in text_of(refused)
+    db.session.refresh(food)
+    assert food.required_certs_override is None
+    cooperative, second = logged_in(app, "fulfilment"), logged_in(app, "admin")
+    cooperative.post(f"/staf/sertifikat/produk/{food.id}/persyaratan",
+                     data={"override-requirements": [], "override-reason": "sampel pameran, tidak dijual"})
+    waiting = text_of(second.get(f"/staf/sertifikat/produk/{food.id}"))
+    assert "Menunggu orang kedua:" in waiting and "sampel pameran" in waiting
+    same = text_of(cooperative.post(f"/staf/sertifikat/produk/{food.id}/persyaratan/setujui", follow_redirects=True))
+    assert "Perubahan disetujui oleh orang kedua" in same
+    second.post(f"/staf/sertifikat/produk/{food.id}/persyaratan/setujui")
+    page = text_of(app.test_client().get(f"/produk/{food.slug}"))
+    assert "Koperasi telah memeriksa bahwa produk ini tidak memerlukan" in page and "bukan pangan" not in page

@@ -89,17 +89,25 @@ def test_a_renewal_takes_over_from_the_expired_certificate(app):
     assert len([c for c in food.certifications if c.cert_type == CertType.PIRT]) == 2  # the old one is kept
 
 
-def test_staff_can_override_a_products_requirements_with_a_reason():
-    staff = f.user("fulfilment")
+def test_the_cooperative_overrides_a_products_requirements_with_a_reason_and_a_second_persons_approval():
+    staff, second = f.user("fulfilment"), f.user("admin")
     oil = f.product(category=f.food_category(), name_id="Minyak Kelapa")
     assert not service.is_sellable(oil)
 
     with pytest.raises(service.CertificationError):
         service.override_requirements(oil, ["halal"], reason=" ", actor=staff)
     service.override_requirements(oil, [], reason="bukan pangan olahan: minyak urut", actor=staff)
-    assert service.is_sellable(oil)
+    assert not service.is_sellable(oil)  # asked, not yet approved
+    with pytest.raises(service.CertificationError, match="second_person"):
+        service.approve_requirements(oil, actor=staff)  # not by the one who asked
+    service.approve_requirements(oil, actor=second)
+    assert service.is_sellable(oil) and oil.required_certs_request is None
 
     service.override_requirements(oil, None, reason="kembali ikut kategori", actor=staff)
+    service.reject_requirements(oil, actor=second)
+    assert service.is_sellable(oil)  # turned down: the waiver stays
+    service.override_requirements(oil, None, reason="kembali ikut kategori", actor=second)
+    service.approve_requirements(oil, actor=staff)
     assert not service.is_sellable(oil)
 
 

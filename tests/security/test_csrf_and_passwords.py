@@ -36,8 +36,8 @@ def test_every_post_route_refuses_a_request_without_a_valid_csrf_token(app, csrf
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint in EXEMPT:
             continue
-        values = {name: ("slip" if name == "kind" else "catatan" if name == "step" else "1")
-                  for name in rule.arguments}
+        fixed = {"kind": "slip", "step": "catatan", "decision": "tolak"}  # the routes' `any(...)` choices
+        values = {name: fixed.get(name, "1") for name in rule.arguments}
         url = rule.build(values, append_unknown=False)[1]
         for data in ({}, {"csrf_token": "forged-token"}):
             response = client.post(url, data=data)

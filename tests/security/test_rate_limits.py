@@ -130,5 +130,5 @@ def test_an_upload_over_the_size_limit_gets_the_shops_own_page_in_the_readers_la
     try:
         page = app.test_client().post("/masuk", data={"email": "x" * 20_000})
     finally:
-        app.config["MAX_CONTENT_LENGTH"] = 8 * 1024 * 1024
+        app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
     assert page.status_code == 413 and "Berkas terlalu besar" in text_of(page) and "Karya Binaan" in text_of(page)

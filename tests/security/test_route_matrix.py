@@ -78,6 +78,7 @@ POST_ACCESS = {
     "certification.revoke": OWN_PRODUCT,
     "certification.composition_changed": OWN_PRODUCT,
     "certification.override": OWN_PRODUCT,
+    "certification.decide_override": {ADMIN, FULFIL},
     "fulfilment.act": DESK,
     "fulfilment.stock_product": OWN_PRODUCT,
     "payments.confirm": DESK,
@@ -123,7 +124,8 @@ def world(app: Flask):
               "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan",
               "rule_id": 1, "image_id": image.id, "message_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug,
               "month": "2026-10", "fmt": "xlsx", "code": "en", "filename": image.filename,
-              "product_slug": product.slug, "token": "not-a-signed-token"}
+              "product_slug": product.slug, "token": "not-a-signed-token",
+              "decision": "tolak"}
     return values, users
 
 
