@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import Actor
 from shop.audit.service import record
-from shop.catalog.models import Facility, StockReason
+from shop.catalog.models import Category, Facility, StockReason
 from shop.catalog.stock import change_stock
 from shop.extensions import db, rows_changed
 from shop.fulfilment.models import Shipment
@@ -109,15 +110,24 @@ def mark_packed(order: Order, *, actor: Actor) -> Order:
     return order
 
 
-def ship(order: Order, *, facility_id: int, courier_id: int, tracking_number: str, actor: Actor) -> Shipment:
-    """Ship one facility's parcel; when every facility's parcel left, the order is shipped."""
-    tracking = tracking_number.strip().upper()
+RESI = re.compile(r"[A-Z0-9][A-Z0-9-]{6,38}[A-Z0-9]")  # JNE, J&T (JP…), SiCepat, POS, AnterAja: 8-40 of these
+
+
+def ship(order: Order, *, facility_id: int, courier_id: int, tracking_number: str, actor: Actor,
+         other_courier: bool = False) -> Shipment:
+    """Ship one facility's parcel; when every facility's parcel left, the order is shipped. A courier other than the
+    one the buyer paid for needs `other_courier` (staff ticked that they mean it)."""
+    tracking = re.sub(r"\s", "", tracking_number).upper()  # "JP 1234 5678 90" as printed on the receipt
     if not tracking:
         raise FulfilmentError("tracking_required")
     if len(tracking) > 60:  # the courier's resi: a dozen or two characters
         raise FulfilmentError("tracking_too_long")
     if order.status is not OrderStatus.PACKED:
         raise FulfilmentError("not_packed")
+    if not RESI.fullmatch(tracking):
+        raise FulfilmentError("tracking_format")
+    if courier_id != order.courier_id and not other_courier:
+        raise FulfilmentError("other_courier")
     facility_ids = [facility for facility, _name, _lines in groups(order)]
     if facility_id not in facility_ids:
         raise FulfilmentError("unknown_facility")
@@ -175,8 +185,19 @@ def cancel(order: Order, *, reason: str, actor: Actor, transfer_reference: str =
 RETURNABLE = (OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 
 
-def receive_return(order: Order, quantities: dict[int, int], *, reason: str, actor: Actor) -> OrderReturn:
-    """Staff received goods back (after shipping): what came back per line goes on sale again, nothing more.
+def food_line_ids(order: Order) -> set[int]:
+    """The order's lines of food (their category requires permits): returned food is not sold again unless staff
+    say it came back sealed and sound."""
+    category_ids = {line.category_id for line in order.lines if line.category_id is not None}
+    food = {category.id for category in db.session.scalars(select(Category).where(Category.id.in_(category_ids)))
+            if category.required_certs} if category_ids else set()
+    return {line.id for line in order.lines if line.category_id in food}
+
+
+def receive_return(order: Order, quantities: dict[int, int], *, reason: str, actor: Actor,
+                   sealed: frozenset[int] | set[int] = frozenset()) -> OrderReturn:
+    """Staff received goods back (after shipping): what came back per line goes on sale again, nothing more, but
+    food only where staff ticked it came back sealed and sound (`sealed`: its line ids).
 
     `quantities` maps order line ids to units received. A refund is a separate decision (payments screen):
     money going back never touches stock, and goods coming back never move money."""
@@ -194,6 +215,7 @@ def receive_return(order: Order, quantities: dict[int, int], *, reason: str, act
     received = OrderReturn(order_id=order.id, reason=reason.strip(), received_by_id=getattr(actor, "id", None),
                            received_at=utcnow())
     db.session.add(received)
+    food = food_line_ids(order)
     for line_id, qty in wanted.items():
         line = lines[line_id]
         counted = db.session.execute(
@@ -202,7 +224,10 @@ def receive_return(order: Order, quantities: dict[int, int], *, reason: str, act
         if rows_changed(counted) != 1:
             raise FulfilmentError("more_than_sent")
         db.session.refresh(line, ["returned_quantity"])
-        received.lines.append(ReturnLine(order_line_id=line_id, quantity=qty))
+        resold = line_id not in food or line_id in sealed  # opened or doubtful food is never sold again
+        received.lines.append(ReturnLine(order_line_id=line_id, quantity=qty, restocked=resold))
+        if not resold:
+            continue
         change_stock(line.product_id, qty, StockReason.RETURNED, order_id=order.id, user_id=received.received_by_id,
                      note=reason.strip())
     db.session.flush()

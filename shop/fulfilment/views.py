@@ -40,6 +40,9 @@ register_staff_link("fulfilment.stock_list", _l("Stock"), *STOCK_KEEPERS)
 PROBLEMS = {
     "tracking_required": _l("Enter the tracking number (resi)."),
     "tracking_too_long": _l("A tracking number (resi) has at most 60 characters."),
+    "tracking_format": _l("A tracking number (resi) is 8 to 40 letters and digits, like JP1234567890: check it "
+                          "against the courier's receipt."),
+    "other_courier": _l("The buyer paid for another courier: tick the box to ship with this one anyway."),
     "transfer_reference_too_long": _l("A transfer reference has at most 120 characters."),
     "not_packed": _l("Mark the order packed before shipping it."),
     "unknown_facility": _l("Choose one of the order's facilities."),
@@ -94,7 +97,7 @@ def order(number: str) -> str:
                            shipments={s.facility_id: s for s in service.shipments(item)},
                            payments=payments.order_payments(item), can_act=current_user.has_role(*DESK),
                            money=payments.money_state(item), returns=service.returns(item),
-                           returnable=item.status in service.RETURNABLE,
+                           returnable=item.status in service.RETURNABLE, food_lines=service.food_line_ids(item),
                            couriers=db.session.scalars(select(Courier).where(Courier.active.is_(True))
                                                        .order_by(Courier.position)).all())
 
@@ -114,7 +117,8 @@ def _act(number: str, action: str) -> Response:
         elif action == "ship":
             shipment = service.ship(item, facility_id=positive_int(form.get("facility_id")) or 0,
                                     courier_id=positive_int(form.get("courier_id")) or 0,
-                                    tracking_number=form.get("tracking_number", ""), actor=current_user)
+                                    tracking_number=form.get("tracking_number", ""), actor=current_user,
+                                    other_courier=form.get("other_courier") == "1")
             queue_shipped(item, shipment)
         elif action == "deliver":
             service.mark_delivered(item, actor=current_user)
@@ -123,7 +127,8 @@ def _act(number: str, action: str) -> Response:
                            transfer_reference=form.get("transfer_reference", ""))
         elif action == "return":
             quantities = {line.id: _count(form.get(f"line-{line.id}")) for line in item.lines}
-            service.receive_return(item, quantities, reason=form.get("reason", ""), actor=current_user)
+            service.receive_return(item, quantities, reason=form.get("reason", ""), actor=current_user,
+                                   sealed={line.id for line in item.lines if form.get(f"sealed-{line.id}") == "1"})
         else:
             service.add_note(item, note=form.get("note", ""), actor=current_user)
         return True

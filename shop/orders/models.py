@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import Model, enum_column
@@ -245,6 +245,8 @@ class ReturnLine(Model):
     return_id: Mapped[int] = mapped_column(ForeignKey("order_return.id", ondelete="CASCADE"), index=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id", ondelete="RESTRICT"), index=True)
     quantity: Mapped[int]
+    # Back on sale: false for food that did not come back sealed and sound (fulfilment.service.receive_return).
+    restocked: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     order_return: Mapped[OrderReturn] = relationship(back_populates="lines")
     order_line: Mapped[OrderLine] = relationship()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from shop.catalog.models import Product
 from shop.extensions import db
+from shop.fulfilment.models import Shipment
 from shop.orders import service as orders
 from shop.orders.models import OrderStatus
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
@@ -177,3 +178,29 @@ def test_the_queue_runs_a_fixed_number_of_queries(app, count_queries):
             assert desk.get("/staf/pesanan").status_code == 200
         counts.append(counter.count)
     assert counts[0] == counts[1], counts
+
+
+def test_a_resi_is_checked_and_another_courier_than_the_buyer_paid_for_needs_a_tick(app, two_facility_order):
+    """#23.21: a resi of the wrong shape is refused (spaces as printed on the receipt are fine); shipping with a
+    courier other than the one the buyer paid for needs staff to say they mean it."""
+    order, palu, tungkal = two_facility_order
+    desk = logged_in(app, "fulfilment")
+    other = f.courier("jnt")
+    db.session.commit()
+    desk.post(f"/staf/pesanan/{order.number}/kemas")
+
+    def ship(facility, **form):
+        return text_of(desk.post(f"/staf/pesanan/{order.number}/kirim", follow_redirects=True,
+                                 data={"facility_id": facility.id, **form}))
+
+    assert "Nomor resi terdiri dari 8 sampai 40 huruf dan angka" in ship(
+        palu, courier_id=order.courier_id, tracking_number="12/34")
+    assert "Pembeli membayar untuk kurir lain: centang kotaknya" in ship(
+        palu, courier_id=other.id, tracking_number="JP1234567890")
+    assert f"Pembeli membayar untuk {order.courier.name}; tetap kirim dengan kurir lain" in text_of(
+        desk.get(f"/staf/pesanan/{order.number}"))
+    ship(palu, courier_id=other.id, tracking_number="JP 1234 5678 90", other_courier="1")
+    ship(tungkal, courier_id=order.courier_id, tracking_number="jne-0067890")
+
+    shipped = {s.facility_id: (s.courier_id, s.tracking_number) for s in db.session.scalars(select(Shipment))}
+    assert shipped == {palu.id: (other.id, "JP1234567890"), tungkal.id: (order.courier_id, "JNE-0067890")}

@@ -76,6 +76,26 @@ def test_a_return_puts_back_exactly_what_came_back_and_moves_no_money(app):
     assert "barang dikembalikan: 1 × Tas Rajut" in history  # the history names what came back
 
 
+def test_returned_food_goes_back_on_sale_only_when_staff_say_it_came_back_sealed(app):
+    """#23.21: an opened jar of fried shallots is never sold to anyone again; a sealed one may be."""
+    shallots = f.certified_food(name_id="Bawang Goreng", stock=9)
+    sambal = f.certified_food(name_id="Sambal Roa", stock=9)
+    order = delivered_order({shallots: 2, sambal: 2})
+    shallot_line, sambal_line = order.lines
+    staff = logged_in(app, "fulfilment")
+    assert "Pangan: masih tersegel dan baik" in text_of(staff.get(f"/staf/pesanan/{order.number}"))
+
+    staff.post(f"/staf/pesanan/{order.number}/retur", data={
+        f"line-{shallot_line.id}": "2", f"line-{sambal_line.id}": "1", f"sealed-{sambal_line.id}": "1",
+        "reason": "salah kirim"})
+
+    db.session.expire_all()
+    assert (stock_of(shallots), stock_of(sambal)) == (7, 8)  # the shallots stay off sale; the sealed sambal is back
+    assert shallot_line.returned_quantity == 2  # yet they were received
+    screen = text_of(staff.get(f"/staf/pesanan/{order.number}"))
+    assert "2 × Bawang Goreng (tidak dijual lagi)" in screen and "1 × Sambal Roa — salah kirim" in screen
+
+
 @pytest.mark.parametrize("typed, problem", [
     ({"bag": "2", "reason": "lagi"}, "Tidak bisa lebih banyak"),
     ({"bag": "0", "reason": "kosong"}, "Isi berapa unit"),

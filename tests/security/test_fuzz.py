@@ -125,7 +125,7 @@ def valid_forms(values: dict) -> dict[str, dict[str, str]]:
                                "origin_region_id": ""},
         "fulfilment.stock_product": {"quantity": "5", "reason": "production", "note": "batch"},
         "fulfilment.act": {"facility_id": str(values["facility_id"]), "courier_id": str(values["courier_id"]),
-                           "tracking_number": "JNE123", "reason": "rusak", "note": "catatan",
+                           "tracking_number": "JNE1234567890", "reason": "rusak", "note": "catatan",
                            "transfer_reference": "TRF1"},
         "certification.staff_product": {"cert_type": "halal", "number": "ID311100000000000009", "issuer": "BPJPH",
                                         "issued_on": "2025-01-01", "expires_on": "2027-01-01"},
