@@ -127,6 +127,10 @@ class Product(Model):
     # the price earns above it. Snapshotted on each order line.
     unit_cost: Mapped[int] = mapped_column(default=0, server_default="0")
     weight_g: Mapped[int] = mapped_column()  # the shipping weight: the goods with their packaging
+    # The packed size in cm, for the couriers' volumetric weight (furniture, big bags); 0 where it does not matter.
+    length_cm: Mapped[int] = mapped_column(default=0, server_default="0")
+    width_cm: Mapped[int] = mapped_column(default=0, server_default="0")
+    height_cm: Mapped[int] = mapped_column(default=0, server_default="0")
     # What the buyer gets, as the label says it ("200 g", "250 ml", "1 tas, 24 × 20 × 6 cm"); not the weight shipped.
     net_content: Mapped[str] = mapped_column(String(60), default="", server_default="")
     stock: Mapped[int] = mapped_column(default=0)
@@ -177,6 +181,10 @@ class Product(Model):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+    @property
+    def volume_cm3(self) -> int:
+        return self.length_cm * self.width_cm * self.height_cm
 
     @property
     def cover(self) -> ProductImage | None:

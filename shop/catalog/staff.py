@@ -28,7 +28,8 @@ from shop.web import column_limit, whole_number
 
 EDITORS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "unit_cost", "weight_g", "net_content",
-          "active", "featured"]
+          "length_cm", "width_cm", "height_cm", "active", "featured"]
+SIZES = ("length_cm", "width_cm", "height_cm")  # the packed size, for the couriers' volumetric weight
 register_staff_link("catalog.staff_products", _l("Manage products"), *EDITORS)
 
 
@@ -60,6 +61,10 @@ def field_errors(values: dict[str, Any]) -> dict[str, str]:
     for key, number in _numbers(values).items():
         if number is None or (key == "weight_g" and number == 0):
             errors[key] = str(_l("Enter a whole number (rupiah or grams), like 25000."))
+    for key in SIZES:
+        size = whole_number(str(values.get(key) or "0").strip() or "0", maximum=500)
+        if size is None:
+            errors[key] = str(_l("Enter the packed size in whole centimetres, at most 500 (or leave it empty)."))
     return errors
 
 
@@ -83,6 +88,8 @@ def update_product(product: Product, values: dict[str, Any], *, actor: User | No
     product.description_id = (values.get("description_id") or "").strip()
     product.description_en = (values.get("description_en") or "").strip()
     product.net_content = (values.get("net_content") or "").strip()
+    for key in SIZES:
+        setattr(product, key, whole_number(str(values.get(key) or "0").strip() or "0", maximum=500) or 0)
     product.price, product.weight_g, product.unit_cost = (numbers["price"] or 0, numbers["weight_g"] or 0,
                                                           numbers["unit_cost"] or 0)
     product.active = bool(values.get("active"))

@@ -73,6 +73,7 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
                           price=int(p["price"]), weight_g=int(p["weight_g"]), featured=p["slug"] in FEATURED,
                           net_content=p.get("net_content", ""), description_id=p.get("description_id", ""),
                           description_en=p.get("description_en", ""),
+                          **dict(zip(("length_cm", "width_cm", "height_cm"), p.get("size_cm", (0, 0, 0)), strict=True)),
                           unit_cost=int(p.get("unit_cost", int(p["price"]) * DEMO_COST_PERCENT // 100)))
         is_new = product.id is None
         if is_new:

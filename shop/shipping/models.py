@@ -17,6 +17,8 @@ class Courier(Model):
     tracking_url: Mapped[str] = mapped_column(String(255), default="")  # with {resi} in it
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
+    # Volumetric weight in kg = length × width × height (cm) ÷ this (JNE, J&T, SiCepat: 6000; 0: by weight only).
+    volumetric_divisor: Mapped[int] = mapped_column(default=6000, server_default="6000")
 
     rates: Mapped[list[ShippingRate]] = relationship(back_populates="courier", cascade="all, delete-orphan")
 

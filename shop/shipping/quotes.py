@@ -15,13 +15,19 @@ from shop.shipping.models import Courier, ShippingRate
 
 @dataclass(frozen=True)
 class Parcel:
-    """What one facility sends: its goods' weight with packaging, from its region."""
+    """What one facility sends: its goods' weight with packaging, from its region, and their packed volume (for
+    the couriers' volumetric weight: a 7 kg chair takes the room of far more)."""
 
     facility_id: int
     facility_name: str
     region_id: int
     region_name: str
     weight_g: int
+    volume_cm3: int = 0
+
+    def chargeable_g(self, divisor: int) -> int:
+        """What a courier charges by: the actual weight, or the volumetric one (cm³ ÷ divisor, in kg) if more."""
+        return max(self.weight_g, self.volume_cm3 * 1000 // divisor) if divisor > 0 else self.weight_g
 
 
 @dataclass(frozen=True)
@@ -42,12 +48,15 @@ def parcels(items: Iterable[tuple[Product, int]]) -> list[Parcel]:
     """The parcels of these products and quantities, one per facility, in the order facilities first appear.
     The products' facility and its region must be loaded (or loadable)."""
     weights: dict[int, int] = {}
+    volumes: dict[int, int] = {}
     facilities = {}
     for product, quantity in items:
         weights[product.facility_id] = weights.get(product.facility_id, 0) + product.weight_g * quantity
+        volumes[product.facility_id] = volumes.get(product.facility_id, 0) + product.volume_cm3 * quantity
         facilities[product.facility_id] = product.facility
     return [Parcel(facility_id, facilities[facility_id].name, facilities[facility_id].region_id,
-                   facilities[facility_id].region.name, weight) for facility_id, weight in weights.items()]
+                   facilities[facility_id].region.name, weight, volumes[facility_id])
+            for facility_id, weight in weights.items()]
 
 
 def quotes(province: str, shipped: list[Parcel], courier_id: int | None = None) -> list[Quote]:
@@ -74,7 +83,7 @@ def quotes(province: str, shipped: list[Parcel], courier_id: int | None = None) 
             chosen = by_origin.get(parcel.region_id) or by_origin.get(None)
             if chosen is None:
                 break
-            prices.append(chosen.price_for(parcel.weight_g))
+            prices.append(chosen.price_for(parcel.chargeable_g(couriers[key].volumetric_divisor)))
             chosen_rates.append(chosen)
         else:
             days = (max(rate.days_min for rate in chosen_rates), max(rate.days_max for rate in chosen_rates))

@@ -98,3 +98,23 @@ def test_each_courier_shows_its_delivery_estimate_and_the_prices_come_back_in_vi
     assert "· 3–6 hari" in text_of(client.post("/checkout", data={**JAKARTA, "action": "quote"}))
     assert 'formaction="/checkout#couriers"' in html and 'id="couriers"' in html
     assert '<form method="post" action="/checkout"' in html
+
+
+def test_a_bulky_parcel_is_priced_by_its_volumetric_weight_when_that_is_more(client):
+    """#23.17: a 7 kg teak chair packed 50 × 50 × 95 cm weighs 39.58 kg to a courier dividing by 6000; a courier by
+    weight alone (divisor 0) charges its 7 kg."""
+    region = f.region(name="Sulawesi Tengah")
+    chair = f.product(facility=f.facility(region=region), name_id="Kursi Kayu Jati", price=1_250_000,
+                      weight_g=7_000, stock=3)
+    chair.length_cm, chair.width_cm, chair.height_cm = 50, 50, 95
+    f.courier("jne", {"DKI Jakarta": (40_000, 30_000)})  # divides by 6000
+    by_weight = f.courier("kargo", {"DKI Jakarta": (40_000, 30_000)})
+    by_weight.volumetric_divisor = 0
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": chair.id})
+
+    quote = text_of(client.post("/checkout", data={**JAKARTA, "courier": "jne", "action": "quote"}))
+
+    assert "dihitung 39,58 kg menurut ukurannya" in quote  # 237,500 cm³ ÷ 6000
+    assert f"Rp{40_000 + 39 * 30_000:,}".replace(",", ".") in quote  # 40 started kilograms
+    assert f"Rp{40_000 + 6 * 30_000:,}".replace(",", ".") in quote  # the cargo courier: 7 kg
