@@ -6,7 +6,9 @@ suite's cleanup)."""
 
 from __future__ import annotations
 
-from sqlalchemy import DDL, Table, event
+from typing import Any
+
+from sqlalchemy import DDL, event
 
 GUARDED: dict[str, dict[str, list[str]]] = {}  # table name → dialect → its trigger DDL
 
@@ -32,8 +34,8 @@ def append_only_ddl(table: str, message: str, *, deletable: bool = False) -> dic
     }
 
 
-def guard(table: Table, message: str, *, deletable: bool = False) -> dict[str, list[str]]:
-    """Create `table`'s guard with the table; returns its DDL."""
+def guard(table: Any, message: str, *, deletable: bool = False) -> dict[str, list[str]]:
+    """Create `table`'s guard with the table (a model's `__table__`); returns its DDL."""
     ddl = append_only_ddl(table.name, message, deletable=deletable)
     GUARDED[table.name] = ddl
     for dialect, statements in ddl.items():

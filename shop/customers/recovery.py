@@ -19,7 +19,7 @@ from shop import mail
 from shop.accounts.models import User
 from shop.accounts.service import check_password_strength, user_by_email
 from shop.customers.models import Customer
-from shop.extensions import db
+from shop.extensions import db, rows_changed
 from shop.orders.models import Order
 from shop.outbox import service as outbox
 from shop.timeutil import utcnow
@@ -81,7 +81,9 @@ def account_for_reset(token: str) -> Account:
         raise LinkInvalid(expired=True) from None
     except (BadSignature, ValueError, TypeError):
         raise LinkInvalid() from None
-    account = db.session.get(Customer if kind == "c" else User, account_id) if isinstance(account_id, int) else None
+    account: Account | None = None
+    if isinstance(account_id, int):
+        account = db.session.get(Customer, account_id) if kind == "c" else db.session.get(User, account_id)
     if account is None or not account.active or _fingerprint(account) != fingerprint:
         raise LinkInvalid()  # used already (the password changed since), or the account is gone
     return account
@@ -131,4 +133,4 @@ def attach_guest_orders(customer: Customer) -> int:
     result = db.session.execute(update(Order).where(Order.customer_id.is_(None),
                                                     func.lower(Order.email) == customer.email.lower())
                                 .values(customer_id=customer.id).execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
+    return rows_changed(result)

@@ -117,7 +117,7 @@ def forgot_password() -> str | Response:
 
 @customers.route("/atur-ulang-kata-sandi/<token>", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
-def reset_password(token: str) -> str | Response:
+def reset_password(token: str) -> str | Response | tuple[str, int]:
     try:
         account = recovery.account_for_reset(token)
     except recovery.LinkInvalid as invalid:

@@ -64,8 +64,8 @@ class MonthRow:
         """PNBP of this month deposited after its deadline, and the most days any of it was late: the question an
         inspector asks first. Deposits pay the month's earliest days first; a reversal takes back what the latest
         deposits paid."""
-        owed = [[deposit_due(day, self.facility.deposit_period_days), amount]
-                for day, amount in sorted(self.days.items()) if amount > 0]
+        owed: list[list[Any]] = [[deposit_due(day, self.facility.deposit_period_days), amount]
+                                 for day, amount in sorted(self.days.items()) if amount > 0]
         paid: list[list[Any]] = []  # [due, deposited on, amount] in the order deposits paid them
         for on, amount in sorted(self.payments, key=lambda payment: (payment[0], -payment[1])):
             while amount > 0 and owed:
