@@ -16,7 +16,7 @@ from shop.accounts.models import Role
 from shop.audit.service import record
 from shop.catalog.models import DepositRegime, Facility
 from shop.extensions import db
-from shop.finance.models import PnbpDeposit, PnbpDepositMonth
+from shop.finance.models import DepositRegimeChange, PnbpDeposit, PnbpDepositMonth
 from shop.ledger.models import LedgerEntry, Part, PeriodClose
 from shop.ledger.service import lock_facilities, next_month
 from shop.timeutil import local_today
@@ -275,14 +275,35 @@ def reopen_month(facility: Facility, month: str, reason: str, *, actor: User | N
 # -- deposit regimes and deadlines
 
 def set_deposit_regime(facility: Facility, regime: DepositRegime, period_days: int, *, actor: User | None) -> None:
+    """From today (the facility's day) on; PNBP received before keeps its deadline (DepositRegimeChange)."""
     days = 1 if regime is DepositRegime.DAILY else period_days
     if not 1 <= days <= 31:
         raise PeriodError("period_days")
     before = {"deposit_regime": facility.deposit_regime.value, "deposit_period_days": facility.deposit_period_days}
+    db.session.add(DepositRegimeChange(facility_id=facility.id, effective_from=facility_today(facility),
+                                       previous_period_days=facility.deposit_period_days, period_days=days,
+                                       created_by_id=getattr(actor, "id", None)))
     facility.deposit_regime, facility.deposit_period_days = regime, days
     db.session.flush()
     record("facility.deposit_regime", facility, before,
            {"deposit_regime": regime.value, "deposit_period_days": days}, actor=actor)
+
+
+def regime_changes(facility_ids: list[int] | None = None) -> dict[int, list[tuple[date, int]]]:
+    """Per facility, each change's first day and the period in force before it, oldest first (one query)."""
+    query = select(DepositRegimeChange).order_by(DepositRegimeChange.effective_from, DepositRegimeChange.id)
+    if facility_ids is not None:
+        query = query.where(DepositRegimeChange.facility_id.in_(facility_ids))
+    found: dict[int, list[tuple[date, int]]] = {}
+    for change in db.session.scalars(query):
+        found.setdefault(change.facility_id, []).append((change.effective_from, change.previous_period_days))
+    return found
+
+
+def period_on(day: date, current: int, changes: list[tuple[date, int]]) -> int:
+    """The deposit period in force on `day`: before the first change that came after it, that change's previous
+    period; else the current one."""
+    return next((previous for since, previous in changes if since > day), current)
 
 
 def working_day_on_or_after(day: date) -> date:

@@ -70,3 +70,16 @@ class PnbpDepositMonth(Model):
 # A deposit is corrected by a reversing deposit, never edited (shop.guards).
 guard(PnbpDeposit.__table__, "PNBP deposits are never edited: correct one with a reversing deposit")
 guard(PnbpDepositMonth.__table__, "PNBP deposits are never edited: correct one with a reversing deposit")
+
+
+class DepositRegimeChange(Model):
+    """A facility's PNBP deposit regime changed from `effective_from` on: PNBP received before that day keeps the
+    deadline of the regime it was received under (a change never moves a deadline that has already been set)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
+    effective_from: Mapped[date] = mapped_column(Date)
+    previous_period_days: Mapped[int]  # the period before the change (1: the daily regime)
+    period_days: Mapped[int]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from shop.audit.models import AuditEntry
 from shop.catalog.models import Facility
 from shop.extensions import db
-from shop.finance.deposits import deposit_due, month_of, report_due
+from shop.finance.deposits import deposit_due, month_of, period_on, regime_changes, report_due
 from shop.finance.models import PnbpDeposit, PnbpDepositMonth
 from shop.ledger.models import LedgerEntry, Part, PeriodClose
 from shop.timeutil import local_today
@@ -57,6 +57,11 @@ class MonthRow:
     closed: PeriodClose | None = None
     today: date = field(default_factory=date.today)
     days: dict[date, int] = field(default_factory=dict)  # PNBP per accounting day
+    regime_changes: list[tuple[date, int]] = field(default_factory=list)  # (first day, period before), oldest first
+
+    def due(self, day: date) -> date:
+        """The deposit deadline of the PNBP received on `day`, under the regime in force that day."""
+        return deposit_due(day, period_on(day, self.facility.deposit_period_days, self.regime_changes))
     payments: list[tuple[date, int]] = field(default_factory=list)  # deposits for the month: (date, rupiah)
 
     @property
@@ -64,7 +69,7 @@ class MonthRow:
         """PNBP of this month deposited after its deadline, and the most days any of it was late: the question an
         inspector asks first. Deposits pay the month's earliest days first; a reversal takes back what the latest
         deposits paid."""
-        owed: list[list[Any]] = [[deposit_due(day, self.facility.deposit_period_days), amount]
+        owed: list[list[Any]] = [[self.due(day), amount]
                                  for day, amount in sorted(self.days.items()) if amount > 0]
         paid: list[list[Any]] = []  # [due, deposited on, amount] in the order deposits paid them
         for on, amount in sorted(self.payments, key=lambda payment: (payment[0], -payment[1])):
@@ -144,10 +149,13 @@ def overview(filters: Filters = Filters()) -> list[MonthRow]:
         facilities = {k: v for k, v in facilities.items() if k == filters.facility_id}
     rows: dict[tuple[int, str], MonthRow] = {}
 
+    changes = regime_changes(list(facilities))
+
     def row(facility_id: int, month: str) -> MonthRow:
         if (facility_id, month) not in rows:
             facility = facilities[facility_id]
-            rows[(facility_id, month)] = MonthRow(facility, month, today=local_today(facility.timezone))
+            rows[(facility_id, month)] = MonthRow(facility, month, today=local_today(facility.timezone),
+                                                  regime_changes=changes.get(facility_id, []))
         return rows[(facility_id, month)]
 
     daily = _where(select(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.day, func.sum(LedgerEntry.amount))
@@ -213,8 +221,7 @@ def overdue(row: MonthRow) -> int:
     Deposits for a month pay its earliest days first; each day's PNBP is due by the facility's regime."""
     if row.closed is not None or row.outstanding <= 0:
         return 0
-    period = row.facility.deposit_period_days
-    due = sum(amount for day, amount in row.days.items() if deposit_due(day, period) < row.today)
+    due = sum(amount for day, amount in row.days.items() if row.due(day) < row.today)
     return max(0, min(due - row.deposited, row.outstanding))
 
 

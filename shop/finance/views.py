@@ -165,7 +165,7 @@ def reconciliation_month(slug: str, month: str) -> str:
                            carried_out=reconciliation.carried_out(facility.id, month),
                            deposits=reconciliation.month_deposits(facility.id, month),
                            history=reconciliation.period_history(facility.id, month),
-                           due={day: deposits.deposit_due(day, facility.deposit_period_days) for day in row.days},
+                           due={day: row.due(day) for day in row.days},
                            may_change=current_user.has_role(*FINANCE), regimes=list(DepositRegime))
 
 

@@ -356,14 +356,20 @@ def test_overdue_follows_the_facilitys_deposit_regime_and_working_days(app, monk
     assert row(palu, "2026-10").overdue == 0
     at(app, datetime(2026, 10, 16, 2, 0, tzinfo=UTC))
     assert row(palu, "2026-10").overdue == 15_000
-    deposits.set_deposit_regime(palu, DepositRegime.PERIODIC, 7, actor=None)
+    deposits.set_deposit_regime(palu, DepositRegime.PERIODIC, 7, actor=None)  # from 16 October on
     db.session.commit()
-    assert row(palu, "2026-10").overdue == 0
+    assert row(palu, "2026-10").overdue == 15_000  # #21.4: the 14th's PNBP keeps its deadline of the 15th
+    paid({f.product(facility=palu, price=100_000, stock=5): 1})  # PNBP of the 16th, under the new regime
+    db.session.commit()
+    assert row(palu, "2026-10").due(date(2026, 10, 16)) == date(2026, 10, 23)
+    assert row(palu, "2026-10").due(date(2026, 10, 14)) == date(2026, 10, 15)
     at(app, datetime(2026, 10, 22, 2, 0, tzinfo=UTC))
     assert row(palu, "2026-10").overdue == 15_000
     record(palu, amount=5_000, months={"2026-10": 5_000}, deposited_on=date(2026, 10, 22),
            billing_expires_on=date(2026, 10, 25))
     assert row(palu, "2026-10").overdue == 10_000
+    at(app, datetime(2026, 10, 24, 2, 0, tzinfo=UTC))  # past the 16th's deadline too
+    assert row(palu, "2026-10").overdue == 25_000
 
 
 def test_the_overview_lists_facility_months_newest_first_with_the_report_due_by_the_tenth(app):
