@@ -142,8 +142,8 @@ def check_deposit(data: DepositInput, receipt: bytes | None = None) -> dict[str,
 
 
 def outstanding(facility_id: int, month: str) -> int:
-    """PNBP booked in this facility-month less what deposits already paid for it."""
-    return pnbp_accrued(facility_id, month) - pnbp_deposited(facility_id, month)
+    """PNBP booked in this facility-month less what deposits already paid for it (what is reclaimed apart)."""
+    return pnbp_accrued(facility_id, month) + pnbp_to_reclaim(facility_id, month) - pnbp_deposited(facility_id, month)
 
 
 def standing_with_ntpn(ntpn: str) -> bool:
@@ -227,6 +227,18 @@ def pnbp_accrued(facility_id: int, month: str) -> int:
         LedgerEntry.part == Part.PNBP, LedgerEntry.facility_id == facility_id, LedgerEntry.month == month)) or 0)
 
 
+def pnbp_to_reclaim(facility_id: int, month: str) -> int:
+    """PNBP refunded in this month of sales of closed earlier months (their PNBP deposited): reclaimed from the
+    treasury by a refund request (pengembalian PNBP), so kept out of what this month owes or has over-paid."""
+    closed = select(PeriodClose.month).where(PeriodClose.facility_id == facility_id)
+    per_origin = db.session.execute(
+        select(LedgerEntry.origin_month, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.part == Part.PNBP, LedgerEntry.facility_id == facility_id, LedgerEntry.month == month,
+               LedgerEntry.origin_month != month, LedgerEntry.origin_month.in_(closed))
+        .group_by(LedgerEntry.origin_month)).tuples()
+    return sum(max(0, -int(amount)) for _origin, amount in per_origin)
+
+
 def pnbp_deposited(facility_id: int, month: str) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(PnbpDepositMonth.amount), 0)).join(PnbpDeposit).where(
         PnbpDeposit.facility_id == facility_id, PnbpDepositMonth.month == month)) or 0)
@@ -240,7 +252,7 @@ def close_month(facility: Facility, month: str, *, actor: User | None) -> Period
     if month_closed(facility.id, month):
         raise PeriodError("already_closed")
     accrued, deposited = pnbp_accrued(facility.id, month), pnbp_deposited(facility.id, month)
-    if accrued != deposited:
+    if accrued + pnbp_to_reclaim(facility.id, month) != deposited:
         raise PeriodError("not_balanced")
     closing = PeriodClose(facility_id=facility.id, month=month, accrued=accrued, deposited=deposited,
                           closed_by_id=getattr(actor, "id", None))

@@ -53,6 +53,9 @@ class MonthRow:
     accrued: int = 0  # PNBP booked in the month (sales less reversals, carried-over ones included)
     deposited: int = 0
     carried_in: int = 0  # of `accrued`: entries of sales of closed earlier months, booked here
+    # Of `carried_in`, PNBP refunded from closed months whose PNBP was deposited: it is reclaimed from the treasury
+    # (pengembalian PNBP), never netted against this month's deposits.
+    reclaim: int = 0
     overdue: int = 0  # owed and past its deposit deadline
     closed: PeriodClose | None = None
     today: date = field(default_factory=date.today)
@@ -91,8 +94,8 @@ class MonthRow:
 
     @property
     def outstanding(self) -> int:
-        """Positive: still to deposit; negative: deposited too much."""
-        return self.accrued - self.deposited
+        """Positive: still to deposit; negative: deposited too much. What is reclaimed from the treasury is apart."""
+        return self.accrued + self.reclaim - self.deposited
 
     @property
     def shortfall(self) -> int:
@@ -188,6 +191,7 @@ def overview(filters: Filters = Filters()) -> list[MonthRow]:
     for facility_id, month, origin, amount in db.session.execute(earlier).tuples():
         if facility_id in facilities and (facility_id, origin) in closed_months:
             row(facility_id, month).carried_in += int(amount)
+            row(facility_id, month).reclaim += max(0, -int(amount))
 
     for closing in db.session.scalars(_where(select(PeriodClose), PeriodClose.facility_id, PeriodClose.month,
                                              filters)):
@@ -295,4 +299,5 @@ def totals(rows: list[MonthRow]) -> dict[str, int]:
         sums["over_deposit"] += current.over_deposit
         sums["overdue"] += current.overdue
         sums["carried_in"] += current.carried_in
+        sums["reclaim"] += current.reclaim
     return dict(sums)

@@ -254,6 +254,8 @@ def test_a_late_refund_of_a_closed_months_sale_is_carried_into_the_next_open_mon
     october, november = row(palu, "2026-10"), row(palu, "2026-11")
     assert (october.accrued, october.state.value) == (15_000, "closed")  # the closed month did not move
     assert (november.accrued, november.carried_in) == (-15_000, -15_000)
+    # #21.3: October's PNBP was deposited, so it is reclaimed from the treasury, not "owed −15.000" in November
+    assert (november.reclaim, november.outstanding, november.over_deposit) == (15_000, 0, 0)
     assert november.state is reconciliation.MonthState.OPEN
     carried = reconciliation.carried_out(palu.id, "2026-10")
     assert [(e.month, e.origin_month, e.amount) for e in carried] == [("2026-11", "2026-10", -15_000)]
@@ -263,6 +265,13 @@ def test_a_late_refund_of_a_closed_months_sale_is_carried_into_the_next_open_mon
     # Every part of the refund was carried, not only PNBP: nothing of it was written into October.
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
         LedgerEntry.month == "2026-10", LedgerEntry.amount < 0, LedgerEntry.refund_id.is_not(None))) == 0
+
+    at(app, datetime(2026, 12, 3, 2, 0, tzinfo=UTC))  # November ended: balanced, and it closes, owing nothing
+    assert row(palu, "2026-11").state is reconciliation.MonthState.BALANCED
+    deposits.close_month(palu, "2026-11", actor=None)
+    db.session.commit()
+    page = text_of(logged_in(app, "finance").get("/staf/keuangan/pnbp/lapas-perempuan-palu/2026-11"))
+    assert "Diminta kembali ke kas negara: Rp15.000" in page and "lebih setor" not in page
 
 
 def test_only_an_admin_reopens_a_closed_month_and_says_why(app):
@@ -335,9 +344,9 @@ def test_closing_a_month_and_a_refund_at_the_same_moment_never_leave_a_closed_mo
     db.session.expire_all()
     closing = db.session.scalar(select(PeriodClose))
     october = row(palu, "2026-10")
-    if outcomes[0] == "closed":  # the refund waited, then went to November (dated its first day)
+    if outcomes[0] == "closed":  # the refund waited, then went to November (dated the day it was booked, #21.12)
         assert db.session.scalar(select(LedgerEntry.day).where(LedgerEntry.refund_id.is_not(None))) == \
-            date(2026, 11, 1)
+            date(2026, 11, 3)
         november = row(palu, "2026-11")
         assert october.accrued == closing.accrued == 15_000 and november.accrued == november.carried_in < 0
     else:  # the refund came first: October no longer balanced, so it did not close
