@@ -279,6 +279,34 @@ def jobs_cron() -> None:
     jobs.scheduler().start()
 
 
+@click.group("db-roles")
+def db_roles() -> None:
+    """PostgreSQL roles: the app's own role with least privilege (README: "Two roles on PostgreSQL")."""
+
+
+@db_roles.command("grant")
+@click.argument("role")
+@click.option("--print-only", is_flag=True, help="Print the statements instead of running them.")
+def db_roles_grant(role: str, print_only: bool) -> None:
+    """Give ROLE (which must exist) what the shop needs and no more: no UPDATE or DELETE on the ledger, PNBP deposits
+    and the audit log. Run as the owner of the tables, after every `flask db upgrade`."""
+    from sqlalchemy import text
+
+    from shop.extensions import db
+    from shop.guards import app_role_grants
+
+    statements = app_role_grants(role)
+    if print_only:
+        click.echo(";\n".join(statements) + ";")
+        return
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException("roles exist on PostgreSQL only; SQLite has the triggers alone")
+    with db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    click.echo(f"{role}: granted the shop's tables, without UPDATE or DELETE on the append-only ones")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
@@ -288,3 +316,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(pnbp)
     app.cli.add_command(mail_group)
     app.cli.add_command(jobs_group)
+    app.cli.add_command(db_roles)
