@@ -28,9 +28,10 @@ def by_part(order, kind: EntryKind | None = None) -> dict[Part, int]:
     return {Part(p): int(a) for p, a in db.session.execute(query.group_by(LedgerEntry.part)).tuples()}
 
 
-def test_a_paid_order_books_each_line_under_the_rule_with_shipping_and_fee_and_balances():
+def test_a_paid_order_books_each_line_under_the_rule_with_shipping_and_fee_and_balances(app):
     rule()
-    shallots, bag = f.product(price=45_000), f.product(price=125_001)
+    shallots, bag = f.product(price=45_000), f.product(price=125_001)  # of a facility in Palu (WITA, UTC+8)
+    app.config["FROZEN_NOW"] = datetime(2026, 10, 31, 20, 0, tzinfo=UTC)  # 1 November, 04.00 in Palu
     order, payment = paid({shallots: 2, bag: 1}, fee=2_900)
 
     sale = by_part(order, EntryKind.SALE)
@@ -42,7 +43,8 @@ def test_a_paid_order_books_each_line_under_the_rule_with_shipping_and_fee_and_b
     assert parts[Part.COOPERATIVE] == 49_500 + 68_751 - 2_900  # the cooperative bears the fee by default
     rows = db.session.scalars(select(LedgerEntry).where(LedgerEntry.order_id == order.id)).all()
     assert {r.payment_id for r in rows} == {payment.id}
-    assert {r.month for r in rows} == {ledger.accounting_month(order.paid_at)}
+    assert {r.month for r in rows} == {"2026-11"}  # the facility's month, not October in UTC
+    assert {r.day for r in rows if r.facility_id} == {date(2026, 11, 1)}
     assert verify() == []
 
 
