@@ -22,6 +22,7 @@ class Shipment(Model):
     tracking_number: Mapped[str] = mapped_column(String(60))
     shipped_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     shipped_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # this parcel reached the buyer
 
     courier: Mapped[Courier] = relationship()
 

@@ -150,9 +150,30 @@ def ship(order: Order, *, facility_id: int, courier_id: int, tracking_number: st
 
 
 def mark_delivered(order: Order, *, actor: Actor) -> Order:
+    """The whole order reached the buyer: every parcel not yet marked is delivered now."""
     orders.transition(order, OrderStatus.DELIVERED, actor=actor)
+    for shipment in shipments(order):
+        shipment.delivered_at = shipment.delivered_at or utcnow()
     record("order.delivered", order, None, {"status": order.status.value}, actor=actor)
     return order
+
+
+def mark_parcel_delivered(order: Order, facility_id: int, *, actor: Actor) -> Shipment:
+    """One facility's parcel reached the buyer (parcels travel apart); with the last of them the order is
+    delivered."""
+    orders.lock_order(order)
+    shipment = next((s for s in shipments(order) if s.facility_id == facility_id), None)
+    if shipment is None:
+        raise FulfilmentError("parcel_not_shipped")
+    if shipment.delivered_at is not None:
+        raise FulfilmentError("parcel_delivered")
+    shipment.delivered_at = utcnow()
+    db.session.flush()
+    record("order.parcel_delivered", order, None, {"facility_id": facility_id,
+                                                   "tracking_number": shipment.tracking_number}, actor=actor)
+    if order.status is OrderStatus.SHIPPED and all(s.delivered_at for s in shipments(order)):
+        mark_delivered(order, actor=actor)
+    return shipment
 
 
 def cancel(order: Order, *, reason: str, actor: Actor, transfer_reference: str = "") -> list[int]:

@@ -40,6 +40,8 @@ register_staff_link("fulfilment.stock_list", _l("Stock"), *STOCK_KEEPERS)
 PROBLEMS = {
     "tracking_required": _l("Enter the tracking number (resi)."),
     "tracking_too_long": _l("A tracking number (resi) has at most 60 characters."),
+    "parcel_not_shipped": _l("This parcel has not been shipped yet."),
+    "parcel_delivered": _l("This parcel is already marked delivered."),
     "tracking_format": _l("A tracking number (resi) is 8 to 40 letters and digits, like JP1234567890: check it "
                           "against the courier's receipt."),
     "other_courier": _l("The buyer paid for another courier: tick the box to ship with this one anyway."),
@@ -121,7 +123,11 @@ def _act(number: str, action: str) -> Response:
                                     other_courier=form.get("other_courier") == "1")
             queue_shipped(item, shipment)
         elif action == "deliver":
-            service.mark_delivered(item, actor=current_user)
+            parcel = positive_int(form.get("facility_id"))
+            if parcel:
+                service.mark_parcel_delivered(item, parcel, actor=current_user)
+            else:
+                service.mark_delivered(item, actor=current_user)
         elif action == "cancel":
             service.cancel(item, reason=form.get("reason", ""), actor=current_user,
                            transfer_reference=form.get("transfer_reference", ""))

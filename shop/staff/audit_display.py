@@ -37,6 +37,7 @@ ACTIONS = {
     "facility.deposit_regime": _l("PNBP deposit regime changed"),
     "order.cancel": _l("order cancelled"),
     "order.delivered": _l("order delivered"),
+    "order.parcel_delivered": _l("parcel delivered"),
     "order.note": _l("internal note"),
     "order.packed": _l("order packed"),
     "order.return": _l("goods returned"),

@@ -204,3 +204,25 @@ def test_a_resi_is_checked_and_another_courier_than_the_buyer_paid_for_needs_a_t
 
     shipped = {s.facility_id: (s.courier_id, s.tracking_number) for s in db.session.scalars(select(Shipment))}
     assert shipped == {palu.id: (other.id, "JP1234567890"), tungkal.id: (order.courier_id, "JNE-0067890")}
+
+
+def test_each_parcel_is_marked_delivered_on_its_own_and_the_last_one_delivers_the_order(app, two_facility_order):
+    """#23.21: parcels from two facilities travel apart; "received" is said per parcel, and the order is delivered
+    when the last one arrives."""
+    order, palu, tungkal = two_facility_order
+    desk = logged_in(app, "fulfilment")
+    desk.post(f"/staf/pesanan/{order.number}/kemas")
+    for facility, resi in ((palu, "JNE0012345"), (tungkal, "JNE0067890")):
+        desk.post(f"/staf/pesanan/{order.number}/kirim",
+                  data={"facility_id": facility.id, "courier_id": order.courier_id, "tracking_number": resi})
+
+    assert text_of(desk.get(f"/staf/pesanan/{order.number}")).count("Paket ini sudah diterima") == 2
+    desk.post(f"/staf/pesanan/{order.number}/diterima", data={"facility_id": palu.id})
+    db.session.expire_all()
+    assert order.status is OrderStatus.SHIPPED  # one parcel still on its way
+    twice = desk.post(f"/staf/pesanan/{order.number}/diterima", data={"facility_id": palu.id}, follow_redirects=True)
+    assert "Paket ini sudah ditandai diterima." in text_of(twice)
+    desk.post(f"/staf/pesanan/{order.number}/diterima", data={"facility_id": tungkal.id})
+    db.session.expire_all()
+    assert order.status is OrderStatus.DELIVERED
+    assert all(s.delivered_at for s in db.session.scalars(select(Shipment)))
