@@ -131,6 +131,8 @@ class Product(Model):
     length_cm: Mapped[int] = mapped_column(default=0, server_default="0")
     width_cm: Mapped[int] = mapped_column(default=0, server_default="0")
     height_cm: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Ships in a wooden crate (packing kayu: furniture, glass), which couriers charge for per parcel.
+    needs_crate: Mapped[bool] = mapped_column(default=False, server_default=false())
     # What the buyer gets, as the label says it ("200 g", "250 ml", "1 tas, 24 × 20 × 6 cm"); not the weight shipped.
     net_content: Mapped[str] = mapped_column(String(60), default="", server_default="")
     stock: Mapped[int] = mapped_column(default=0)

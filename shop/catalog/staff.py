@@ -28,7 +28,7 @@ from shop.web import column_limit, whole_number
 
 EDITORS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 FIELDS = ["name_id", "name_en", "description_id", "description_en", "price", "unit_cost", "weight_g", "net_content",
-          "length_cm", "width_cm", "height_cm", "active", "featured"]
+          "length_cm", "width_cm", "height_cm", "needs_crate", "active", "featured"]
 SIZES = ("length_cm", "width_cm", "height_cm")  # the packed size, for the couriers' volumetric weight
 register_staff_link("catalog.staff_products", _l("Manage products"), *EDITORS)
 
@@ -92,6 +92,7 @@ def update_product(product: Product, values: dict[str, Any], *, actor: User | No
         setattr(product, key, whole_number(str(values.get(key) or "0").strip() or "0", maximum=500) or 0)
     product.price, product.weight_g, product.unit_cost = (numbers["price"] or 0, numbers["weight_g"] or 0,
                                                           numbers["unit_cost"] or 0)
+    product.needs_crate = bool(values.get("needs_crate"))
     product.active = bool(values.get("active"))
     product.featured = bool(values.get("featured"))
     after = snapshot(product, FIELDS)

@@ -74,6 +74,7 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
                           net_content=p.get("net_content", ""), description_id=p.get("description_id", ""),
                           description_en=p.get("description_en", ""),
                           **dict(zip(("length_cm", "width_cm", "height_cm"), p.get("size_cm", (0, 0, 0)), strict=True)),
+                          needs_crate=bool(p.get("needs_crate", False)),
                           unit_cost=int(p.get("unit_cost", int(p["price"]) * DEMO_COST_PERCENT // 100)))
         is_new = product.id is None
         if is_new:
@@ -139,6 +140,9 @@ ZONE_RATES = {1: (12_000, 8_000, 2, 4), 2: (28_000, 20_000, 3, 6), 3: (32_000, 2
 REGION_ZONE_TABLES = {"jambi": "sumatra"}
 
 
+DEMO_CRATE_FEE = 75_000  # a demo price for a wooden crate per parcel, not a courier's tariff
+
+
 def load_couriers() -> int:
     regions = {region.slug: region.id for region in db.session.scalars(select(Region))}
     tables: list[tuple[int | None, dict[str, int]]] = [(None, PROVINCES)]
@@ -151,7 +155,7 @@ def load_couriers() -> int:
     for position, (code, name, url, percent) in enumerate(COURIERS):
         courier = db.session.scalar(select(Courier).where(Courier.code == code))
         if courier is None:
-            courier = Courier(code=code, name=name, tracking_url=url, position=position)
+            courier = Courier(code=code, name=name, tracking_url=url, position=position, crate_fee=DEMO_CRATE_FEE)
             db.session.add(courier)
             db.session.flush()
         known = {(rate.origin_region_id, rate.province) for rate in courier.rates}

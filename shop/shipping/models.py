@@ -19,6 +19,7 @@ class Courier(Model):
     position: Mapped[int] = mapped_column(default=0)
     # Volumetric weight in kg = length × width × height (cm) ÷ this (JNE, J&T, SiCepat: 6000; 0: by weight only).
     volumetric_divisor: Mapped[int] = mapped_column(default=6000, server_default="6000")
+    crate_fee: Mapped[int] = mapped_column(default=0, server_default="0")  # rupiah per parcel in a wooden crate
 
     rates: Mapped[list[ShippingRate]] = relationship(back_populates="courier", cascade="all, delete-orphan")
 

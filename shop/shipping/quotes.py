@@ -24,6 +24,7 @@ class Parcel:
     region_name: str
     weight_g: int
     volume_cm3: int = 0
+    needs_crate: bool = False  # a product in it ships in a wooden crate (packing kayu)
 
     def chargeable_g(self, divisor: int) -> int:
         """What a courier charges by: the actual weight, or the volumetric one (cm³ ÷ divisor, in kg) if more."""
@@ -49,13 +50,16 @@ def parcels(items: Iterable[tuple[Product, int]]) -> list[Parcel]:
     The products' facility and its region must be loaded (or loadable)."""
     weights: dict[int, int] = {}
     volumes: dict[int, int] = {}
+    crates: set[int] = set()
     facilities = {}
     for product, quantity in items:
+        if product.needs_crate:
+            crates.add(product.facility_id)
         weights[product.facility_id] = weights.get(product.facility_id, 0) + product.weight_g * quantity
         volumes[product.facility_id] = volumes.get(product.facility_id, 0) + product.volume_cm3 * quantity
         facilities[product.facility_id] = product.facility
     return [Parcel(facility_id, facilities[facility_id].name, facilities[facility_id].region_id,
-                   facilities[facility_id].region.name, weight, volumes[facility_id])
+                   facilities[facility_id].region.name, weight, volumes[facility_id], facility_id in crates)
             for facility_id, weight in weights.items()]
 
 
@@ -83,7 +87,9 @@ def quotes(province: str, shipped: list[Parcel], courier_id: int | None = None) 
             chosen = by_origin.get(parcel.region_id) or by_origin.get(None)
             if chosen is None:
                 break
-            prices.append(chosen.price_for(parcel.chargeable_g(couriers[key].volumetric_divisor)))
+            courier = couriers[key]
+            prices.append(chosen.price_for(parcel.chargeable_g(courier.volumetric_divisor))
+                          + (courier.crate_fee if parcel.needs_crate else 0))
             chosen_rates.append(chosen)
         else:
             days = (max(rate.days_min for rate in chosen_rates), max(rate.days_max for rate in chosen_rates))

@@ -118,3 +118,25 @@ def test_a_bulky_parcel_is_priced_by_its_volumetric_weight_when_that_is_more(cli
     assert "dihitung 39,58 kg menurut ukurannya" in quote  # 237,500 cm³ ÷ 6000
     assert f"Rp{40_000 + 39 * 30_000:,}".replace(",", ".") in quote  # 40 started kilograms
     assert f"Rp{40_000 + 6 * 30_000:,}".replace(",", ".") in quote  # the cargo courier: 7 kg
+
+
+def test_a_parcel_in_a_wooden_crate_carries_the_couriers_crate_fee_and_says_so(client):
+    """#23.17: furniture ships in a wooden crate (packing kayu), which the courier charges per parcel."""
+    chair = f.product(name_id="Kursi Kayu Jati", price=1_250_000, weight_g=7_000, stock=3)
+    chair.needs_crate = True
+    bag = f.product(name_id="Tas Rajut", price=175_000, weight_g=400, stock=3)
+    jne = f.courier("jne", {"DKI Jakarta": (40_000, 30_000)})
+    jne.volumetric_divisor, jne.crate_fee = 0, 75_000
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": chair.id})
+    client.post("/keranjang/tambah", data={"product_id": bag.id})  # another facility: its own parcel, no crate
+
+    quote = text_of(client.post("/checkout", data={**JAKARTA, "courier": "jne", "action": "quote"}))
+
+    assert "dengan packing kayu, Rp75.000" in quote
+    assert f"Rp{40_000 + 6 * 30_000 + 75_000:,}".replace(",", ".") in quote  # 7 kg and the crate
+    assert quote.count("packing kayu") == 1  # the bag's parcel has none
+    response = client.post("/checkout", data={**JAKARTA, "courier": "jne", "action": "place"})
+    assert response.status_code == 302
+    order = db.session.scalar(select(Order))
+    assert sorted(p.shipping_cost for p in order.parcels) == [40_000, 40_000 + 6 * 30_000 + 75_000]
