@@ -42,10 +42,24 @@ def couriers() -> str:
 @login_required
 @role_required(Role.ADMIN)
 def save_rate(courier_id: int) -> Response:
-    """Set one courier's rate to one province, or its active flag."""
+    """Set one courier's rate to one province, its active flag, or how it charges bulk (volumetric divisor, crate)."""
     courier = db.session.get(Courier, courier_id)
     if courier is None:
         abort(404)
+    if "volumetric_divisor" in request.form:
+        divisor = whole_number(request.form.get("volumetric_divisor"), maximum=20_000)
+        crate = _whole(request.form.get("crate_fee") or "0")
+        if divisor is None or crate is None or crate > 10_000_000:
+            flash(_("Enter the divisor (like 6000, or 0 for weight alone) and the crate fee in whole rupiah."),
+                  "error")
+            return redirect(url_for("checkout.couriers"))
+        fields = ["volumetric_divisor", "crate_fee"]
+        before = snapshot(courier, fields)
+        courier.volumetric_divisor, courier.crate_fee = divisor, crate
+        record("courier.update", courier, before, snapshot(courier, fields), actor=current_user)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("checkout.couriers"))
     if "active" in request.form:
         before = snapshot(courier, ["active"])
         courier.active = request.form["active"] == "1"

@@ -87,13 +87,15 @@ FIELDS = {
     "shares": _l("shares"), "base": _l("base"), "effective_from": _l("from"), "gross": _l("paid"),
     "currency": _l("currency"), "required_certs": _l("required certificates"), "category_id": _l("category"),
     "photo": _l("photo"), "pnbp": "PNBP", "premi": _l("premi"), "cooperative": _l("cooperative"),
-    "production_capital": _l("production capital"),
+    "production_capital": _l("production capital"), "volumetric_divisor": _l("volumetric divisor"),
+    "crate_fee": _l("wooden crate fee"),
     "required_certs_override": _l("required certificates"), "reason": _l("reason"), "document": _l("scan"),
 }
 DATES = {"issued_on", "expires_on", "billing_expires_on", "deposited_on", "effective_from"}
 REQUIREMENT_FIELDS = {"required_certs", "required_certs_override"}  # lists of requirement codes
 BASIS_POINTS = {"pnbp", "premi", "cooperative", "production_capital"}  # a split rule's shares, in 1/100 %
-MONEY = {"price", "amount", "refunded", "fee", "unit_cost", "accrued", "deposited", "first_kg", "next_kg", "gross"}
+MONEY = {"price", "amount", "refunded", "fee", "unit_cost", "accrued", "deposited", "first_kg", "next_kg", "gross",
+         "crate_fee"}
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,24 @@ def test_deactivating_a_user_logs_them_out_at_once(app, admin):
     assert session.get("/staf").status_code == 302
 
 
+def test_an_admin_sets_how_a_courier_charges_bulky_parcels(app, admin):
+    """#23.17: the volumetric divisor and the wooden crate fee are the admin's to set, audited; nonsense refused."""
+    courier = f.courier("jne")
+    db.session.commit()
+    assert 'name="volumetric_divisor" inputmode="numeric" size="6" value="6000"' in admin.get(
+        "/staf/kurir").get_data(as_text=True)
+
+    refused = text_of(admin.post(f"/staf/kurir/{courier.id}", follow_redirects=True,
+                                 data={"volumetric_divisor": "enam ribu", "crate_fee": "75.000"}))
+    admin.post(f"/staf/kurir/{courier.id}", data={"volumetric_divisor": "5000", "crate_fee": "Rp75.000"})
+
+    assert "Masukkan pembagi (misalnya 6000" in refused
+    db.session.expire_all()
+    assert (courier.volumetric_divisor, courier.crate_fee) == (5000, 75_000)
+    log = text_of(admin.get("/staf/audit")).replace(" :", ":")
+    assert "pembagi volumetrik: 6000 → 5000" in log and "biaya packing kayu: Rp0 → Rp75.000" in log
+
+
 def test_rates_facilities_and_categories_are_edited_and_audited(app, admin):
     courier = f.courier("jne")
     facility = f.facility(name="Rutan Donggala")
