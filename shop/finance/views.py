@@ -22,7 +22,6 @@ from shop.finance import deposits, reconciliation, reports
 from shop.finance.models import PnbpDeposit
 from shop.i18n import current_language
 from shop.ledger import ledger
-from shop.ledger.models import Part
 from shop.ledger.queries import LedgerFilter
 from shop.timeutil import today
 from shop.uploads import REJECTIONS, send_private_document
@@ -134,11 +133,7 @@ def reconciliation_overview() -> str:
 @role_required(*FINANCE)
 def ledger_export(fmt: str) -> Response:
     """The ledger browser's entries, as filtered on the screen."""
-    args = request.args
-    month = args.get("month") or ""
-    filters = LedgerFilter(facility_id=positive_int(args.get("facility")),
-                           month=month if re.fullmatch(r"\d{4}-\d{2}", month) else None,
-                           part=Part(args["part"]) if args.get("part") in {p.value for p in Part} else None)
+    filters = LedgerFilter.from_args(request.args)
     return _download(reports.ledger_table(filters), fmt, f"buku-besar{'-' + filters.month if filters.month else ''}")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ from shop.extensions import db
 from shop.ledger.models import REVERSAL_KINDS, EntryKind, LedgerEntry, Part, PeriodClose
 from shop.orders.models import Order, OrderLine
 from shop.payments.models import Payment, PaymentStatus
+from shop.web import positive_int
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,14 @@ class LedgerFilter:
     facility_id: int | None = None
     month: str | None = None  # "YYYY-MM"
     part: Part | None = None
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> LedgerFilter:
+        """The ledger browser's filters from its query string (and its download's): anything odd is ignored."""
+        month, part = args.get("month") or "", args.get("part")
+        return cls(facility_id=positive_int(args.get("facility")),
+                   month=month if re.fullmatch(r"\d{4}-\d{2}", month) else None,
+                   part=Part(part) if part in {p.value for p in Part} else None)
 
 
 def entries(filters: LedgerFilter) -> Select[tuple[LedgerEntry]]:

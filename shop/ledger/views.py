@@ -48,13 +48,8 @@ RULE_PROBLEMS = {
 @login_required
 @role_required(*FINANCE)
 def entries() -> str:
-    args = request.args
-    part = args.get("part")
-    month = args.get("month") or ""
-    filters = queries.LedgerFilter(facility_id=positive_int(args.get("facility")),
-                                   month=month if re.fullmatch(r"\d{4}-\d{2}", month) else None,
-                                   part=Part(part) if part in {p.value for p in Part} else None)
-    page = db.paginate(queries.entries(filters), page=positive_int(args.get("page"), 1), per_page=100,
+    filters = queries.LedgerFilter.from_args(request.args)
+    page = db.paginate(queries.entries(filters), page=positive_int(request.args.get("page"), 1), per_page=100,
                        error_out=False)
     return render_template("ledger/entries.html", page=page, filters=filters, totals=queries.totals(filters),
                            months=queries.months(), parts=list(Part),
