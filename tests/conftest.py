@@ -20,12 +20,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
 from werkzeug.serving import make_server
 
 from shop import create_app
 from shop.extensions import cache, db, limiter
-from shop.guards import GUARDED
+from shop.guards import GUARDED, app_role_grants
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -91,16 +92,37 @@ def is_postgres() -> bool:
     return (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
 
 
+def app_database_url(url: str) -> str:
+    """The URL the shop itself connects with. On PostgreSQL under scripts/test that is the app's own role of least
+    privilege (TEST_APP_ROLE, made by scripts/test, granted by `shop.guards.app_role_grants` as in production),
+    not the tables' owner: the suite runs as production does (#21.22). `database_url` stays the owner's."""
+    role = os.environ.get("TEST_APP_ROLE")
+    if role and url.startswith("postgresql"):
+        return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+    return url
+
+
+_OWNER: list[Engine] = []  # the tables' owner, when the shop runs as another role
+
+
+def owner_engine() -> Engine:
+    """An engine as the tables' owner: for what only the owner (or a superuser) may do, such as the cleanup between
+    tests, lifting a guard, or making a role. Without TEST_APP_ROLE that is the shop's own engine."""
+    return _OWNER[0] if _OWNER else db.engine
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database as its owner (the one who runs migrations); the shop connects with `app_database_url`."""
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    shop_url = app_database_url(database_url)
     app = create_app({
         "TESTING": True,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": shop_url,
         "SECRET_KEY": "test-secret-key",
         "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
         "PRIVATE_UPLOAD_FOLDER": str(tmp_path_factory.mktemp("private")),
@@ -110,13 +132,23 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     })
     app.test_client_class = FreshContextClient
     limiter.enabled = False
+    owner = create_engine(database_url) if shop_url != database_url else None
+    if owner is not None:
+        _OWNER.append(owner)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        db.metadata.drop_all(owner_engine())
+        db.metadata.create_all(owner_engine())
+        if owner is not None:
+            with owner.begin() as connection:
+                for statement in app_role_grants(make_url(shop_url).username or ""):
+                    connection.execute(text(statement))
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+    if owner is not None:
+        _OWNER.clear()
+        owner.dispose()
 
 
 def empty_postgresql_tables(connection: Any, tables: list[Any]) -> None:
@@ -153,7 +185,7 @@ def empty_all_tables() -> None:
     # The test's own session may hold a read transaction (PostgreSQL's TRUNCATE would wait on it forever).
     db.session.close()
     tables = db.metadata.sorted_tables
-    with db.engine.begin() as connection:
+    with owner_engine().begin() as connection:
         if connection.dialect.name == "postgresql":
             empty_postgresql_tables(connection, tables)
         else:

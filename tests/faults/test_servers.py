@@ -20,7 +20,7 @@ from shop.extensions import db
 from shop.orders.models import Order, OrderEvent, OrderStatus
 from shop.payments.models import Payment, PaymentStatus
 from tests import factories as f
-from tests.conftest import is_postgres
+from tests.conftest import app_database_url, is_postgres
 from tests.helpers import redis_or_skip
 from tests.invariants import assert_nothing_lost
 from tests.ledger.factories import rule
@@ -52,7 +52,8 @@ def buy(server: str, product: tuple[int, str]) -> object:
 def test_workers_killed_during_a_burst_of_checkouts_leave_nothing_half_written(tmp_path):
     products = catalogue([6, 6, 6])
     snapshot = [(p.id, p.slug) for p in products]
-    server = Gunicorn(server_env(os.environ["TEST_DATABASE_URL"]), workers=3, log=tmp_path / "gunicorn.log")
+    server = Gunicorn(server_env(app_database_url(os.environ["TEST_DATABASE_URL"])), workers=3,
+                      log=tmp_path / "gunicorn.log")
     killed: list[int] = []
     done = threading.Event()
 
@@ -89,7 +90,7 @@ def test_two_servers_share_carts_payments_and_limits_with_no_oversell_and_one_bo
 
     hot, = catalogue([10])
     hot_id, hot_slug = hot.id, hot.slug  # plain values: the buyers' threads have no database session
-    env = server_env(os.environ["TEST_DATABASE_URL"], RATELIMIT_STORAGE_URI=redis_or_skip(),
+    env = server_env(app_database_url(os.environ["TEST_DATABASE_URL"]), RATELIMIT_STORAGE_URI=redis_or_skip(),
                      RATELIMIT_KEY_PREFIX=f"kb-test-{uuid.uuid4().hex[:8]}", STRIPE_SECRET_KEY=API_KEY,
                      STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET, STRIPE_API_BASE=stripe_rig.api_base,
                      STRIPE_NETWORK_RETRIES="0")
