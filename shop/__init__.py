@@ -76,13 +76,17 @@ def _wire_layers(app: Flask) -> None:
     from shop.customers import service as customers
     from shop.ledger import service as ledger
     from shop.ledger.models import SplitRule
+    from shop.orders import models as order_models
     from shop.orders import service as orders
     from shop.payments import service as payments
+    from shop.payments.models import CHANNEL_LABELS
     from shop.staff import audit_display
 
     # A paid order's sale and a refund's reversal are booked in the ledger, in the same transaction.
     orders.on_paid(ledger.book_sale)
     payments.on_refund(ledger.book_refund)
+    # An order's history names the way it was paid ("paid by BCA virtual account") in the reader's language.
+    order_models.PARAM_WORDS["channel"] = CHANNEL_LABELS
     # A certificate or a split rule changes what catalog pages show ("where your money goes", sellability).
     catalog_cache.watch(Certification, SplitRule)
     # Signed-in visitors: staff (accounts) and buyers with an account (customers, a layer above). The cookie holds

@@ -99,6 +99,18 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "STRIPE_NETWORK_RETRIES": _env_int("STRIPE_NETWORK_RETRIES", 2),
         "STRIPE_MIN_AMOUNT": _env_int("STRIPE_MIN_AMOUNT", 10_000),
         "STRIPE_MAX_AMOUNT": _env_int("STRIPE_MAX_AMOUNT", 999_999),
+        # Midtrans Snap: QRIS, e-wallets, virtual accounts, minimarkets (shop/payments/midtrans_gateway.py). Without
+        # a server key the option is not offered. MIDTRANS_API_BASE and MIDTRANS_SNAP_BASE are for the tests alone.
+        "MIDTRANS_SERVER_KEY": os.environ.get("MIDTRANS_SERVER_KEY", ""),
+        "MIDTRANS_CLIENT_KEY": os.environ.get("MIDTRANS_CLIENT_KEY", ""),
+        "MIDTRANS_IS_PRODUCTION": _env_bool("MIDTRANS_IS_PRODUCTION", False),
+        "MIDTRANS_METHODS": os.environ.get("MIDTRANS_METHODS", "other_qris,gopay,shopeepay,bca_va,bni_va,bri_va,"
+                                                               "echannel,permata_va,indomaret,alfamart"),
+        "MIDTRANS_FEES": os.environ.get(
+            "MIDTRANS_FEES", "qris=0.7%,gopay=2%,shopeepay=2%,bank_transfer=4000,echannel=4000,cstore=5000"),
+        "MIDTRANS_API_BASE": os.environ.get("MIDTRANS_API_BASE", ""),
+        "MIDTRANS_SNAP_BASE": os.environ.get("MIDTRANS_SNAP_BASE", ""),
+        "MIDTRANS_TIMEOUT": _env_int("MIDTRANS_TIMEOUT", 15),
         # Who runs the shop and how to reach them (PP 80/2019): the footer, the contact page, the WhatsApp links.
         "SHOP_CONTACT": {
             "operator": os.environ.get("SHOP_OPERATOR", "Koperasi Farmtisan Lestari Berjaya"),

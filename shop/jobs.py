@@ -26,7 +26,9 @@ from shop.certification.service import alerts
 from shop.extensions import db
 from shop.jobqueue import connection, enqueue, is_configured, queue  # noqa: F401 (the queue, for callers)
 from shop.orders.service import expire_overdue_orders
-from shop.outbox.service import deliver_due
+from shop.outbox.service import deliver_after_commit, deliver_due
+from shop.payments import midtrans_gateway, online
+from shop.payments.models import Payment
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 SCHEDULE: list[tuple[str, dict[str, Any]]] = [
     ("deliver_mail", {"interval": 60}),
     ("expire_orders", {"interval": 300}),
+    ("sync_online_payments", {"interval": 60}),
     ("certificate_alerts", {"daily_at": "06:00"}),  # in SHOP_TIMEZONE
 ]
 _worker_app: Flask | None = None
@@ -78,6 +81,27 @@ def deliver_mail() -> dict[str, int]:
 @_in_app
 def expire_orders() -> list[str]:
     return expire_overdue_orders()
+
+
+@_in_app
+def sync_online_payments() -> dict[str, str]:
+    """Midtrans attempts still open after a missed notification, or of orders the shop stopped waiting for: each is
+    read from Midtrans and applied (expired there if the order was cancelled), committed one at a time."""
+    done: dict[str, str] = {}
+    if not midtrans_gateway.is_configured():
+        return done
+    for payment_id in online.due_for_sync():
+        payment = db.session.get(Payment, payment_id)
+        if payment is None:
+            continue
+        try:
+            done[payment.provider_ref or str(payment_id)] = online.sync(payment)
+            db.session.commit()
+        except midtrans_gateway.GatewayError as error:
+            db.session.rollback()
+            log.warning("Midtrans sync of payment %s: %s", payment_id, error)
+    deliver_after_commit()
+    return done
 
 
 @_in_app

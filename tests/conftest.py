@@ -336,6 +336,37 @@ def stripe_rig(app: Flask, _stripe_rig_server: Any) -> Iterator[Any]:
     app.config.update(saved)
 
 
+# -- the local Midtrans (tests/payments/midtrans_rig.py): a stand-in written from Midtrans's documentation
+
+@pytest.fixture(scope="session")
+def _midtrans_server() -> Iterator[Any]:
+    from tests.payments.midtrans_rig import MidtransStandIn
+
+    rig = MidtransStandIn()
+    rig.start()
+    yield rig
+    rig.stop()
+
+
+@pytest.fixture
+def midtrans(app: Flask, _midtrans_server: Any, live_server: str) -> Iterator[Any]:
+    """The stand-in, emptied, with the app's Midtrans settings pointed at it and its notifications at this test's
+    live server (the same app and database)."""
+    from tests.payments.midtrans_rig import CLIENT_KEY, SERVER_KEY
+
+    saved = {key: app.config.get(key) for key in ("MIDTRANS_SERVER_KEY", "MIDTRANS_CLIENT_KEY", "MIDTRANS_API_BASE",
+                                                   "MIDTRANS_SNAP_BASE")}
+    _midtrans_server.clear()
+    _midtrans_server.notification_url = f"{live_server}/midtrans/notification"
+    _midtrans_server.shop_url = live_server
+    app.config.update(MIDTRANS_SERVER_KEY=SERVER_KEY, MIDTRANS_CLIENT_KEY=CLIENT_KEY,
+                      MIDTRANS_API_BASE=_midtrans_server.base_url, MIDTRANS_SNAP_BASE=_midtrans_server.base_url)
+    yield _midtrans_server
+    _midtrans_server.wait_notified()
+    _midtrans_server.notification_url = ""
+    app.config.update(saved)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests: Chromium drops requests it no longer needs (an icon, a picture, when the page moves on),
     and the threaded test server then lets a file response go unclosed. That is the test server's (production

@@ -84,7 +84,8 @@ def test_the_schedule_queues_the_chores_and_the_worker_expires_unpaid_orders(app
     cron = jobs.scheduler()
     due = cron.enqueue_jobs()
 
-    assert sorted(job.func_name for job in due) == ["shop.jobs.deliver_mail", "shop.jobs.expire_orders"]
+    assert sorted(job.func_name for job in due) == ["shop.jobs.deliver_mail", "shop.jobs.expire_orders",
+                                                    "shop.jobs.sync_online_payments"]
     # The alerts wait for 06:00 in the shop's time zone, written in the server's own for RQ's cron.
     assert [job.cron for job in cron.get_jobs() if job.cron] == [jobs.local_cron("06:00", app.config["SHOP_TIMEZONE"])]
     jobs.worker(burst=True)

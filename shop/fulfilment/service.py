@@ -179,12 +179,12 @@ def mark_parcel_delivered(order: Order, facility_id: int, *, actor: Actor) -> Sh
 def cancel(order: Order, *, reason: str, actor: Actor, transfer_reference: str = "") -> list[int]:
     """Cancel with a reason: stock goes back and what was paid is refunded in full; returns refunded amounts.
 
-    Card payments are refunded through Stripe; a bank transfer needs the reference of the transfer that
-    returned the money (staff make it first)."""
+    Card, QRIS and e-wallet payments are refunded online; money paid by bank transfer, to a virtual account or at a
+    counter needs the reference of the transfer that returned it (staff make it first)."""
     if not reason.strip():
         raise FulfilmentError("reason_required")
     to_refund = [p for p in payments.order_payments(order) if p.status is PaymentStatus.SUCCEEDED and p.refundable]
-    if any(p.method.value == "bank_transfer" for p in to_refund) and not transfer_reference.strip():
+    if any(payments.needs_transfer_reference(p) for p in to_refund) and not transfer_reference.strip():
         raise FulfilmentError("transfer_reference_required")
     if len(transfer_reference.strip()) > 120:
         raise FulfilmentError("transfer_reference_too_long")
@@ -194,7 +194,7 @@ def cancel(order: Order, *, reason: str, actor: Actor, transfer_reference: str =
     for payment in to_refund:
         amount = payment.refundable
         payments.refund(payment, amount=amount, reason=reason, key=f"cancel-{payment.id}", actor=actor,
-                        transfer_reference=transfer_reference if payment.method.value == "bank_transfer" else "",
+                        transfer_reference=transfer_reference if payments.needs_transfer_reference(payment) else "",
                         notify=False)
         refunded.append(amount)
     order_mail.queue_cancelled(order, reason.strip(), sum(refunded))

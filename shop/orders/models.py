@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -172,6 +173,7 @@ class EventCode(enum.StrEnum):
     RETURN_RECEIVED = "return_received"  # {units}
     NOTE = "note"  # staff's own words, in `note`
     RECEIPT_SENT = "receipt_sent"  # the buyer sent a transfer receipt
+    PAID_ONLINE = "paid_online"  # {channel}: QRIS, an e-wallet, a virtual account, a minimarket (Midtrans)
 
 
 EVENT_TEXTS = {
@@ -182,6 +184,7 @@ EVENT_TEXTS = {
     EventCode.PARCEL_SHIPPED: _l("parcel shipped with %(courier)s, tracking number %(tracking)s"),
     EventCode.RETURN_RECEIVED: _l("goods returned: %(units)s"),
     EventCode.RECEIPT_SENT: _l("transfer receipt sent, being checked"),
+    EventCode.PAID_ONLINE: _l("paid by %(channel)s"),
 }
 
 
@@ -218,11 +221,21 @@ class OrderEvent(Model):
         return " — ".join(said)
 
 
+# The words a parameter's stored value stands for, read in the reader's language. A higher layer names them
+# (create_app wires the ways to pay: channel "bca_va" reads "virtual account BCA").
+PARAM_WORDS: dict[str, Mapping[str, Any]] = {}
+
+
 class _Params(dict[str, Any]):
     """An event's parameters; one missing from an old row reads as "?" rather than breaking the page."""
 
     def __missing__(self, key: str) -> str:
         return "?"
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        words = PARAM_WORDS.get(key)
+        return str(words[value]) if words is not None and isinstance(value, str) and value in words else value
 
 
 class OrderReturn(Model):

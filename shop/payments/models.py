@@ -20,13 +20,30 @@ if TYPE_CHECKING:
 class PaymentMethod(enum.StrEnum):
     CARD = "card"
     BANK_TRANSFER = "bank_transfer"
+    MIDTRANS = "midtrans"  # QRIS, e-wallets, virtual accounts and minimarkets through Midtrans Snap
 
     @property
     def label(self) -> str:
         return str(METHOD_LABELS[self])
 
 
-METHOD_LABELS = {PaymentMethod.CARD: _l("Card (Stripe)"), PaymentMethod.BANK_TRANSFER: _l("Bank transfer")}
+METHOD_LABELS = {PaymentMethod.CARD: _l("Card (Stripe)"), PaymentMethod.BANK_TRANSFER: _l("Bank transfer"),
+                 PaymentMethod.MIDTRANS: _l("QRIS, e-wallet or virtual account (Midtrans)")}
+
+
+# The ways to pay through Midtrans, by Snap's names, as buyers know them.
+CHANNEL_LABELS = {
+    "other_qris": _l("QRIS (any bank or e-wallet app: DANA, OVO, GoPay …)"),
+    "gopay": _l("GoPay"),
+    "shopeepay": _l("ShopeePay"),
+    "bca_va": _l("BCA virtual account"),
+    "bni_va": _l("BNI virtual account"),
+    "bri_va": _l("BRI virtual account"),
+    "echannel": _l("Mandiri virtual account (bill payment)"),
+    "permata_va": _l("Permata virtual account"),
+    "indomaret": _l("Indomaret"),
+    "alfamart": _l("Alfamart"),
+}
 
 
 class PaymentStatus(enum.StrEnum):
@@ -74,6 +91,17 @@ class Payment(Model):
     # Money that arrived for an order another payment had already paid: refunded in full, never counted.
     duplicate: Mapped[bool] = mapped_column(default=False, server_default=false())
     net: Mapped[int] = mapped_column(default=0)
+    # through a gateway that names each attempt (Midtrans): its order_id, its own id and status, the way the buyer
+    # chose (Snap's name: other_qris, bca_va …), and what the buyer pays to until the deadline
+    provider_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
+    provider_transaction_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    provider_status: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    channel: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    pay_type: Mapped[str] = mapped_column(String(30), default="", server_default="")  # as paid: qris, gopay, cstore …
+    pay_code: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    pay_bank: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    pay_qr: Mapped[str] = mapped_column(Text, default="", server_default="")
+    pay_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # bank transfer
     receipt: Mapped[str | None] = mapped_column(String(255))
     receipt_uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -109,6 +137,7 @@ class Refund(Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider_refund_id: Mapped[str] = mapped_column(String(64), default="", server_default="")  # Midtrans's
     transfer_reference: Mapped[str] = mapped_column(String(120), default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

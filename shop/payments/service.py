@@ -26,6 +26,7 @@ from shop.money import allocate
 from shop.orders import mail as order_mail
 from shop.orders import service as orders
 from shop.orders.models import HOLDS_GOODS, EventCode, Order, OrderLine, OrderStatus
+from shop.payments import midtrans_gateway as midtrans
 from shop.payments import stripe_gateway as gateway
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus, Refund, RefundLine, StripeEvent
 from shop.timeutil import aware, utcnow
@@ -152,7 +153,7 @@ def card_available(order: Order) -> bool:
     return gateway.is_configured() and low <= order.total <= high
 
 
-def _payable(order: Order) -> None:
+def payable(order: Order) -> None:
     orders.expire_if_due(order)
     if order.status is not OrderStatus.AWAITING_PAYMENT:
         raise NotPayable(order.status.label)
@@ -164,7 +165,7 @@ def start_card_payment(order: Order, *, success_url: str, cancel_url: str, local
     The order's lock is held while the session is created, so simultaneous clicks wait for the first and
     then find its session (the partial unique index on open payments is the database's own guard)."""
     orders.lock_order(order)
-    _payable(order)
+    payable(order)
     low, high = card_limits()
     if order.total < low:
         raise AmountBelowMinimum(str(low))
@@ -197,7 +198,7 @@ def start_card_payment(order: Order, *, success_url: str, cancel_url: str, local
 def start_bank_transfer(order: Order) -> Payment:
     """A pending transfer for the exact total; the order waits BANK_TRANSFER_HOURS for it."""
     orders.lock_order(order)
-    _payable(order)
+    payable(order)
     current = db.session.scalar(select(Payment).where(
         Payment.order_id == order.id, Payment.method == PaymentMethod.BANK_TRANSFER,
         Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.SUBMITTED])))
@@ -211,11 +212,11 @@ def start_bank_transfer(order: Order) -> Payment:
 
 
 def submit_transfer_receipt(payment: Payment, stored_file: str, note: str = "") -> Payment:
-    _lock(payment)
+    lock(payment)
     if payment.method is not PaymentMethod.BANK_TRANSFER or payment.status not in (
             PaymentStatus.PENDING, PaymentStatus.SUBMITTED, PaymentStatus.REJECTED):
         raise NotPayable(payment.status.label)
-    _payable(payment.order)
+    payable(payment.order)
     payment.receipt = stored_file
     payment.receipt_uploaded_at = utcnow()
     payment.payer_note = note.strip()[:1000]
@@ -230,7 +231,7 @@ def submit_transfer_receipt(payment: Payment, stored_file: str, note: str = "") 
 
 # -- staff decisions on bank transfers
 
-def _lock(payment: Payment) -> Payment:
+def lock(payment: Payment) -> Payment:
     """Lock the payment's order (see orders.lock_order) and re-read the payment as it is now."""
     orders.lock_order(payment.order)
     db.session.refresh(payment)
@@ -238,7 +239,7 @@ def _lock(payment: Payment) -> Payment:
 
 
 def confirm_transfer(payment: Payment, *, reference: str, actor: Actor, fee: int = 0) -> Payment:
-    _lock(payment)
+    lock(payment)
     if payment.method is not PaymentMethod.BANK_TRANSFER or payment.status not in (
             PaymentStatus.PENDING, PaymentStatus.SUBMITTED):
         raise NotPayable(payment.status.label)
@@ -264,7 +265,7 @@ def confirm_transfer(payment: Payment, *, reference: str, actor: Actor, fee: int
 def reject_transfer(payment: Payment, *, reason: str, actor: Actor) -> Payment:
     if not reason.strip():
         raise PaymentError("reason")
-    _lock(payment)
+    lock(payment)
     if payment.method is not PaymentMethod.BANK_TRANSFER or payment.status not in (
             PaymentStatus.PENDING, PaymentStatus.SUBMITTED):
         raise NotPayable(payment.status.label)
@@ -398,7 +399,7 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
     (a cancellation, money refunded in Stripe's dashboard) the refund is spread over all that is left.
     The buyer is told by mail unless `notify` is off (a cancellation sends its own).
     Only money moves: the order's goods status stays as it is (goods come back through a return)."""
-    _lock(payment)
+    lock(payment)
     idempotency_key = f"refund-{payment.order.number}-{key}"  # the order's, and the form's own
     existing = db.session.scalar(select(Refund).where(Refund.idempotency_key == idempotency_key))
     if existing is not None:
@@ -408,7 +409,7 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
         _check_items_left(payment.order, items)
     if amount <= 0 or amount > payment.refundable:
         raise RefundTooLarge(str(payment.refundable))
-    if payment.method is PaymentMethod.BANK_TRANSFER and not transfer_reference.strip():
+    if needs_transfer_reference(payment) and not transfer_reference.strip():
         raise PaymentError("transfer_reference")
     item = Refund(payment=payment, amount=amount, reason=reason.strip(), idempotency_key=idempotency_key,
                   transfer_reference=transfer_reference.strip(), created_by_id=getattr(actor, "id", None),
@@ -420,6 +421,11 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
         result = gateway.refund(payment_intent_id=payment.stripe_payment_intent_id, amount=amount,
                                 idempotency_key=item.idempotency_key)
         item.stripe_refund_id = result.id
+    elif payment.method is PaymentMethod.MIDTRANS and not needs_transfer_reference(payment):
+        if not payment.provider_ref:
+            raise NotPayable(payment.status.label)
+        item.provider_refund_id = midtrans.refund(payment.provider_ref, amount=amount, key=item.idempotency_key,
+                                                  reason=item.reason or "refund")[:64]
     db.session.add(item)
     payment.refunded += amount
     db.session.flush()
@@ -429,6 +435,14 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
     if notify:
         _queue_refund_mail(item)
     return item
+
+
+def needs_transfer_reference(payment: Payment) -> bool:
+    """Money that cannot go back online (a bank transfer, a virtual account, a minimarket) goes back by a transfer
+    staff make, and its reference is recorded with the refund."""
+    if payment.method is PaymentMethod.BANK_TRANSFER:
+        return True
+    return payment.method is PaymentMethod.MIDTRANS and payment.pay_type not in midtrans.REFUNDABLE_ONLINE
 
 
 def _queue_refund_mail(item: Refund) -> None:
@@ -504,7 +518,7 @@ def _settle_card_payment(payment: Payment, intent_id: str | None) -> str:
     if not intent_id:
         return "no payment intent"
     details = gateway.payment_details(intent_id)  # before the lock: no lock is held over an HTTP call here
-    _lock(payment)
+    lock(payment)
     if payment.status is PaymentStatus.SUCCEEDED:
         return "already paid"
     if details.status != "succeeded":
@@ -512,30 +526,50 @@ def _settle_card_payment(payment: Payment, intent_id: str | None) -> str:
     payment.stripe_payment_intent_id = details.payment_intent_id
     payment.stripe_charge_id = details.charge_id
     payment.stripe_balance_transaction_id = details.balance_transaction_id
-    payment.fee, payment.net = details.fee, details.net
-    if details.currency.lower() != gateway.CURRENCY or details.gross != payment.amount:
+    return settle(payment, gross=details.gross, currency=details.currency, fee=details.fee,
+                  code=EventCode.PAID_CARD, params={"payment_intent": details.payment_intent_id},
+                  refunded=details.refunded, refund_source=details.charge_id or details.payment_intent_id,
+                  refundable_online=True)
+
+
+def settle(payment: Payment, *, gross: int, currency: str, fee: int, code: EventCode, params: dict[str, Any],
+           refunded: int, refund_source: str, refundable_online: bool) -> str:
+    """The provider says the money arrived (the caller holds the order's lock and read it from the provider, never
+    from a notification's body): check amount and currency, then pay the order, through the one path that books
+    the ledger. Money for an order paid already is a second payment, and money for an order no longer open (cancelled
+    or expired) is given back in full: online where the provider can refund (`refundable_online`), otherwise
+    flagged as a duplicate that staff return by bank transfer (the payments screen says how much)."""
+    if payment.status is PaymentStatus.SUCCEEDED:
+        return "already paid"
+    payment.fee, payment.net = fee, gross - fee
+    if currency.lower() != gateway.CURRENCY or gross != payment.amount:
         payment.status = PaymentStatus.FAILED
-        payment.failure = f"paid {details.gross} {details.currency}, expected {payment.amount} idr"
-        record("payment.mismatch", payment, None, {"gross": details.gross, "currency": details.currency})
+        payment.failure = f"paid {gross} {currency}, expected {payment.amount} idr"
+        record("payment.mismatch", payment, None, {"gross": gross, "currency": currency})
         return "amount mismatch"
     payment.status = PaymentStatus.SUCCEEDED
     payment.paid_at = utcnow()
     order = payment.order
     orders.expire_if_due(order)
     if order.status is OrderStatus.AWAITING_PAYMENT:
-        orders.mark_paid(order, payment=payment, code=EventCode.PAID_CARD,
-                         params={"payment_intent": details.payment_intent_id})
+        orders.mark_paid(order, payment=payment, code=code, params=params)
         order_mail.queue_paid(order, payment.amount)
-        # A refund may have reached Stripe before this completion reached us.
-        _sync_refunds(payment, details.refunded, details.charge_id or details.payment_intent_id)
+        # A refund may have reached the provider before this completion reached us.
+        sync_refunds(payment, refunded, refund_source)
         return "paid"
     if order.status in HOLDS_GOODS:
         # Paid already (a confirmed bank transfer, another card): this money is a second payment.
         payment.duplicate = True
         record("payment.duplicate", payment, None, {"amount": payment.amount})
+        if not refundable_online:
+            return "duplicate: staff refund it by transfer"
         refund(payment, amount=payment.amount - payment.refunded, reason="order already paid by another payment",
                key=f"duplicate-{payment.id}", actor=None)
         return "refunded: order already paid"
+    if not refundable_online:
+        payment.duplicate = True  # not counted as the order's money: owed back to the buyer in full
+        record("payment.duplicate", payment, None, {"amount": payment.amount})
+        return "late: staff refund it by transfer"
     # The order was cancelled or expired before the money came: give it back in full.
     refund(payment, amount=payment.amount, reason="order no longer open when payment arrived",
            key=f"late-{payment.id}", actor=None)
@@ -546,7 +580,7 @@ def _on_session_expired(session: dict[str, Any]) -> str:
     payment = _payment_for_session(session)
     if payment is None:
         return "unknown session"
-    _lock(payment)
+    lock(payment)
     if payment.status is not PaymentStatus.PENDING:
         return f"ignored: payment {payment.status.value}"
     payment.status = PaymentStatus.EXPIRED
@@ -577,7 +611,7 @@ def _on_charge_refunded(charge: dict[str, Any]) -> str:
     payment = db.session.scalar(select(Payment).where(Payment.stripe_payment_intent_id == intent_id)) \
         if intent_id else None
     if payment is not None:
-        _lock(payment)
+        lock(payment)
     if payment is None or payment.status is not PaymentStatus.SUCCEEDED:
         # Before the completion: that event settles the payment and reads the refunds from Stripe then.
         return "payment not settled yet"
@@ -585,22 +619,23 @@ def _on_charge_refunded(charge: dict[str, Any]) -> str:
     if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0 or raw % 100:
         raise MalformedEvent(f"charge {charge['id']}: amount_refunded {raw!r} is not whole rupiah ×100")
     refunded = gateway.from_stripe_amount(raw)
-    return "refund recorded" if _sync_refunds(payment, refunded, charge["id"]) else "refund already recorded"
+    return "refund recorded" if sync_refunds(payment, refunded, charge["id"]) else "refund already recorded"
 
 
-def _sync_refunds(payment: Payment, refunded_at_stripe: int, source_id: str) -> bool:
-    """Record refunds made outside the shop (Stripe dashboard, or reported before the completion)."""
-    missing = min(refunded_at_stripe, payment.amount) - payment.refunded
+def sync_refunds(payment: Payment, refunded_at_provider: int, source_id: str) -> bool:
+    """Record refunds made outside the shop (the provider's dashboard, or reported before the completion)."""
+    missing = min(refunded_at_provider, payment.amount) - payment.refunded
     if missing <= 0 or payment.status is not PaymentStatus.SUCCEEDED:
         return False
-    item = Refund(payment=payment, amount=missing, reason="refunded in Stripe",
-                  idempotency_key=f"stripe-{source_id}-{refunded_at_stripe}")
+    provider = "Midtrans" if payment.method is PaymentMethod.MIDTRANS else "Stripe"
+    item = Refund(payment=payment, amount=missing, reason=f"refunded in {provider}",
+                  idempotency_key=f"{provider.lower()}-{source_id}-{refunded_at_provider}")
     db.session.add(item)
     payment.refunded += missing
     db.session.flush()
     _book_refund(item)
     record("payment.refund", payment, None, {"amount": missing, "refunded": payment.refunded},
-           note="refunded in Stripe")
+           note=item.reason)
     _queue_refund_mail(item)
     return True
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+import segno
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -19,13 +21,15 @@ from shop.orders.models import Order
 from shop.orders.visitor import order_for_visitor
 from shop.outbox import service as outbox
 from shop.payments import (
+    midtrans_gateway,
+    online,
     payments,
     service,
-    webhooks,  # noqa: F401 (registers the webhook route)
+    webhooks,  # noqa: F401 (registers the webhook routes)
 )
 from shop.payments import stripe_gateway as gateway
 from shop.payments.forms import ConfirmTransferForm, RefundForm, RejectTransferForm
-from shop.payments.models import Payment, PaymentMethod, PaymentStatus
+from shop.payments.models import CHANNEL_LABELS, Payment, PaymentMethod, PaymentStatus
 from shop.uploads import DocumentRejected, save_private_document, send_private_document
 from shop.web import commit_or_refuse, public_url, whole_number
 
@@ -41,10 +45,74 @@ def pay(number: str) -> str:
     order = order_for_visitor(number)
     history = service.order_payments(order)
     transfer = next((p for p in reversed(history) if p.method is PaymentMethod.BANK_TRANSFER), None)
+    attempt = next((p for p in reversed(history) if p.method is PaymentMethod.MIDTRANS), None)
     return render_template("payments/pay.html", order=order, transfer=transfer, payments=history,
                            under_review=service.transfer_under_review(order),
                            card_available=service.card_available(order), card_limits=service.card_limits(),
-                           card_configured=gateway.is_configured(), bank=current_app.config["BANK_ACCOUNT"])
+                           card_configured=gateway.is_configured(), bank=current_app.config["BANK_ACCOUNT"],
+                           online_available=online.available(order), channels=online.channels(),
+                           online_payment=attempt if attempt and attempt.status is PaymentStatus.PENDING else None,
+                           channel_label=channel_label, qr_svg=qr_svg)
+
+
+def channel_label(name: str) -> str:
+    return str(CHANNEL_LABELS.get(name, name))
+
+
+def qr_svg(text: str) -> Markup:
+    """A QRIS string drawn as an inline SVG here (no image from elsewhere, no script)."""
+    return Markup(segno.make(text, error="m", micro=False).svg_inline(scale=4, border=3))
+
+
+@payments.post("/pesanan/<number>/bayar/online")
+def pay_online(number: str) -> Response:
+    """The buyer chose QRIS, an e-wallet, a virtual account or a minimarket: off to Midtrans's page for it."""
+    order = order_for_visitor(number)
+    try:
+        payment = online.start(order, request.form.get("channel", ""),
+                               finish_url=public_url("payments.online_return", number=number))
+    except service.NotPayable:
+        flash(_("This order can no longer be paid."), "error")
+    except service.PaymentError:
+        flash(_("Choose one of the ways to pay shown."), "error")
+    except midtrans_gateway.GatewayError:
+        db.session.rollback()
+        current_app.logger.exception("Midtrans Snap could not be started for %s", number)
+        flash(_("This way to pay is not available right now. Please try again in a moment, or choose another."),
+              "error")
+    else:
+        db.session.commit()
+        return redirect(payment.checkout_url, code=303)
+    db.session.commit()
+    return redirect(url_for("payments.pay", number=number))
+
+
+@payments.get("/pesanan/<number>/bayar/online/selesai")
+def online_return(number: str) -> Response:
+    """Back from Midtrans: what its status API says now is applied (the notification may still be on its way); the
+    query string Midtrans adds is never believed."""
+    order = order_for_visitor(number)
+    attempt = db.session.scalar(select(Payment).where(
+        Payment.order_id == order.id, Payment.method == PaymentMethod.MIDTRANS).order_by(Payment.id.desc()))
+    if attempt is not None and attempt.status is PaymentStatus.PENDING:
+        try:
+            online.check(attempt)
+            db.session.commit()
+            outbox.deliver_after_commit()
+        except midtrans_gateway.GatewayError:
+            db.session.rollback()
+            current_app.logger.warning("Midtrans status unavailable on the return of %s", number)
+    return redirect(url_for("payments.pay", number=number))
+
+
+@payments.get("/pesanan/<number>/status.json")
+def order_status(number: str) -> Response:
+    """What the waiting payment page polls: the order's and its latest payment's status (no third-party script)."""
+    order = order_for_visitor(number)
+    latest = db.session.scalar(select(Payment).where(Payment.order_id == order.id).order_by(Payment.id.desc()))
+    answer = jsonify({"order": order.status.value, "payment": latest.status.value if latest else None})
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
 @payments.post("/pesanan/<number>/bayar/kartu")
@@ -142,6 +210,7 @@ def order_payments(number: str) -> str:
         abort(404)
     history = service.order_payments(order)
     return render_template("payments/order.html", order=order, payments=history, money=service.money_of(history),
+                           channel_label=channel_label, needs_transfer_reference=service.needs_transfer_reference,
                            confirm_form=ConfirmTransferForm(), reject_form=RejectTransferForm(),
                            refund_form=RefundForm(key=service.new_refund_key()), left=service.refundable(order),
                            line_names={line.id: line.name for line in order.lines},
@@ -194,6 +263,28 @@ def _stripe_refused(_error: Exception) -> str:
     return _("Stripe did not accept the refund; nothing was recorded. Try again later.")
 
 
+def _midtrans_refused(_error: Exception) -> str:
+    current_app.logger.exception("Midtrans refused a refund")
+    return _("Midtrans did not accept the refund; nothing was recorded. Try again later, or refund by bank transfer.")
+
+
+@payments.post("/staf/pembayaran/<int:payment_id>/cek-midtrans")
+@login_required
+@role_required(*STAFF)
+def check_online(payment_id: int) -> Response:
+    """After a missed notification: read the payment's status from Midtrans and apply it."""
+    payment = _payment_or_404(payment_id)
+    if payment.method is not PaymentMethod.MIDTRANS:
+        abort(404)
+    outcome = commit_or_refuse(lambda: online.check(payment), {midtrans_gateway.GatewayError: lambda _error: _(
+        "Midtrans could not be asked right now; nothing changed. Try again in a moment.")})
+    if outcome is not None:
+        outbox.deliver_after_commit()
+        flash(_("Midtrans says: %(status)s. The payment is now: %(payment)s.",
+                status=payment.provider_status or _("not chosen yet"), payment=payment.status.label), "success")
+    return redirect(url_for("payments.order_payments", number=payment.order.number))
+
+
 @payments.post("/staf/pembayaran/<int:payment_id>/refund")
 @login_required
 @role_required(*STAFF)
@@ -225,7 +316,8 @@ def refund(payment_id: int) -> Response:
             service.RefundTooLarge: lambda error: _("At most %(amount)s can be refunded for what was chosen.",
                                                     amount=rupiah(int(str(error)))),
             service.PaymentError: lambda _error: _("Enter the reference of the transfer that returned the money."),
-            gateway.GatewayError: _stripe_refused}, _("Refund recorded.")):
+            gateway.GatewayError: _stripe_refused, midtrans_gateway.GatewayError: _midtrans_refused},
+            _("Refund recorded.")):
         outbox.deliver_after_commit()
     return back
 

@@ -84,6 +84,7 @@ POST_ACCESS = {
     "payments.confirm": DESK,
     "payments.reject": DESK,
     "payments.refund": DESK,
+    "payments.check_online": DESK,
     "ledger.rules": {ADMIN, FINANCE},
     "ledger.delete_rule": {ADMIN, FINANCE},
     "ledger.allocate": {ADMIN, FINANCE},
