@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -179,7 +179,8 @@ def parse_status(data: dict[str, Any]) -> Status:
         elif data.get("payment_code"):
             bank, code = str(data.get("store") or ""), str(data["payment_code"])
         expiry = data.get("expiry_time")
-        expires = datetime.strptime(str(expiry), "%Y-%m-%d %H:%M:%S").replace(tzinfo=WIB) if expiry else None
+        expires = datetime.strptime(str(expiry), "%Y-%m-%d %H:%M:%S").replace(tzinfo=WIB).astimezone(
+            UTC) if expiry else None  # stored in UTC, as every time in the shop
         return Status(order_id=str(data["order_id"]), status=str(data["transaction_status"]),
                       fraud_status=str(data.get("fraud_status") or ""), payment_type=kind,
                       transaction_id=str(data.get("transaction_id") or ""), gross=_rupiah(data["gross_amount"]),

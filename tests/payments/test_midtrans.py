@@ -131,6 +131,9 @@ def test_a_virtual_account_shows_its_number_with_a_copy_button_and_the_deadline(
     number = fresh(payment).pay_code
     assert number.startswith("8808") and f'data-copy="{number}"' in page and "BCA" in page
     assert "Bayar sebelum" in page
+    deadline = fresh(payment).pay_deadline.replace(tzinfo=None)  # Midtrans's expiry, in GMT+7, kept in UTC
+    held = db.session.get_one(Order, placed.id).expires_at.replace(tzinfo=None)
+    assert abs((deadline - held).total_seconds()) <= 120
 
 
 def test_a_notification_with_a_wrong_signature_gets_403_a_malformed_one_400_an_unknown_order_200_and_none_writes(
