@@ -26,8 +26,8 @@ from shop.orders import service as orders
 from shop.orders.mail import queue_shipped
 from shop.orders.models import Order, OrderStatus
 from shop.outbox import service as outbox
+from shop.payments import errors as payment_errors
 from shop.payments import service as payments
-from shop.payments import stripe_gateway as gateway
 from shop.shipping.models import Courier
 from shop.web import commit_or_refuse, parse_day, positive_int, problem, whole_number
 
@@ -104,9 +104,9 @@ def order(number: str) -> str:
                                                        .order_by(Courier.position)).all())
 
 
-def _stripe_refused(_error: Exception) -> str:
+def _provider_refused(_error: Exception) -> str:
     current_app.logger.exception("a refund on cancelling an order failed")
-    return _("Stripe did not accept the refund; the order was not cancelled. Try again later.")
+    return _("The payment provider did not accept the refund; the order was not cancelled. Try again later.")
 
 
 def _act(number: str, action: str) -> Response:
@@ -143,7 +143,7 @@ def _act(number: str, action: str) -> Response:
             service.FulfilmentError: problem(PROBLEMS),
             orders.IllegalTransition: lambda error: _("Not possible now: the order is %(status)s.",
                                                       status=error.current.label),  # type: ignore[attr-defined]
-            gateway.GatewayError: _stripe_refused}, _("Saved.")):
+            payment_errors.GatewayError: _provider_refused}, _("Saved.")):
         outbox.deliver_after_commit()
     elif action in ("cancel", "return", "note"):
         # Refused: the order page opens the same form again with what was typed (not lost to the redirect).

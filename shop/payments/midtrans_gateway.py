@@ -1,8 +1,9 @@
 """The shop's one door to Midtrans (QRIS, e-wallets, virtual accounts, minimarkets): the only module that knows its
 API. Plain HTTP with `requests`, as Midtrans documents it (Basic auth with the server key; Snap to start a payment,
-the Core API's `/v2/{order_id}/…` to read, cancel, expire and refund it), not the official `midtransclient`:
-that library builds its URLs from fixed sandbox and production hosts, so it could reach a local stand-in only by
-monkeypatching, and the tests talk to one (tests/payments/midtrans_rig.py). `MIDTRANS_API_BASE` and
+the Core API's `/v2/{order_id}/…` to read, cancel, expire and refund it), not the official `midtransclient`: that
+library has no documented setting for its hosts (a local stand-in, which the tests talk to, could be reached only by
+overwriting its URL constants on each client object) and raises one error type for every refusal, where the shop must
+tell 404 from 412. `MIDTRANS_API_BASE` and
 `MIDTRANS_SNAP_BASE` point elsewhere, for the tests alone.
 
 Amounts cross this door as whole rupiah (int); Midtrans writes them as "145000.00".
@@ -19,6 +20,8 @@ from typing import Any
 
 import requests
 from flask import current_app
+
+from shop.payments import errors
 
 # The ways to pay that Midtrans's Snap offers and the shop may enable (MIDTRANS_METHODS), by their Snap name:
 # whether the buyer pays at once in an app (the order's own hold) or later at a bank or counter (as long as a
@@ -40,7 +43,7 @@ REFUNDABLE_ONLINE = {"credit_card", "gopay", "shopeepay", "qris"}
 WIB = timezone(timedelta(hours=7))  # Midtrans writes its times in GMT+7
 
 
-class GatewayError(Exception):
+class GatewayError(errors.GatewayError):
     """Midtrans refused or could not be reached; the message is safe to log, not to show to buyers."""
 
     def __init__(self, message: str, status: int = 0) -> None:

@@ -22,7 +22,7 @@ from shop.extensions import db
 from shop.orders import service as orders
 from shop.orders.models import EventCode, Order, OrderStatus
 from shop.payments import midtrans_gateway as gateway
-from shop.payments import service
+from shop.payments import providers, service
 from shop.payments.models import CHANNEL_LABELS, Payment, PaymentMethod, PaymentStatus
 from shop.timeutil import aware, utcnow
 
@@ -119,9 +119,7 @@ def start(order: Order, channel: str, *, finish_url: str) -> Payment:
 def _give_up(payment: Payment, why: str) -> None:
     """Expire an open attempt at Midtrans and here. If Midtrans will not (it was paid meanwhile), apply what it says."""
     try:
-        gateway.cancel(payment.provider_ref or "")
-    except gateway.NotFound:
-        pass  # the buyer never picked a method on Snap's page: nothing exists there to expire
+        providers.of(payment).expire(payment)
     except gateway.NotAllowed:
         apply_status(payment, gateway.status(payment.provider_ref or ""))
         if payment.status is not PaymentStatus.PENDING:

@@ -26,10 +26,12 @@ from shop.money import allocate
 from shop.orders import mail as order_mail
 from shop.orders import service as orders
 from shop.orders.models import HOLDS_GOODS, EventCode, Order, OrderLine, OrderStatus
-from shop.payments import midtrans_gateway as midtrans
+from shop.payments import providers
 from shop.payments import stripe_gateway as gateway
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus, Refund, RefundLine, StripeEvent
 from shop.timeutil import aware, utcnow
+
+CURRENCY = "idr"  # every payment is in whole rupiah, whoever takes it
 
 # Who books a refund's reversal: the revenue-split ledger (a layer above), registered by create_app.
 RefundBooker = Callable[[Refund], object]
@@ -415,17 +417,12 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
                   transfer_reference=transfer_reference.strip(), created_by_id=getattr(actor, "id", None),
                   lines=[RefundLine(order_line_id=part.line_id, amount=part.amount, quantity=part.quantity)
                          for part in items or ()])
-    if payment.method is PaymentMethod.CARD:
-        if not payment.stripe_payment_intent_id:
-            raise NotPayable(payment.status.label)  # a card payment is refundable only once Stripe settled it
-        result = gateway.refund(payment_intent_id=payment.stripe_payment_intent_id, amount=amount,
-                                idempotency_key=item.idempotency_key)
-        item.stripe_refund_id = result.id
-    elif payment.method is PaymentMethod.MIDTRANS and not needs_transfer_reference(payment):
-        if not payment.provider_ref:
-            raise NotPayable(payment.status.label)
-        item.provider_refund_id = midtrans.refund(payment.provider_ref, amount=amount, key=item.idempotency_key,
-                                                  reason=item.reason or "refund")[:64]
+    provider = providers.of(payment)
+    if provider.refunds_online(payment):
+        try:
+            provider.refund_online(payment, item)
+        except providers.NotRefundableOnline as error:
+            raise NotPayable(payment.status.label) from error
     db.session.add(item)
     payment.refunded += amount
     db.session.flush()
@@ -440,9 +437,7 @@ def refund(payment: Payment, *, amount: int, reason: str, key: str, actor: Actor
 def needs_transfer_reference(payment: Payment) -> bool:
     """Money that cannot go back online (a bank transfer, a virtual account, a minimarket) goes back by a transfer
     staff make, and its reference is recorded with the refund."""
-    if payment.method is PaymentMethod.BANK_TRANSFER:
-        return True
-    return payment.method is PaymentMethod.MIDTRANS and payment.pay_type not in midtrans.REFUNDABLE_ONLINE
+    return not providers.of(payment).refunds_online(payment)
 
 
 def _queue_refund_mail(item: Refund) -> None:
@@ -542,7 +537,7 @@ def settle(payment: Payment, *, gross: int, currency: str, fee: int, code: Event
     if payment.status is PaymentStatus.SUCCEEDED:
         return "already paid"
     payment.fee, payment.net = fee, gross - fee
-    if currency.lower() != gateway.CURRENCY or gross != payment.amount:
+    if currency.lower() != CURRENCY or gross != payment.amount:
         payment.status = PaymentStatus.FAILED
         payment.failure = f"paid {gross} {currency}, expected {payment.amount} idr"
         record("payment.mismatch", payment, None, {"gross": gross, "currency": currency})

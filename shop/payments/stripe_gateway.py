@@ -14,10 +14,12 @@ from typing import Any
 import stripe
 from flask import current_app
 
+from shop.payments import errors
+
 CURRENCY = "idr"
 
 
-class GatewayError(Exception):
+class GatewayError(errors.GatewayError):
     """Stripe refused or could not be reached; the message is safe to log, not to show to buyers."""
 
 

@@ -24,6 +24,7 @@ from shop.payments import (
     midtrans_gateway,
     online,
     payments,
+    providers,
     service,
     webhooks,  # noqa: F401 (registers the webhook routes)
 )
@@ -210,7 +211,7 @@ def order_payments(number: str) -> str:
         abort(404)
     history = service.order_payments(order)
     return render_template("payments/order.html", order=order, payments=history, money=service.money_of(history),
-                           channel_label=channel_label, needs_transfer_reference=service.needs_transfer_reference,
+                           provider=providers.of, needs_transfer_reference=service.needs_transfer_reference,
                            confirm_form=ConfirmTransferForm(), reject_form=RejectTransferForm(),
                            refund_form=RefundForm(key=service.new_refund_key()), left=service.refundable(order),
                            line_names={line.id: line.name for line in order.lines},
@@ -274,7 +275,7 @@ def _midtrans_refused(_error: Exception) -> str:
 def check_online(payment_id: int) -> Response:
     """After a missed notification: read the payment's status from Midtrans and apply it."""
     payment = _payment_or_404(payment_id)
-    if payment.method is not PaymentMethod.MIDTRANS:
+    if not providers.of(payment).checkable:
         abort(404)
     outcome = commit_or_refuse(lambda: online.check(payment), {midtrans_gateway.GatewayError: lambda _error: _(
         "Midtrans could not be asked right now; nothing changed. Try again in a moment.")})

@@ -13,7 +13,9 @@ shop can rely on:
   `transaction_status`. Until a method is picked, the status API answers 404, as Midtrans does.
 - `GET /v2/{order_id}/status`; `POST /v2/{order_id}/cancel` and `/expire` (only while `pending`, else 412);
   `POST /v2/{order_id}/refund` with `refund_key`, `amount`, `reason` (only for card, GoPay, ShopeePay and QRIS
-  payments that settled, else 412; a repeated `refund_key` answers as the first time).
+  payments that settled, else 412; an amount beyond what is left 414; a repeated `refund_key` answers as the first
+  time: Midtrans's pages differ on this, one calls it a safe retry, another answers 406, and the shop never sends
+  a key twice for two refunds). `{order_id}` may also be Midtrans's transaction_id.
 - HTTP notifications: the status body plus `signature_key` = SHA-512(order_id + status_code + gross_amount +
   server key), POSTed to `notification_url` from a background thread after each change, as Midtrans sends
   them after the fact; `wait_notified()` waits for them, `notify()` sends one again (a retry or a replay).
@@ -248,7 +250,9 @@ class MidtransStandIn:
             return jsonify({"token": token, "redirect_url": f"{rig.base_url}/snap/v4/redirection/{token}"}), 201
 
         def transaction(order_id: str) -> dict[str, Any] | None:
-            tx = rig.transactions.get(order_id)
+            """By order_id or by Midtrans's transaction_id (the Core API takes either)."""
+            tx = rig.transactions.get(order_id) or next(
+                (t for t in rig.transactions.values() if t.get("transaction_id") == order_id), None)
             return tx if tx and tx.get("transaction_status") else None
 
         @app.get("/v2/<order_id>/status")
@@ -301,7 +305,7 @@ class MidtransStandIn:
                     return core_error(412, "Merchant cannot modify the status of the transaction")
                 left = tx["gross_amount"] - tx["refunded"]
                 if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= left:
-                    return core_error(412, "Refund amount is more than the amount that can be refunded")
+                    return core_error(414, "Refund request is rejected due to invalid amount")
                 tx["refunded"] += amount
                 refund_id = next(rig._ids)
                 tx["refunds"].append({"refund_chargeback_id": refund_id, "refund_amount": amount_text(amount),

@@ -13,6 +13,7 @@ import requests
 from sqlalchemy import func, select
 
 from shop import jobs
+from shop.fulfilment import service as fulfilment
 from shop.extensions import db
 from shop.ledger.models import EntryKind, LedgerEntry, Part
 from shop.orders import service as orders
@@ -354,3 +355,41 @@ def test_the_stand_ins_payment_page_sends_the_buyer_back_to_the_shop(client, pla
     midtrans.wait_notified()
     assert fresh(payment).status is PaymentStatus.SUCCEEDED
     assert online.due_for_sync() == []
+
+
+@pytest.mark.parametrize("channel", ["gopay", "echannel"])
+def test_the_desk_cancels_a_paid_order_through_the_providers_interface(client, placed, midtrans, channel):
+    """Cancelling at the fulfilment desk refunds each payment the way its provider allows, without naming it."""
+    payment = paid_online(client, placed, midtrans, channel)
+    order = db.session.get_one(Order, placed.id)
+    if channel == "echannel":  # Mandiri bill payment: only a transfer staff make gives the money back
+        with pytest.raises(fulfilment.FulfilmentError, match="transfer_reference_required"):
+            fulfilment.cancel(order, reason="stok rusak", actor=None)
+        db.session.rollback()
+        fulfilment.cancel(db.session.get_one(Order, placed.id), reason="stok rusak", actor=None,
+                          transfer_reference="Mandiri 55")
+    else:
+        fulfilment.cancel(order, reason="stok rusak", actor=None)
+    db.session.commit()
+
+    done = fresh(payment)
+    assert done.refunded == done.amount and db.session.get_one(Order, placed.id).status is OrderStatus.CANCELLED
+    online_refunds = [r for r in midtrans.requests if r[1].endswith("/refund")]
+    assert len(online_refunds) == (1 if channel == "gopay" else 0)
+    assert done.refunds[0].transfer_reference == ("" if channel == "gopay" else "Mandiri 55")
+
+
+def test_a_provider_that_cannot_be_reached_at_a_desk_cancel_leaves_the_order_as_it_was(app, client, placed,
+                                                                                      midtrans):
+    payment = paid_online(client, placed, midtrans, "shopeepay")
+    staff = f.user("fulfilment")
+    db.session.commit()
+    client.post("/masuk", data={"email": staff.email, "password": f.PASSWORD})
+    app.config["MIDTRANS_API_BASE"] = "http://127.0.0.1:9"  # nothing listens there
+    try:
+        page = client.post(f"/staf/pesanan/{placed.number}/batal", data={"reason": "stok rusak"},
+                           follow_redirects=True)
+    finally:
+        app.config["MIDTRANS_API_BASE"] = midtrans.base_url
+    assert "Penyedia pembayaran tidak menerima pengembalian dana" in text_of(page)
+    assert db.session.get_one(Order, placed.id).status is OrderStatus.PAID and fresh(payment).refunded == 0
