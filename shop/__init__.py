@@ -6,7 +6,9 @@ import os
 from typing import Any
 
 from flask import Flask, current_app, render_template, request
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import SecurityError
 
 from shop.config import load_config
@@ -72,6 +74,7 @@ def _wire_layers(app: Flask) -> None:
     from shop import demo
     from shop.accounts import service as accounts
     from shop.catalog import cache as catalog_cache
+    from shop.catalog import search as catalog_search
     from shop.certification.models import Certification
     from shop.customers import service as customers
     from shop.ledger import service as ledger
@@ -87,6 +90,9 @@ def _wire_layers(app: Flask) -> None:
     payments.on_refund(ledger.book_refund)
     # An order's history names the way it was paid ("paid by BCA virtual account") in the reader's language.
     order_models.PARAM_WORDS["channel"] = CHANNEL_LABELS
+    # Search reads each product's text, rewritten with every change of the product or of what it names.
+    if not event.contains(Session, "before_flush", catalog_search.refresh_before_flush):
+        event.listen(Session, "before_flush", catalog_search.refresh_before_flush)
     # A certificate or a split rule changes what catalog pages show ("where your money goes", sellability).
     catalog_cache.watch(Certification, SplitRule)
     # Signed-in visitors: staff (accounts) and buyers with an account (customers, a layer above). The cookie holds
@@ -106,9 +112,9 @@ def _register_blueprints(app: Flask) -> None:
     from importlib import import_module
 
     modules = ["storefront.views", "storefront.order_page", "catalog.staff", "staff.catalog_admin",
-               "certification.views", "accounts.views", "staff.users", "health", "cart.views", "checkout.views",
-               "checkout.admin", "orders.views", "customers.views", "payments.views", "fulfilment.views",
-               "staff.audit", "ledger.views", "finance.views", "outbox.views"]
+               "staff.search_words", "certification.views", "accounts.views", "staff.users", "health", "cart.views",
+               "checkout.views", "checkout.admin", "orders.views", "customers.views", "payments.views",
+               "fulfilment.views", "staff.audit", "ledger.views", "finance.views", "outbox.views"]
     for name in modules:
         import_module(f"shop.{name}")
     from shop.accounts import accounts
@@ -148,7 +154,7 @@ def _register_template_helpers(app: Flask) -> None:
     from shop.certification.numbers import public_lookup
     from shop.ledger import service as ledger
     from shop.ledger.models import PART_EXPLAINED, SPLIT_PARTS
-    from shop.storefront.fragments import filter_form, product_cards
+    from shop.storefront.fragments import filter_form, highlight_card, product_cards
     from shop.storefront.pages import visitor_mark
     from shop.timeutil import today
 
@@ -173,6 +179,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["LOW_STOCK"] = catalog_cache.LOW_STOCK
     app.jinja_env.globals["query_args"] = web.query_args
     app.jinja_env.globals["product_cards"] = product_cards
+    app.jinja_env.globals["highlight_card"] = highlight_card
     app.jinja_env.globals["visitor_mark"] = visitor_mark
     app.jinja_env.globals["filter_form"] = filter_form
     app.jinja_env.globals["requirement_states"] = certs.requirement_states

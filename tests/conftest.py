@@ -190,7 +190,9 @@ def empty_all_tables() -> None:
             empty_postgresql_tables(connection, tables)
         else:
             # SQLite has no TRUNCATE and the append-only tables refuse DELETE: lift their guards for the cleanup.
-            for trigger in connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars():
+            guarded = ", ".join(f"'{name}'" for name in GUARDED)  # the search index's own triggers stay
+            for trigger in connection.execute(text(f"SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                                   f"AND tbl_name IN ({guarded})")).scalars():
                 connection.execute(text(f'DROP TRIGGER "{trigger}"'))
             # Rows that point at rows of their own table (a reversing deposit) go in one statement.
             connection.execute(text("PRAGMA defer_foreign_keys = ON"))

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from shop.catalog.models import Category, Facility, Product, ProductImage, Region
+from shop.catalog.models import Category, Facility, Product, ProductImage, Region, SearchSynonym
 from shop.extensions import cache
 from shop.i18n import localized
 
@@ -60,7 +60,7 @@ def bump() -> None:
 
 # What catalog pages show. Models of higher layers (certificates, split rules) are added by `watch`, called from
 # create_app, so this module needs no import of them.
-WATCHED: set[type] = {Category, Facility, Product, ProductImage, Region}
+WATCHED: set[type] = {Category, Facility, Product, ProductImage, Region, SearchSynonym}
 
 
 def watch(*models: type) -> None:

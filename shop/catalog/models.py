@@ -138,6 +138,9 @@ class Product(Model):
     stock: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     featured: Mapped[bool] = mapped_column(default=False)
+    # What search reads (shop.catalog.search): the names, category, facility, its city and region, and the
+    # descriptions, in lower case; rewritten on every change of the product or of what it names.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Staff may override the certificates the category requires (None: follow the category), with a reason.
     required_certs_override: Mapped[list[str] | None] = mapped_column(JSON)
     required_certs_reason: Mapped[str] = mapped_column(Text, default="")
@@ -269,3 +272,12 @@ class StockMovement(Model):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (CheckConstraint("delta <> 0", name="delta_not_zero"),)
+
+
+class SearchSynonym(Model):
+    """A word buyers type and the word the catalogue uses for it (kripik → keripik), kept by the cooperative."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str] = mapped_column(String(60), unique=True)  # lower case, one word
+    means: Mapped[str] = mapped_column(String(120))  # lower case, one or more words
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

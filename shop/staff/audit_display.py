@@ -59,6 +59,8 @@ ACTIONS = {
     "product.required_certificates": _l("required certificates changed"),
     "product.required_certificates_requested": _l("change of required certificates asked (waits for a second person)"),
     "product.required_certificates_rejected": _l("change of required certificates turned down"),
+    "search_synonym.add": _l("search synonym added"),
+    "search_synonym.remove": _l("search synonym removed"),
     "shipping_rate.update": _l("shipping rate changed"),
     "split_rule.create": _l("split rule added"),
     "split_rule.delete": _l("split rule removed"),
@@ -70,7 +72,7 @@ OBJECTS = {
     "Order": _l("Order"), "Payment": _l("Payment"), "Product": _l("Product"), "Facility": _l("Facility"),
     "Category": _l("Category"), "Certification": _l("Certificate"), "Courier": _l("Courier"),
     "ShippingRate": _l("Shipping rate"), "SplitRule": _l("Split rule"), "PnbpDeposit": _l("PNBP deposit"),
-    "User": _l("User"),
+    "User": _l("User"), "SearchSynonym": _l("Search synonym"),
 }
 FIELDS = {
     "status": _l("status"), "price": _l("price"), "stock": _l("stock"), "amount": _l("amount"),
@@ -88,7 +90,7 @@ FIELDS = {
     "currency": _l("currency"), "required_certs": _l("required certificates"), "category_id": _l("category"),
     "photo": _l("photo"), "pnbp": "PNBP", "premi": _l("premi"), "cooperative": _l("cooperative"),
     "production_capital": _l("production capital"), "volumetric_divisor": _l("volumetric divisor"),
-    "crate_fee": _l("wooden crate fee"),
+    "crate_fee": _l("wooden crate fee"), "term": _l("buyers type"), "means": _l("the catalogue says"),
     "required_certs_override": _l("required certificates"), "reason": _l("reason"), "document": _l("scan"),
 }
 DATES = {"issued_on", "expires_on", "billing_expires_on", "deposited_on", "effective_from"}

@@ -11,6 +11,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import inspect as sa_inspect
 
+from shop.catalog import search
 from shop.catalog.cache import enabled, generation, remembered, unavailable
 from shop.extensions import cache
 from shop.i18n import current_language
@@ -29,6 +30,11 @@ def filter_form(filters: Any, options: Any) -> Markup:
 
 
 # -- product cards, rendered once per product, language and day in each generation
+
+def highlight_card(card: Markup, query: search.Query) -> Markup:
+    """A kept card with the words a search matched marked in its name and facility (rendered per request)."""
+    return Markup(search.highlight(str(card), query))  # noqa: S704 (the card's own HTML, words escaped by it)
+
 
 def product_cards(products: list[Any]) -> list[Markup]:
     """The cards of these products (Product objects, or ids from a page kept in the cache) as HTML (the

@@ -6,10 +6,11 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from shop.catalog import search
 from shop.catalog.cache import Choice, keep, recall, remembered
 from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region
 from shop.certification.models import Certification, CertType
@@ -39,6 +40,7 @@ class ProductFilter:
     max_price: int | None = None
     sort: str = "newest"
     page: int = 1
+    any_word: bool = False  # several words: products matching any of them (when none match all)
 
 
 @dataclass(frozen=True)
@@ -162,16 +164,17 @@ def _build_options() -> CatalogOptions:
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def product_query(filters: ProductFilter) -> Select:
     query = _visible()
+    ranked: tuple[Any, ...] = ()
     if filters.q:
-        pattern = f"%{_escape_like(filters.q)}%"
-        query = query.where(or_(Product.name_id.ilike(pattern, escape="\\"),
-                                Product.name_en.ilike(pattern, escape="\\")))
+        understood = search.understand(filters.q)
+        if not understood.words:  # nothing searchable in it (only quotes, %, operators …): nothing matches
+            return query.where(false())
+        dialect = db.session.get_bind().dialect.name
+        query = query.where(search.condition(understood, dialect, any_word=filters.any_word))
+        if filters.sort not in SORTS or filters.sort == "newest":  # the default order: name matches first
+            ranked = (search.name_first(understood),)
     if filters.facility:
         query = query.where(Facility.slug == filters.facility)
     if filters.region:
@@ -197,7 +200,7 @@ def product_query(filters: ProductFilter) -> Select:
         "price_desc": (Product.price.desc(), Product.id.desc()),
         "name": (Product.name_id.asc(), Product.id.asc()),
     }[filters.sort if filters.sort in SORTS else "newest"]
-    return query.order_by(*order)
+    return query.order_by(*ranked, *order)
 
 
 def list_products(filters: ProductFilter, per_page: int, *, total: int | None = None) -> ProductPage:
@@ -230,6 +233,12 @@ def _list_products(filters: ProductFilter, page: int, per_page: int, total: int 
     total = int(rows[0].total) if rows else int(db.session.scalar(counting) or 0)  # past the last page
     keep(key, total)
     return ProductPage(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
+
+
+def suggest(typed: str, *, limit: int = 8) -> list[str]:
+    """Names of products matching what is being typed, best first, in the reader's language (one query)."""
+    query = product_query(ProductFilter(q=typed)).limit(limit)
+    return [product.name for product in db.session.scalars(query)]
 
 
 def featured_products(limit: int = 8) -> list[Product] | list[int]:

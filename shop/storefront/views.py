@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from flask import abort, current_app, redirect, render_template, request, send_from_directory, session
+from flask import abort, current_app, jsonify, redirect, render_template, request, send_from_directory, session
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from shop.catalog import catalog
+from shop.catalog import catalog, search
 from shop.certification.service import sale_state
 from shop.storefront import service
-from shop.storefront.forms import keepable_list, parse_product_filter
+from shop.storefront.forms import MAX_QUERY_LENGTH, keepable_list, parse_product_filter
 from shop.storefront.pages import cached_page
 from shop.web import safe_next
 
@@ -29,9 +31,31 @@ def home() -> str:
 def products() -> str:
     options = service.catalog_options()
     filters, notices = parse_product_filter(request.args, options)
-    page = service.list_products(filters, current_app.config["PRODUCTS_PER_PAGE"])
+    per_page = current_app.config["PRODUCTS_PER_PAGE"]
+    page = service.list_products(filters, per_page)
+    found = search.understand(filters.q) if filters.q else None
+    suggestion, featured = "", list[int]()
+    if found is not None and not page.total and len(found.words) > 1:
+        # No product has every word: those that have any of them, said so.
+        filters = replace(filters, any_word=True)
+        page = service.list_products(filters, per_page)
+        if page.total:
+            notices = [*notices, _("No product matches all of these words; these match some of them.")]
+    if found is not None and not page.total:
+        suggestion = search.did_you_mean(found)
+        featured = [item if isinstance(item, int) else item.id for item in service.featured_products(4)]
     return render_template("catalog/products.html", page=page, filters=filters, options=options,
-                           notices=notices)
+                           notices=notices, found=found, suggestion=suggestion, featured=featured)
+
+
+@catalog.get("/produk/saran")
+def suggestions() -> Response:
+    """What the search box offers while typing: at most 8 product names for `q`, as JSON."""
+    typed = (request.args.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+    names = service.suggest(typed, limit=8) if len(typed) >= 2 else []
+    answer = jsonify({"q": typed, "suggestions": names})
+    answer.headers["Cache-Control"] = "public, max-age=60"
+    return answer
 
 
 @catalog.get("/produk/<slug>")

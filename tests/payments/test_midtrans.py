@@ -13,8 +13,8 @@ import requests
 from sqlalchemy import func, select
 
 from shop import jobs
-from shop.fulfilment import service as fulfilment
 from shop.extensions import db
+from shop.fulfilment import service as fulfilment
 from shop.ledger.models import EntryKind, LedgerEntry, Part
 from shop.orders import service as orders
 from shop.orders.models import EventCode, Order, OrderEvent, OrderStatus

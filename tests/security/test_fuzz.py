@@ -121,6 +121,8 @@ def valid_forms(values: dict) -> dict[str, dict[str, str]]:
         "catalog.admin_facility": {"name": "Lapas Uji", "city": "Palu", "facility_class": "IIA", "story_id": "",
                                    "story_en": "", "active": "1"},
         "catalog.admin_category": {"name_id": "Kerajinan", "name_en": "Crafts", "required_certs": "halal"},
+        "catalog.add_synonym": {"term": "krupuk", "means": "kerupuk"},
+        "payments.pay_online": {"channel": "other_qris"},
         "checkout.save_rate": {"province": "Sulawesi Tengah", "first_kg": "12000", "next_kg": "8000",
                                "origin_region_id": ""},
         "fulfilment.stock_product": {"quantity": "5", "reason": "production", "note": "batch"},

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from shop.catalog.images import save_product_image
+from shop.catalog.models import SearchSynonym
 from shop.extensions import db
 from shop.finance.models import PnbpDeposit, PnbpDepositMonth
 from shop.orders import service as orders
@@ -33,6 +34,7 @@ ACCESS = {
     "accounts.password": EVERYONE,
     "accounts.users": {ADMIN},
     "catalog.admin_facilities": {ADMIN},
+    "catalog.synonyms": DESK,
     "checkout.couriers": {ADMIN},
     "audit.log": {ADMIN},
     "catalog.staff_products": CATALOG_KEEPERS,
@@ -85,6 +87,8 @@ POST_ACCESS = {
     "payments.reject": DESK,
     "payments.refund": DESK,
     "payments.check_online": DESK,
+    "catalog.add_synonym": DESK,
+    "catalog.remove_synonym": DESK,
     "ledger.rules": {ADMIN, FINANCE},
     "ledger.delete_rule": {ADMIN, FINANCE},
     "ledger.allocate": {ADMIN, FINANCE},
@@ -116,6 +120,8 @@ def world(app: Flask):
                           receipt=save_private_document(f.PDF, "pnbp"))
     deposit.months = [PnbpDepositMonth(month="2026-10", amount=1_000)]
     db.session.add(deposit)
+    synonym = SearchSynonym(term="kripik", means="keripik")
+    db.session.add(synonym)
     users = {ADMIN: f.user("admin"), FULFIL: f.user("fulfilment"), FINANCE: f.user("finance"),
              OWN: f.user("facility", facility_id=own_facility.id),
              OTHER: f.user("facility", facility_id=f.facility().id)}
@@ -126,7 +132,7 @@ def world(app: Flask):
               "rule_id": 1, "image_id": image.id, "message_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug,
               "month": "2026-10", "fmt": "xlsx", "code": "en", "filename": image.filename,
               "product_slug": product.slug, "token": "not-a-signed-token",
-              "decision": "tolak"}
+              "decision": "tolak", "synonym_id": synonym.id}
     return values, users
 
 

@@ -1,0 +1,247 @@
+"""Search that finds what Indonesian buyers type (#26): "kripik" finds Keripik, "rajutan" Tas Rajut, "bawang gorng"
+Bawang Goreng, "kuala tungkal" the facility's products.
+
+Each product keeps its `search_text`: names, category, facility with its city and region, and descriptions, in lower
+case, rewritten whenever the product or what it names changes (`refresh_before_flush`, wired by create_app). A query
+becomes words; each word becomes the words the catalogue itself uses for it: the word, the cooperative's synonyms
+(kripik → keripik), and the closest known words of the catalogue's own vocabulary (gorng → goreng, rajutan → rajut),
+so both databases tolerate the same typos and spellings. The database then matches them through its own index:
+
+- PostgreSQL: full-text search with the built-in `indonesian` configuration (Snowball stemming), through a GIN
+  index on `to_tsvector('indonesian', search_text)`, each word as a prefix (`kerip:*`);
+- SQLite: an FTS5 table with the unicode61 tokenizer and prefix indexes (`product_fts`, kept by triggers on
+  `product`): each word matched as the start of a word, as PostgreSQL's prefix queries do.
+
+Both are made by migration and, for create_all, with the product table (`SCHEMA_OBJECTS` names them for the
+schema comparisons that must leave them be).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import DDL, ColumnElement, and_, bindparam, case, event, func, or_, select, text
+from sqlalchemy.orm import Session
+
+from shop.audit.service import record
+from shop.catalog.cache import remembered
+from shop.catalog.models import Category, Facility, Product, Region, SearchSynonym
+from shop.extensions import db
+
+# The list a new shop starts with (the migration's own copy, and the demo's); the cooperative edits it at
+# /staf/sinonim.
+DEFAULT_SYNONYMS = [("kripik", "keripik"), ("krupuk", "kerupuk"), ("rajutan", "rajut"), ("tenunan", "tenun"),
+                    ("sambel", "sambal"), ("mebel", "kursi meja"), ("tikar", "anyaman")]
+MAX_WORDS = 8
+MAX_WORD = 40
+SCHEMA_OBJECTS = ("product_fts", "ix_product_search_text")  # made here and by migration, not models
+
+POSTGRESQL_DDL = ["CREATE INDEX IF NOT EXISTS ix_product_search_text ON product "
+                  "USING gin (to_tsvector('indonesian', search_text))"]
+SQLITE_DDL = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS product_fts USING fts5(search_text, content='product', "
+    "content_rowid='id', tokenize='unicode61', prefix='2 3')",
+    "CREATE TRIGGER IF NOT EXISTS product_fts_insert AFTER INSERT ON product BEGIN "
+    "INSERT INTO product_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS product_fts_delete AFTER DELETE ON product BEGIN "
+    "INSERT INTO product_fts(product_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS product_fts_update AFTER UPDATE OF search_text ON product BEGIN "
+    "INSERT INTO product_fts(product_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO product_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+]
+SQLITE_TRIGGERS = ("product_fts_insert", "product_fts_delete", "product_fts_update")
+
+for _statement in POSTGRESQL_DDL:
+    event.listen(Product.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in SQLITE_DDL:
+    event.listen(Product.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+event.listen(Product.__table__, "before_drop", DDL("DROP TABLE IF EXISTS product_fts").execute_if(dialect="sqlite"))
+
+
+# -- what a product is found by
+
+def fold(value: str) -> str:
+    """Lower case, accents and punctuation gone: "Manik-manik" → "manik manik"."""
+    plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", " ", plain).strip()
+
+
+def document(product: Product) -> str:
+    facility, category = product.facility, product.category
+    region = facility.region if facility is not None else None
+    parts = [product.name_id, product.name_en, category.name_id if category else "", category.name_en if category
+             else "", facility.name if facility else "", facility.city if facility else "",
+             region.name if region else "", region.city if region else "", product.description_id,
+             product.description_en]
+    return fold(" ".join(part or "" for part in parts))
+
+
+def refresh_before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """Rewrite the search text of every product this flush adds or changes, and of the products of every facility,
+    category or region it changes (their names are in it)."""
+    changed = [obj for obj in (*session.new, *session.dirty) if isinstance(obj, Product)]
+    facilities = {obj.id for obj in session.dirty if isinstance(obj, Facility) and obj.id}
+    categories = {obj.id for obj in session.dirty if isinstance(obj, Category) and obj.id}
+    regions = {obj.id for obj in session.dirty if isinstance(obj, Region) and obj.id}
+    if facilities or categories or regions:
+        with session.no_autoflush:
+            changed += session.scalars(select(Product).join(Facility).where(or_(
+                Product.facility_id.in_(facilities), Product.category_id.in_(categories),
+                Facility.region_id.in_(regions)))).all()
+    with session.no_autoflush:
+        for product in changed:
+            if product.facility is None and product.facility_id:
+                product.facility = session.get(Facility, product.facility_id)
+            if product.category is None and product.category_id:
+                product.category = session.get(Category, product.category_id)
+            text_now = document(product)
+            if product.search_text != text_now:
+                product.search_text = text_now
+
+
+# -- the cooperative's synonyms
+
+class SynonymInvalid(ValueError):
+    """The text is the problem's key: term (one word, at most 60 letters), means (at most 120), same, exists."""
+
+
+def add_synonym(term: str, means: str, *, actor: Any) -> SearchSynonym:
+    """A word buyers type (one word) and the catalogue's word(s) for it; both folded (lower case, no accents)."""
+    folded_term, folded_means = fold(term), fold(means)
+    if not folded_term or " " in folded_term or len(folded_term) > 60:
+        raise SynonymInvalid("term")
+    if not folded_means or len(folded_means) > 120:
+        raise SynonymInvalid("means")
+    if folded_term == folded_means:
+        raise SynonymInvalid("same")
+    if db.session.scalar(select(SearchSynonym).where(SearchSynonym.term == folded_term)) is not None:
+        raise SynonymInvalid("exists")
+    synonym = SearchSynonym(term=folded_term, means=folded_means)
+    db.session.add(synonym)
+    db.session.flush()
+    record("search_synonym.add", synonym, None, {"term": folded_term, "means": folded_means}, actor=actor)
+    return synonym
+
+
+def remove_synonym(synonym: SearchSynonym, *, actor: Any) -> None:
+    record("search_synonym.remove", synonym, {"term": synonym.term, "means": synonym.means}, None, actor=actor)
+    db.session.delete(synonym)
+    db.session.flush()
+
+
+# -- what a query means
+
+@dataclass(frozen=True)
+class Query:
+    words: tuple[str, ...]  # as typed, folded
+    meanings: tuple[tuple[str, ...], ...]  # per word: the catalogue's words it stands for
+
+    @property
+    def terms(self) -> list[str]:
+        """Every word to highlight, longest first."""
+        return sorted({term for meaning in self.meanings for term in meaning}, key=len, reverse=True)
+
+
+def words_of(typed: str) -> list[str]:
+    """The words of a query, whatever it holds (quotes, %, tsquery operators, NUL …): letters and digits only."""
+    return [word[:MAX_WORD] for word in fold(typed.replace("\x00", " ")).split()][:MAX_WORDS]
+
+
+def vocabulary() -> list[str]:
+    """Every word of every product's search text (kept until the catalog changes)."""
+    def build() -> list[str]:
+        seen: set[str] = set()
+        for row in db.session.scalars(select(Product.search_text).where(Product.active.is_(True))):
+            seen.update(row.split())
+        return sorted(seen)
+    return remembered("search:vocabulary", build)
+
+
+def synonyms() -> dict[str, tuple[str, ...]]:
+    def build() -> dict[str, tuple[str, ...]]:
+        return {row.term: tuple(fold(row.means).split()) for row in db.session.scalars(select(SearchSynonym))}
+    return remembered("search:synonyms", build)
+
+
+SUFFIXES = ("nya", "kan", "an", "i")  # rajutannya → rajutan → rajut, tenunan → tenun
+
+
+def stems(word: str) -> set[str]:
+    found, todo = set(), [word]
+    while todo:
+        current = todo.pop()
+        for end in SUFFIXES:
+            if current.endswith(end) and len(current) - len(end) >= 4 and current[:-len(end)] not in found:
+                found.add(current[:-len(end)])
+                todo.append(current[:-len(end)])
+    return found
+
+
+def understand(typed: str) -> Query:
+    """Each word with the catalogue's words for it: its synonyms, its stems where the catalogue has them (rajutan →
+    rajut); and, when the catalogue uses neither the word nor a synonym, the closest known words that start with the
+    same letter (gorng → goreng, klapa → kelapa, tass → tas). Each is then matched as the start of a word."""
+    words = words_of(typed)
+    known, same = vocabulary(), synonyms()
+    have = set(known)
+    meanings = []
+    for word in words:
+        meaning = {word, *same.get(word, ()), *(stems(word) & have)}
+        if not meaning & have and len(word) >= 3:
+            meaning.update(close for close in difflib.get_close_matches(word, known, n=3, cutoff=0.82)
+                           if close[0] == word[0])
+        meanings.append(tuple(sorted(meaning)))
+    return Query(tuple(words), tuple(meanings))
+
+
+def did_you_mean(query: Query) -> str:
+    """The closest known words to what was typed, or "" when nothing is close."""
+    known = vocabulary()
+    guessed = [next(iter(difflib.get_close_matches(word, known, n=1, cutoff=0.6)), word) for word in query.words]
+    return " ".join(guessed) if guessed != list(query.words) else ""
+
+
+# -- matching in the database
+
+def _word_matches(meaning: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
+    """A product matches a word when a word of its search text starts with any of the words it stands for."""
+    if dialect == "postgresql":  # the GIN index's own expression, so the index serves it; stemmed, as a prefix
+        vector = func.to_tsvector(text("'indonesian'::regconfig"), Product.search_text)
+        return or_(*[vector.op("@@")(func.to_tsquery(text("'indonesian'::regconfig"), f"{term}:*"))
+                     for term in meaning])
+    expression = " OR ".join(f'"{term}"*' for term in meaning)  # letters and digits only (words_of)
+    return Product.id.in_(select(text("rowid")).select_from(text("product_fts")).where(
+        text("product_fts MATCH :fts").bindparams(bindparam("fts", expression, unique=True))))
+
+
+def condition(query: Query, dialect: str, *, any_word: bool = False) -> ColumnElement[bool]:
+    parts = [_word_matches(meaning, dialect) for meaning in query.meanings]
+    return or_(*parts) if any_word else and_(*parts)
+
+
+def name_first(query: Query) -> Any:
+    """An order key: products whose name holds a word of the query first."""
+    name = func.lower(Product.name_id + " " + Product.name_en)
+    return case((or_(*[name.contains(term, autoescape=True) for term in query.terms]), 0), else_=1)
+
+
+def highlight(html: str, query: Query) -> str:
+    """The card's name and facility with the matched words marked (<mark>), the rest of its HTML as it was."""
+    if not query.terms:
+        return html
+    pattern = re.compile("|".join(re.escape(term) for term in query.terms), re.IGNORECASE)
+
+    def words(segment: str) -> str:  # text between tags; its character references (&amp;) are left whole
+        return "".join(piece if piece.startswith("&") else pattern.sub(lambda word: f"<mark>{word.group(0)}</mark>",
+                                                                           piece)
+                       for piece in re.split(r"(&#?\w+;)", segment))
+
+    def mark(found: re.Match[str]) -> str:
+        inner = re.sub(r"(^|>)([^<]+)", lambda part: part.group(1) + words(part.group(2)), found.group(2))
+        return f"{found.group(1)}{inner}{found.group(3)}"
+
+    return re.sub(r'(<h3>|<p class="facility-name">)(.*?)(</h3>|</p>)', mark, html, flags=re.DOTALL)
