@@ -180,6 +180,51 @@ def catalog_throughput(seconds: int, products: int) -> list[dict]:
     return rows
 
 
+def search_throughput(seconds: int, products: int, pg: str) -> list[dict]:
+    """#26: a search over the product list of `products` products under gunicorn, with the page cache off, as a ratio
+    to the bare route measured just before it; on SQLite (FTS5) and on PostgreSQL (full-text, GIN). Budget >= 0.25x.
+    """
+    from sqlalchemy.engine import make_url
+
+    from shop import create_app
+    from shop.catalog.search import reindex
+    from shop.extensions import db
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = f"kb_bench_{uuid.uuid4().hex[:8]}"
+        admin = pg.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {scratch}")
+        try:
+            databases = (("SQLite", f"sqlite:///{Path(tmp) / 'search.sqlite'}"), ("PostgreSQL", f"{pg}/{scratch}"))
+            for name, url in databases:
+                build_catalog(url, products)
+                app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+                with app.app_context():  # the generated products came past the ORM: give them their search text
+                    reindex()
+                    db.session.commit()
+                    db.engine.dispose()
+                env = {"DATABASE_URL": make_url(url).render_as_string(hide_password=False), "SECRET_KEY": "bench",
+                       "UPLOAD_FOLDER": tmp, "PRIVATE_UPLOAD_FOLDER": tmp, "CATALOG_PAGE_CACHE": "0"}
+                server = Gunicorn(env, workers=2, app="bench.app:app")
+                try:
+                    for query in ("keripik", "bawang gorng", "produk uji 77"):
+                        path = "/produk?q=" + query.replace(" ", "+")
+                        bare, bare_p99 = wrk(f"{server.url}/bench/bare", seconds)
+                        rate, p99 = wrk(server.url + path, seconds)
+                        rows.append({"measure": f"search {query!r}, {products} products ({name})",
+                                     "value": round(rate), "unit": "req/s", "ratio": round(rate / bare, 2),
+                                     "p99_ms": round(p99, 1), "budget": ">= 0.25x", "pass": rate / bare >= 0.25,
+                                     "bare": round(bare), "bare_p99_ms": round(bare_p99, 1)})
+                finally:
+                    server.stop()
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+    return rows
+
+
 def page_weight(base: str) -> list[dict]:
     rows = []
     for name, path in (("home", "/"), ("product page", None)):
@@ -300,7 +345,13 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--pg", default=os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432"))
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--only", choices=["search"], help="run only these rows (and write no results file)")
     args = parser.parse_args()
+    if args.only == "search":
+        for row in search_throughput(args.seconds, args.products, args.pg):
+            print(f"{row['measure']:60} {row['value']:>8} req/s {row['ratio']:>5.2f}x p99 {row['p99_ms']:>6} ms "
+                  f"{row['budget']} {'pass' if row['pass'] else 'MISS'} (bare route {row['bare']} req/s)")
+        return
 
     rows = catalog_throughput(args.seconds, args.products)
     with tempfile.TemporaryDirectory() as tmp:
@@ -311,6 +362,7 @@ def main() -> None:
             rows += page_weight(server.url)
         finally:
             server.stop()
+    rows += search_throughput(args.seconds, args.products, args.pg)
     rows += checkout_contention(args.pg, args.seconds)
 
     print(f"{'measure':52} {'value':>10} {'unit':9} {'ratio':>6} {'p99 ms':>7}  {'budget':24} result")

@@ -307,6 +307,22 @@ def db_roles_grant(role: str, print_only: bool) -> None:
     click.echo(f"{role}: granted the shop's tables, without UPDATE or DELETE on the append-only ones")
 
 
+@click.group("search")
+def search_group() -> None:
+    """The catalogue's search index (#26)."""
+
+
+@search_group.command("reindex")
+def search_reindex() -> None:
+    """Rewrite every product's search text: after products were written past the shop (a bulk SQL import)."""
+    from shop.catalog.search import reindex
+    from shop.extensions import db
+
+    changed = reindex()
+    db.session.commit()
+    click.echo(f"{changed} products' search text rewritten")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
@@ -317,3 +333,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(mail_group)
     app.cli.add_command(jobs_group)
     app.cli.add_command(db_roles)
+    app.cli.add_command(search_group)

@@ -28,7 +28,7 @@ from sqlalchemy import DDL, ColumnElement, and_, bindparam, case, event, func, o
 from sqlalchemy.orm import Session
 
 from shop.audit.service import record
-from shop.catalog.cache import remembered
+from shop.catalog.cache import generation, remembered
 from shop.catalog.models import Category, Facility, Product, Region, SearchSynonym
 from shop.extensions import db
 
@@ -103,6 +103,23 @@ def refresh_before_flush(session: Session, _context: Any, _instances: Any) -> No
                 product.search_text = text_now
 
 
+def reindex(batch: int = 500) -> int:
+    """Rewrite every product's search text (after rows were written past the ORM, e.g. a bulk import); returns how
+    many changed. Flushes, never commits."""
+    changed, last = 0, 0
+    while True:
+        products = db.session.scalars(select(Product).where(Product.id > last).order_by(Product.id)
+                                      .limit(batch)).all()
+        if not products:
+            return changed
+        for product in products:
+            text_now = document(product)
+            if product.search_text != text_now:
+                product.search_text, changed = text_now, changed + 1
+        db.session.flush()
+        last = products[-1].id
+
+
 # -- the cooperative's synonyms
 
 class SynonymInvalid(ValueError):
@@ -142,8 +159,9 @@ class Query:
 
     @property
     def terms(self) -> list[str]:
-        """Every word to highlight, longest first."""
-        return sorted({term for meaning in self.meanings for term in meaning}, key=len, reverse=True)
+        """Every word to highlight (two letters or more), longest first."""
+        return sorted({term for meaning in self.meanings for term in meaning if len(term) >= 2}, key=len,
+                      reverse=True)
 
 
 def words_of(typed: str) -> list[str]:
@@ -151,14 +169,33 @@ def words_of(typed: str) -> list[str]:
     return [word[:MAX_WORD] for word in fold(typed.replace("\x00", " ")).split()][:MAX_WORDS]
 
 
-def vocabulary() -> list[str]:
-    """Every word of every product's search text (kept until the catalog changes)."""
-    def build() -> list[str]:
-        seen: set[str] = set()
-        for row in db.session.scalars(select(Product.search_text).where(Product.active.is_(True))):
-            seen.update(row.split())
-        return sorted(seen)
-    return remembered("search:vocabulary", build)
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words of the catalogue worth guessing from (three letters or more, not numbers), by first letter."""
+
+    words: frozenset[str]
+    by_letter: dict[str, list[str]]
+
+
+_VOCABULARY: dict[int, Vocabulary] = {}  # this process's, for the catalog generation it was read in
+
+
+def vocabulary() -> Vocabulary:
+    """Read once per catalog generation and process (the catalog cache holds the words for other processes)."""
+    current = generation()
+    if current not in _VOCABULARY:
+        def build() -> list[str]:
+            seen: set[str] = set()
+            for row in db.session.scalars(select(Product.search_text).where(Product.active.is_(True))):
+                seen.update(word for word in row.split() if len(word) >= 3 and not word.isdigit())
+            return sorted(seen)
+        words = remembered("search:vocabulary", build)
+        by_letter: dict[str, list[str]] = {}
+        for word in words:
+            by_letter.setdefault(word[0], []).append(word)
+        _VOCABULARY.clear()
+        _VOCABULARY[current] = Vocabulary(frozenset(words), by_letter)
+    return _VOCABULARY[current]
 
 
 def synonyms() -> dict[str, tuple[str, ...]]:
@@ -187,13 +224,12 @@ def understand(typed: str) -> Query:
     same letter (gorng → goreng, klapa → kelapa, tass → tas). Each is then matched as the start of a word."""
     words = words_of(typed)
     known, same = vocabulary(), synonyms()
-    have = set(known)
     meanings = []
     for word in words:
-        meaning = {word, *same.get(word, ()), *(stems(word) & have)}
-        if not meaning & have and len(word) >= 3:
-            meaning.update(close for close in difflib.get_close_matches(word, known, n=3, cutoff=0.82)
-                           if close[0] == word[0])
+        meaning = {word, *same.get(word, ()), *(stems(word) & known.words)}
+        if not meaning & known.words and len(word) >= 3 and not word.isdigit():
+            near = [other for other in known.by_letter.get(word[0], ()) if abs(len(other) - len(word)) <= 2]
+            meaning.update(difflib.get_close_matches(word, near, n=3, cutoff=0.82))
         meanings.append(tuple(sorted(meaning)))
     return Query(tuple(words), tuple(meanings))
 
@@ -201,7 +237,8 @@ def understand(typed: str) -> Query:
 def did_you_mean(query: Query) -> str:
     """The closest known words to what was typed, or "" when nothing is close."""
     known = vocabulary()
-    guessed = [next(iter(difflib.get_close_matches(word, known, n=1, cutoff=0.6)), word) for word in query.words]
+    guessed = [next(iter(difflib.get_close_matches(word, sorted(known.words), n=1, cutoff=0.6)), word)
+               for word in query.words]
     return " ".join(guessed) if guessed != list(query.words) else ""
 
 
@@ -225,6 +262,8 @@ def condition(query: Query, dialect: str, *, any_word: bool = False) -> ColumnEl
 
 def name_first(query: Query) -> Any:
     """An order key: products whose name holds a word of the query first."""
+    if not query.terms:  # one-letter words only: nothing to rank by
+        return Product.id.is_(None)
     name = func.lower(Product.name_id + " " + Product.name_en)
     return case((or_(*[name.contains(term, autoescape=True) for term in query.terms]), 0), else_=1)
 
