@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import DDL, ColumnElement, and_, bindparam, case, event, func, or_, select, text
+from sqlalchemy import DDL, ColumnElement, bindparam, case, event, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from shop.audit.service import record
@@ -244,20 +244,18 @@ def did_you_mean(query: Query) -> str:
 
 # -- matching in the database
 
-def _word_matches(meaning: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
-    """A product matches a word when a word of its search text starts with any of the words it stands for."""
-    if dialect == "postgresql":  # the GIN index's own expression, so the index serves it; stemmed, as a prefix
-        vector = func.to_tsvector(text("'indonesian'::regconfig"), Product.search_text)
-        return or_(*[vector.op("@@")(func.to_tsquery(text("'indonesian'::regconfig"), f"{term}:*"))
-                     for term in meaning])
-    expression = " OR ".join(f'"{term}"*' for term in meaning)  # letters and digits only (words_of)
-    return Product.id.in_(select(text("rowid")).select_from(text("product_fts")).where(
-        text("product_fts MATCH :fts").bindparams(bindparam("fts", expression, unique=True))))
-
-
 def condition(query: Query, dialect: str, *, any_word: bool = False) -> ColumnElement[bool]:
-    parts = [_word_matches(meaning, dialect) for meaning in query.meanings]
-    return or_(*parts) if any_word else and_(*parts)
+    """Products that have every word (or, `any_word`, one of them), each word as any of the words it stands for,
+    matched as the start of a word: one index lookup for the whole query (terms hold letters and digits only)."""
+    if dialect == "postgresql":  # the GIN index's own expression, so the index serves it; stemmed, as a prefix
+        joined = (" | " if any_word else " & ").join(
+            "(" + " | ".join(f"{term}:*" for term in meaning) + ")" for meaning in query.meanings)
+        vector = func.to_tsvector(text("'indonesian'::regconfig"), Product.search_text)
+        return vector.op("@@")(func.to_tsquery(text("'indonesian'::regconfig"), joined))
+    joined = (" OR " if any_word else " AND ").join(
+        "(" + " OR ".join(f'"{term}"*' for term in meaning) + ")" for meaning in query.meanings)
+    return Product.id.in_(select(text("rowid")).select_from(text("product_fts")).where(
+        text("product_fts MATCH :fts").bindparams(bindparam("fts", joined, unique=True))))
 
 
 def name_first(query: Query) -> Any:
