@@ -154,7 +154,7 @@ def _register_template_helpers(app: Flask) -> None:
     from shop.certification.numbers import public_lookup
     from shop.ledger import service as ledger
     from shop.ledger.models import PART_EXPLAINED, SPLIT_PARTS
-    from shop.storefront.fragments import filter_form, highlight_card, product_cards
+    from shop.storefront.fragments import filter_form, highlight_cards, product_cards
     from shop.storefront.pages import visitor_mark
     from shop.timeutil import today
 
@@ -179,7 +179,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["LOW_STOCK"] = catalog_cache.LOW_STOCK
     app.jinja_env.globals["query_args"] = web.query_args
     app.jinja_env.globals["product_cards"] = product_cards
-    app.jinja_env.globals["highlight_card"] = highlight_card
+    app.jinja_env.globals["highlight_cards"] = highlight_cards
     app.jinja_env.globals["visitor_mark"] = visitor_mark
     app.jinja_env.globals["filter_form"] = filter_form
     app.jinja_env.globals["requirement_states"] = certs.requirement_states

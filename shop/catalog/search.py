@@ -24,6 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import DDL, ColumnElement, bindparam, case, event, func, or_, select, text
 from sqlalchemy.orm import Session
 
@@ -219,6 +220,14 @@ def stems(word: str) -> set[str]:
 
 
 def understand(typed: str) -> Query:
+    """What `typed` means, read once per request (the list and the page both ask)."""
+    memo = g.setdefault("search_understood", {}) if has_request_context() else {}
+    if typed not in memo:
+        memo[typed] = _understand(typed)
+    return memo[typed]
+
+
+def _understand(typed: str) -> Query:
     """Each word with the catalogue's words for it: its synonyms, its stems where the catalogue has them (rajutan →
     rajut); and, when the catalogue uses neither the word nor a synonym, the closest known words that start with the
     same letter (gorng → goreng, klapa → kelapa, tass → tas). Each is then matched as the start of a word."""
@@ -266,19 +275,28 @@ def name_first(query: Query) -> Any:
     return case((or_(*[name.contains(term, autoescape=True) for term in query.terms]), 0), else_=1)
 
 
-def highlight(html: str, query: Query) -> str:
-    """The card's name and facility with the matched words marked (<mark>), the rest of its HTML as it was."""
+_CARD_TEXT = re.compile(r'(<h3>|<p class="facility-name">)(.*?)(</h3>|</p>)', re.DOTALL)
+_BETWEEN_TAGS = re.compile(r"(^|>)([^<]+)")
+_REFERENCE = re.compile(r"(&#?\w+;)")
+
+
+def highlighter(query: Query) -> Any:
+    """A function that marks (<mark>) the query's words in a card's name and facility, the rest of its HTML as it
+    was; made once for all the cards of a page."""
     if not query.terms:
-        return html
+        return lambda html: html
     pattern = re.compile("|".join(re.escape(term) for term in query.terms), re.IGNORECASE)
 
     def words(segment: str) -> str:  # text between tags; its character references (&amp;) are left whole
-        return "".join(piece if piece.startswith("&") else pattern.sub(lambda word: f"<mark>{word.group(0)}</mark>",
-                                                                           piece)
-                       for piece in re.split(r"(&#?\w+;)", segment))
+        return "".join(piece if piece.startswith("&") else pattern.sub(r"<mark>\g<0></mark>", piece)
+                       for piece in _REFERENCE.split(segment))
 
     def mark(found: re.Match[str]) -> str:
-        inner = re.sub(r"(^|>)([^<]+)", lambda part: part.group(1) + words(part.group(2)), found.group(2))
+        inner = _BETWEEN_TAGS.sub(lambda part: part.group(1) + words(part.group(2)), found.group(2))
         return f"{found.group(1)}{inner}{found.group(3)}"
 
-    return re.sub(r'(<h3>|<p class="facility-name">)(.*?)(</h3>|</p>)', mark, html, flags=re.DOTALL)
+    return lambda html: _CARD_TEXT.sub(mark, html)
+
+
+def highlight(html: str, query: Query) -> str:
+    return str(highlighter(query)(html))

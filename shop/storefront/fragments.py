@@ -31,9 +31,10 @@ def filter_form(filters: Any, options: Any) -> Markup:
 
 # -- product cards, rendered once per product, language and day in each generation
 
-def highlight_card(card: Markup, query: search.Query) -> Markup:
-    """A kept card with the words a search matched marked in its name and facility (rendered per request)."""
-    return Markup(search.highlight(str(card), query))  # noqa: S704 (the card's own HTML, words escaped by it)
+def highlight_cards(cards: list[Markup], query: search.Query) -> list[Markup]:
+    """Kept cards with the words a search matched marked in their names and facilities (per request)."""
+    mark = search.highlighter(query)
+    return [Markup(mark(str(card))) for card in cards]  # noqa: S704 (the cards' own HTML; words are [a-z0-9])
 
 
 def product_cards(products: list[Any]) -> list[Markup]:
