@@ -148,3 +148,27 @@ def test_a_card_payment_and_a_midtrans_settlement_for_one_order_count_once(app, 
         assert sorted(p.duplicate for p in both) == [False, True]
         assert [p.refunded for p in both if p.duplicate] == [order.total]
         assert money_state(order).state is MoneyState.PAID
+
+
+def test_a_pending_and_a_settlement_notification_arriving_together_pay_once(app, midtrans):
+    """Out of order and at once: the pending one (sent when the buyer chose the method) and the settlement; both ask
+    the status API, which says settlement, so the order is paid once whichever is applied first."""
+    rule()
+    midtrans.auto_notify = False
+    for _ in range(ROUNDS):
+        order = f.order({f.product(price=45_000, stock=10): 2})
+        db.session.commit()
+        browser = buyer_client(app, order.number)
+        browser.post(f"/pesanan/{order.number}/bayar/online", data={"channel": "bri_va"})
+        payment = db.session.scalar(select(Payment).where(Payment.order_id == order.id))
+        midtrans.choose(payment.provider_ref, "bri_va")
+        pending = midtrans.body(payment.provider_ref)
+        midtrans.pay(payment.provider_ref)
+        settled = midtrans.body(payment.provider_ref)
+
+        answers = at_once(lambda body=settled: notify(app, body), lambda body=pending: notify(app, body))
+
+        assert [a.status_code for a in answers] == [200, 200]
+        db.session.expire_all()
+        assert order.status is OrderStatus.PAID and paid_moves(order) == 1 and sale_sets(order) == len(order.lines)
+        assert payment.status is PaymentStatus.SUCCEEDED and payment.pay_code.startswith("8808")
