@@ -20,6 +20,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from shop.web import BoundedIntConverter
 
     app.url_map.converters["int"] = BoundedIntConverter
+    # "/pesanan//bayar" is not found rather than redirected: Werkzeug's redirect to the merged path is absolute and
+    # written from the request's own Host header, which a visitor may forge (the fuzz found it, #22's rule).
+    app.url_map.merge_slashes = False
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path))
     if test_config:
@@ -27,6 +30,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if "DATABASE_URL" in overrides:
             overrides["SQLALCHEMY_DATABASE_URI"] = overrides.pop("DATABASE_URL")
         app.config.update(overrides)
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # SQLite lets one writer at a time: a request waits up to SQLITE_BUSY_SECONDS for another's commit before it
+        # gives up with "database unavailable" (503), rather than sqlite3's 5 s, short under a burst of writes.
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"timeout": app.config["SQLITE_BUSY_SECONDS"], **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
     from shop import (
         assets,

@@ -75,6 +75,7 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # A server's connections can drop (restart, failover): test each as it leaves the pool. An embedded SQLite
         # file cannot, and the test would cost every request a statement.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
+        "SQLITE_BUSY_SECONDS": _env_int("SQLITE_BUSY_SECONDS", 20),
         "ORDER_PAYMENT_MINUTES": _env_int("ORDER_PAYMENT_MINUTES", 60),
         "BANK_TRANSFER_HOURS": _env_int("BANK_TRANSFER_HOURS", 24),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),

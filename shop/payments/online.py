@@ -91,6 +91,8 @@ def start(order: Order, channel: str, *, finish_url: str) -> Payment:
     """The buyer's attempt to pay `channel` (a Snap name): the open one when it is the same, else a new attempt with
     an order_id of its own (Midtrans refuses an order_id twice), after the open one is expired at Midtrans.
     A way to pay later at a bank or counter keeps the order's goods as long as a bank transfer does."""
+    if not available(order):  # no server key: the option is not offered, and not taken either
+        raise service.PaymentError("channel")
     orders.lock_order(order)
     service.payable(order)
     offered = {item.name: item for item in channels()}
