@@ -275,8 +275,7 @@ def name_first(query: Query) -> Any:
     return case((or_(*[name.contains(term, autoescape=True) for term in query.terms]), 0), else_=1)
 
 
-_CARD_TEXT = re.compile(r'(<h3>|<p class="facility-name">)(.*?)(</h3>|</p>)', re.DOTALL)
-_BETWEEN_TAGS = re.compile(r"(^|>)([^<]+)")
+_CARD_TEXT = (("<h3>", "</h3>"), ('<p class="facility-name">', "</p>"))  # a card's name and its facility
 _REFERENCE = re.compile(r"(&#?\w+;)")
 
 
@@ -287,15 +286,22 @@ def highlighter(query: Query) -> Any:
         return lambda html: html
     pattern = re.compile("|".join(re.escape(term) for term in query.terms), re.IGNORECASE)
 
-    def words(segment: str) -> str:  # text between tags; its character references (&amp;) are left whole
+    def words(segment: str) -> str:  # text without tags; its character references (&amp;) are left whole
+        if "&" not in segment:
+            return pattern.sub(r"<mark>\g<0></mark>", segment)
         return "".join(piece if piece.startswith("&") else pattern.sub(r"<mark>\g<0></mark>", piece)
                        for piece in _REFERENCE.split(segment))
 
-    def mark(found: re.Match[str]) -> str:
-        inner = _BETWEEN_TAGS.sub(lambda part: part.group(1) + words(part.group(2)), found.group(2))
-        return f"{found.group(1)}{inner}{found.group(3)}"
+    def mark(html: str) -> str:
+        for opening, closing in _CARD_TEXT:
+            start = html.find(opening)
+            end = html.find(closing, start + len(opening)) if start >= 0 else -1
+            inner = html[start + len(opening):end] if end >= 0 else "<"
+            if "<" not in inner:  # plain text, as the card writes it
+                html = f"{html[:start + len(opening)]}{words(inner)}{html[end:]}"
+        return html
 
-    return lambda html: _CARD_TEXT.sub(mark, html)
+    return mark
 
 
 def highlight(html: str, query: Query) -> str:
