@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import g, has_request_context
 from sqlalchemy import DDL, ColumnElement, bindparam, case, event, func, or_, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from shop.audit.service import record
@@ -81,13 +82,26 @@ def document(product: Product) -> str:
     return fold(" ".join(part or "" for part in parts))
 
 
+PRODUCT_WORDS = ("name_id", "name_en", "description_id", "description_en", "facility_id", "category_id")
+
+
+def _named(obj: Any, columns: tuple[str, ...]) -> bool:
+    """Whether this flush changes a column the search text is made of (a stock or price change does not)."""
+    state = sa_inspect(obj)
+    return any(state.attrs[column].history.has_changes() for column in columns)
+
+
 def refresh_before_flush(session: Session, _context: Any, _instances: Any) -> None:
     """Rewrite the search text of every product this flush adds or changes, and of the products of every facility,
     category or region it changes (their names are in it)."""
-    changed = [obj for obj in (*session.new, *session.dirty) if isinstance(obj, Product)]
-    facilities = {obj.id for obj in session.dirty if isinstance(obj, Facility) and obj.id}
-    categories = {obj.id for obj in session.dirty if isinstance(obj, Category) and obj.id}
-    regions = {obj.id for obj in session.dirty if isinstance(obj, Region) and obj.id}
+    changed = [obj for obj in session.new if isinstance(obj, Product)]
+    changed += [obj for obj in session.dirty if isinstance(obj, Product) and _named(obj, PRODUCT_WORDS)]
+    facilities = {obj.id for obj in session.dirty if isinstance(obj, Facility) and obj.id and
+                  _named(obj, ("name", "city", "region_id"))}
+    categories = {obj.id for obj in session.dirty if isinstance(obj, Category) and obj.id and
+                  _named(obj, ("name_id", "name_en"))}
+    regions = {obj.id for obj in session.dirty if isinstance(obj, Region) and obj.id and
+               _named(obj, ("name", "city"))}
     if facilities or categories or regions:
         with session.no_autoflush:
             changed += session.scalars(select(Product).join(Facility).where(or_(
