@@ -8,11 +8,10 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from shop.extensions import db
-from shop.ledger.models import EntryKind, LedgerEntry, Part
-from shop.orders.models import Order, OrderEvent, OrderStatus
+from shop.orders.models import Order, OrderStatus
 from shop.orders.service import expire_overdue_orders
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.payments.service import MoneyState, money_state
@@ -20,18 +19,9 @@ from shop.timeutil import utcnow
 from tests import factories as f
 from tests.helpers import at_once, buyer_client, logged_in
 from tests.ledger.factories import rule
+from tests.payments.test_races import paid_moves, sale_sets
 
 ROUNDS = 3
-
-
-def paid_moves(order) -> int:
-    return db.session.scalar(select(func.count()).select_from(OrderEvent).where(
-        OrderEvent.order_id == order.id, OrderEvent.to_status == OrderStatus.PAID))
-
-
-def sale_sets(order) -> int:
-    return db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
-        LedgerEntry.order_id == order.id, LedgerEntry.kind == EntryKind.SALE, LedgerEntry.part == Part.GROSS))
 
 
 def paid_at_midtrans(app, midtrans, channel="other_qris"):
