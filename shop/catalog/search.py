@@ -94,14 +94,14 @@ def _named(obj: Any, columns: tuple[str, ...]) -> bool:
 def refresh_before_flush(session: Session, _context: Any, _instances: Any) -> None:
     """Rewrite the search text of every product this flush adds or changes, and of the products of every facility,
     category or region it changes (their names are in it)."""
+    dirty = session.dirty  # computed afresh on each read: once per flush
     changed = [obj for obj in session.new if isinstance(obj, Product)]
-    changed += [obj for obj in session.dirty if isinstance(obj, Product) and _named(obj, PRODUCT_WORDS)]
-    facilities = {obj.id for obj in session.dirty if isinstance(obj, Facility) and obj.id and
+    changed += [obj for obj in dirty if isinstance(obj, Product) and _named(obj, PRODUCT_WORDS)]
+    facilities = {obj.id for obj in dirty if isinstance(obj, Facility) and obj.id and
                   _named(obj, ("name", "city", "region_id"))}
-    categories = {obj.id for obj in session.dirty if isinstance(obj, Category) and obj.id and
+    categories = {obj.id for obj in dirty if isinstance(obj, Category) and obj.id and
                   _named(obj, ("name_id", "name_en"))}
-    regions = {obj.id for obj in session.dirty if isinstance(obj, Region) and obj.id and
-               _named(obj, ("name", "city"))}
+    regions = {obj.id for obj in dirty if isinstance(obj, Region) and obj.id and _named(obj, ("name", "city"))}
     if facilities or categories or regions:
         with session.no_autoflush:
             changed += session.scalars(select(Product).join(Facility).where(or_(
@@ -317,6 +317,3 @@ def highlighter(query: Query) -> Any:
 
     return mark
 
-
-def highlight(html: str, query: Query) -> str:
-    return str(highlighter(query)(html))

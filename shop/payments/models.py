@@ -46,6 +46,11 @@ CHANNEL_LABELS = {
 }
 
 
+def channel_label(name: str) -> str:
+    """A way to pay by Midtrans's name for it, as buyers know it (an unknown name as it is)."""
+    return str(CHANNEL_LABELS.get(name, name))
+
+
 class PaymentStatus(enum.StrEnum):
     PENDING = "pending"  # card: Checkout page open; transfer: waiting for the buyer's transfer
     SUBMITTED = "submitted"  # transfer: receipt uploaded, waiting for staff

@@ -148,8 +148,7 @@ def apply_status(payment: Payment, status: gateway.Status) -> str:
         outcome = service.settle(
             payment, gross=status.gross, currency=status.currency,
             fee=gateway.fee(status.payment_type, status.gross), code=EventCode.PAID_ONLINE,
-            params={"channel": payment.channel}, refunded=status.refunded, refund_source=payment.provider_ref or "",
-            refundable_online=status.payment_type in gateway.REFUNDABLE_ONLINE)
+            params={"channel": payment.channel}, refunded=status.refunded, refund_source=payment.provider_ref or "")
         if outcome == "already paid" and status.refunded:
             return "refund recorded" if service.sync_refunds(payment, status.refunded, payment.provider_ref or "") \
                 else "already paid"

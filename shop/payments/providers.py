@@ -15,7 +15,7 @@ from typing import ClassVar
 from flask_babel import lazy_gettext as _l
 
 from shop.payments import midtrans_gateway, stripe_gateway
-from shop.payments.models import CHANNEL_LABELS, Payment, PaymentMethod, Refund
+from shop.payments.models import Payment, PaymentMethod, Refund, channel_label
 
 
 class NotRefundableOnline(Exception):
@@ -92,7 +92,7 @@ class Midtrans(Provider):
             pass  # the buyer never picked a method on Snap's page: nothing exists there to expire
 
     def facts(self, payment: Payment) -> list[tuple[str, str]]:
-        way = str(CHANNEL_LABELS.get(payment.channel, payment.channel))
+        way = channel_label(payment.channel)
         code = f"{payment.pay_code} ({payment.pay_bank.upper()})" if payment.pay_bank else payment.pay_code
         return [(str(_l("Way to pay")), f"{way} ({payment.pay_type})" if payment.pay_type else way),
                 ("Midtrans order_id", payment.provider_ref or "—"),

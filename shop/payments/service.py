@@ -523,16 +523,15 @@ def _settle_card_payment(payment: Payment, intent_id: str | None) -> str:
     payment.stripe_balance_transaction_id = details.balance_transaction_id
     return settle(payment, gross=details.gross, currency=details.currency, fee=details.fee,
                   code=EventCode.PAID_CARD, params={"payment_intent": details.payment_intent_id},
-                  refunded=details.refunded, refund_source=details.charge_id or details.payment_intent_id,
-                  refundable_online=True)
+                  refunded=details.refunded, refund_source=details.charge_id or details.payment_intent_id)
 
 
 def settle(payment: Payment, *, gross: int, currency: str, fee: int, code: EventCode, params: dict[str, Any],
-           refunded: int, refund_source: str, refundable_online: bool) -> str:
+           refunded: int, refund_source: str) -> str:
     """The provider says the money arrived (the caller holds the order's lock and read it from the provider, never
     from a notification's body): check amount and currency, then pay the order, through the one path that books
     the ledger. Money for an order paid already is a second payment, and money for an order no longer open (cancelled
-    or expired) is given back in full: online where the provider can refund (`refundable_online`), otherwise
+    or expired) is given back in full: online where the provider can refund it (`providers`), otherwise
     flagged as a duplicate that staff return by bank transfer (the payments screen says how much)."""
     if payment.status is PaymentStatus.SUCCEEDED:
         return "already paid"
@@ -544,6 +543,7 @@ def settle(payment: Payment, *, gross: int, currency: str, fee: int, code: Event
         return "amount mismatch"
     payment.status = PaymentStatus.SUCCEEDED
     payment.paid_at = utcnow()
+    refundable_online = providers.of(payment).refunds_online(payment)
     order = payment.order
     orders.expire_if_due(order)
     if order.status is OrderStatus.AWAITING_PAYMENT:

@@ -30,7 +30,7 @@ from shop.payments import (
 )
 from shop.payments import stripe_gateway as gateway
 from shop.payments.forms import ConfirmTransferForm, RefundForm, RejectTransferForm
-from shop.payments.models import CHANNEL_LABELS, Payment, PaymentMethod, PaymentStatus
+from shop.payments.models import Payment, PaymentMethod, PaymentStatus, channel_label
 from shop.uploads import DocumentRejected, save_private_document, send_private_document
 from shop.web import commit_or_refuse, public_url, whole_number
 
@@ -54,10 +54,6 @@ def pay(number: str) -> str:
                            online_available=online.available(order), channels=online.channels(),
                            online_payment=attempt if attempt and attempt.status is PaymentStatus.PENDING else None,
                            channel_label=channel_label, qr_svg=qr_svg)
-
-
-def channel_label(name: str) -> str:
-    return str(CHANNEL_LABELS.get(name, name))
 
 
 def qr_svg(text: str) -> Markup:
