@@ -184,6 +184,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["today"] = today
     app.jinja_env.globals["public_url"] = web.public_url
     app.jinja_env.globals["whatsapp_link"] = web.whatsapp_link
+    app.jinja_env.globals["per_language"] = web.per_language
     # Kept pages show exact stock only at or below this (a change there starts a new catalog generation).
     app.jinja_env.globals["LOW_STOCK"] = catalog_cache.LOW_STOCK
     app.jinja_env.globals["query_args"] = web.query_args

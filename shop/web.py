@@ -9,9 +9,11 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from flask import current_app, flash, request, url_for
+from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
 from shop.extensions import db
+from shop.i18n import current_language
 
 T = TypeVar("T")
 
@@ -95,6 +97,19 @@ def whatsapp_link(text: str = "") -> str:
     """A wa.me link to the shop's WhatsApp number (SHOP_WHATSAPP), with a message the buyer can still edit."""
     number = current_app.config["SHOP_CONTACT"]["whatsapp"]
     return f"https://wa.me/{number}" + (f"?text={quote(text)}" if text else "")
+
+
+def per_language(name: str, render: Callable[[], Any]) -> Markup:
+    """A piece of every page that depends only on the settings and the reader's language (the footer, the main
+    menu): rendered once per language and process, outside debug mode, instead of on every request."""
+    if current_app.debug:
+        return Markup(render())
+    kept: dict[tuple[str, str], Markup] = current_app.extensions.setdefault("kb_per_language", {})
+    key = (name, current_language())
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = Markup(render())
+    return found
 
 
 def query_args(*drop: str, **overrides: Any) -> dict[str, Any]:

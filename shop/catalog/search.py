@@ -300,10 +300,13 @@ def highlighter(query: Query) -> Any:
         return lambda html: html
     pattern = re.compile("|".join(re.escape(term) for term in query.terms), re.IGNORECASE)
 
+    def marked(match: re.Match[str]) -> str:  # a function, not a template: Python expands no template per match
+        return f"<mark>{match[0]}</mark>"
+
     def words(segment: str) -> str:  # text without tags; its character references (&amp;) are left whole
         if "&" not in segment:
-            return pattern.sub(r"<mark>\g<0></mark>", segment)
-        return "".join(piece if piece.startswith("&") else pattern.sub(r"<mark>\g<0></mark>", piece)
+            return pattern.sub(marked, segment)
+        return "".join(piece if piece.startswith("&") else pattern.sub(marked, piece)
                        for piece in _REFERENCE.split(segment))
 
     def mark(html: str) -> str:

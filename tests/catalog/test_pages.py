@@ -331,3 +331,16 @@ def test_every_page_says_who_runs_the_shop_and_links_its_terms_returns_privacy_a
 
     client.get("/bahasa/en")
     assert "Terms of sale" in text_of(client.get("/syarat-penjualan"))
+
+
+def test_the_footer_and_main_menu_kept_per_language_follow_the_readers_language(client):
+    """The footer and main menu are rendered once per language and process (`per_language`): a reader of the
+    other language gets their own, not the first one rendered."""
+    first = text_of(client.get("/fasilitas"))
+    assert "Lacak pesanan" in first and "Syarat penjualan" in first
+    client.get("/bahasa/en")
+    other = text_of(client.get("/fasilitas"))
+    assert "Track order" in other and "Terms of sale" in other
+    assert "Lacak pesanan" not in other and "Syarat penjualan" not in other
+    client.get("/bahasa/id")
+    assert "Lacak pesanan" in text_of(client.get("/produk"))
