@@ -72,9 +72,23 @@ def note_change(session: Session) -> None:
     session.info["catalog_changed"] = True
 
 
-def note_stock_change(session: Session, before: int, after: int) -> None:
+def note_stock_change(session: Session, slug: str, before: int, after: int) -> None:
+    """A stock change: at or below LOW_STOCK every page that shows the product changes ("only N left", "sold
+    out"); above it only the product's own page does, which shows the exact stock ("Stok: 120")."""
     if min(before, after) <= LOW_STOCK:
         note_change(session)
+    else:
+        session.info.setdefault("stock_changed", set()).add(slug)
+
+
+STOCK_KEY = "catalog:stock:"  # + a product's slug: changes whenever its stock does (its page's version)
+
+
+def stock_version(slug: str) -> int:
+    """The version of a product page's stock, read before the page is rendered (as `generation` is): a page
+    rendered while a sale commits is kept under the version before the sale, which the next visitor no longer
+    asks for."""
+    return int(cache.get(STOCK_KEY + slug) or 0)
 
 
 @event.listens_for(Session, "after_flush")
@@ -86,16 +100,20 @@ def _after_flush(session: Session, context: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    if session.info.pop("catalog_changed", False):
-        try:
+    changed, stock = session.info.pop("catalog_changed", False), session.info.pop("stock_changed", ())
+    try:
+        if changed:
             bump()
-        except Exception:  # noqa: BLE001 - a cache that is down must not fail a committed change
-            current_app.logger.exception("the catalog cache could not be invalidated")
+        for slug in stock:  # a random version, never one used before, also after the cache forgot the key
+            cache.set(STOCK_KEY + slug, secrets.randbelow(2**40), timeout=0)
+    except Exception:  # noqa: BLE001 - a cache that is down must not fail a committed change
+        current_app.logger.exception("the catalog cache could not be invalidated")
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop("catalog_changed", None)
+    session.info.pop("stock_changed", None)
 
 
 # -- cached values

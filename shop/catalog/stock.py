@@ -32,11 +32,12 @@ def change_stock(product_id: int, delta: int, reason: StockReason, *, order_id: 
     statement = update(Product).where(Product.id == product_id)
     if delta < 0:
         statement = statement.where(Product.stock >= -delta)
-    after = db.session.execute(statement.values(stock=Product.stock + delta).returning(Product.stock)
-                               .execution_options(synchronize_session=False)).scalar()
-    if after is None:
+    changed = db.session.execute(statement.values(stock=Product.stock + delta).returning(Product.stock, Product.slug)
+                                 .execution_options(synchronize_session=False)).first()
+    if changed is None:
         return False
-    note_stock_change(db.session(), after - delta, after)  # "sold out" or "only N left" pages change with it
+    after, slug = changed
+    note_stock_change(db.session(), slug, after - delta, after)  # the pages that show it change with it
     return True
 
 

@@ -39,8 +39,11 @@ def _page_keys() -> tuple[str, str | None]:
     """The cache keys of this request's page: as every visitor of this address, language and day sees it (visitor
     parts left out), and whole as this visitor sees it, or None when its visitor parts are this visitor's alone."""
     path = request.full_path if request.query_string else request.path
+    version = getattr(current_app.view_functions.get(request.endpoint or ""), "page_version", None)
     shared = (f"shared:{generation()}:{today().isoformat()}:{select_locale()}:"
               f"{hashlib.sha256(path.encode()).hexdigest()}")
+    if version is not None:  # read before the page is rendered, as the generation is
+        shared += f":{version(**(request.view_args or {}))}"
     # Signed in, or about to be by a remember-me cookie, or a message waiting: parts of one's own. (Read from the
     # session and cookies directly: asking Flask-Login would load the user, which is what a cached page saves.)
     if ("_flashes" in session or "_user_id" in session
@@ -55,7 +58,8 @@ def no_query(args: Mapping[str, str]) -> bool:
 
 
 def cached_page(view: Callable[..., Any] | None = None, *,
-                query: Callable[[Mapping[str, str]], bool] = no_query) -> Any:
+                query: Callable[[Mapping[str, str]], bool] = no_query,
+                version: Callable[..., Any] | None = None) -> Any:
     """Serve a public catalog page from the cache. Its shared part (everything but the visitor parts: the cart
     link, the account links, messages) is rendered once per address, language, day and catalog generation and
     kept for every visitor; the visitor parts are rendered for each request. An anonymous visitor is served the
@@ -63,9 +67,12 @@ def cached_page(view: Callable[..., Any] | None = None, *,
     visitor's CSRF token is put into the page as it is served.
 
     Only addresses whose query string `query` accepts are kept (by default none): any other is rendered as usual,
-    so the number of kept pages is bounded by the catalog, not by what visitors type into an address."""
+    so the number of kept pages is bounded by the catalog, not by what visitors type into an address.
+
+    `version`, given the path's arguments, names what else a page shows that changes without a new catalog
+    generation (a product page's exact stock): a new version is a new page."""
     if view is None:
-        return lambda inner: cached_page(inner, query=query)
+        return lambda inner: cached_page(inner, query=query, version=version)
 
     @wraps(view)
     def serve(*args: Any, **kwargs: Any) -> Any:
@@ -95,6 +102,7 @@ def cached_page(view: Callable[..., Any] | None = None, *,
         return _kept_response(stored)
 
     serve.cached_page = query  # type: ignore[attr-defined]
+    serve.page_version = version  # type: ignore[attr-defined]
     return serve
 
 

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from shop.catalog import catalog, search
+from shop.catalog.cache import stock_version
 from shop.certification.service import sale_state
 from shop.storefront import service
 from shop.storefront.forms import MAX_QUERY_LENGTH, keepable_list, parse_product_filter
@@ -59,7 +60,7 @@ def suggestions() -> Response:
 
 
 @catalog.get("/produk/<slug>")
-@cached_page
+@cached_page(version=stock_version)  # the page shows the exact stock: a sale renews it, not every page
 def product(slug: str) -> str:
     try:
         item = service.product_by_slug(slug)
