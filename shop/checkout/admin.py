@@ -49,13 +49,20 @@ def save_rate(courier_id: int) -> Response:
     if "volumetric_divisor" in request.form:
         divisor = whole_number(request.form.get("volumetric_divisor"), maximum=20_000)
         crate = _whole(request.form.get("crate_fee") or "0")
+        least_kg = whole_number(request.form.get("min_weight_kg") or "0", maximum=1_000)
         if divisor is None or crate is None or crate > 10_000_000:
             flash(_("Enter the divisor (like 6000, or 0 for weight alone) and the crate fee in whole rupiah."),
                   "error")
             return redirect(url_for("checkout.couriers"))
-        fields = ["volumetric_divisor", "crate_fee"]
+        cargo = request.form.get("cargo") == "1"
+        if least_kg is None or (cargo and not least_kg):
+            flash(_("Enter the least weight a parcel is charged, in whole kilograms (a cargo service has one, "
+                    "like 10)."), "error")
+            return redirect(url_for("checkout.couriers"))
+        fields = ["volumetric_divisor", "crate_fee", "cargo", "min_weight_g"]
         before = snapshot(courier, fields)
         courier.volumetric_divisor, courier.crate_fee = divisor, crate
+        courier.cargo, courier.min_weight_g = cargo, least_kg * 1000
         record("courier.update", courier, before, snapshot(courier, fields), actor=current_user)
         db.session.commit()
         flash(_("Saved."), "success")

@@ -132,6 +132,9 @@ COURIERS = [
     ("sicepat", "SiCepat", "https://www.sicepat.com/checkAwb?awb={resi}", 90),
     ("pos", "POS Indonesia", "https://www.posindonesia.co.id/id/tracking?resi={resi}", 85),
 ]
+# A cargo service for furniture: a third of the price per kilogram, a 10 kg least weight and a divisor of 4000 (as
+# JNE Trucking states them); demo prices, not its tariff.
+CARGO = ("jtr", "JNE Trucking (kargo)", "https://www.jne.co.id/tracking-package?resi={resi}", 33)
 ZONE_RATES = {1: (12_000, 8_000, 2, 4), 2: (28_000, 20_000, 3, 6), 3: (32_000, 24_000, 3, 6),
               4: (38_000, 28_000, 4, 7), 5: (65_000, 50_000, 5, 10)}
 
@@ -152,10 +155,12 @@ def load_couriers() -> int:
     def scaled(price: int, percent: int) -> int:
         return price * percent // 100 // 100 * 100  # whole hundreds of rupiah
 
-    for position, (code, name, url, percent) in enumerate(COURIERS):
+    for position, (code, name, url, percent) in enumerate([*COURIERS, CARGO]):
         courier = db.session.scalar(select(Courier).where(Courier.code == code))
         if courier is None:
             courier = Courier(code=code, name=name, tracking_url=url, position=position, crate_fee=DEMO_CRATE_FEE)
+            if code == CARGO[0]:
+                courier.cargo, courier.min_weight_g, courier.volumetric_divisor = True, 10_000, 4000
             db.session.add(courier)
             db.session.flush()
         known = {(rate.origin_region_id, rate.province) for rate in courier.rates}
@@ -165,6 +170,8 @@ def load_couriers() -> int:
                 if (origin, province) in known:
                     continue  # staff may have changed it: the demo never overwrites a rate
                 first, nxt, low, high = ZONE_RATES[zone]
+                if courier.cargo:  # by truck and ship: slower
+                    low, high = low + 2, high + 4
                 courier.rates.append(ShippingRate(origin_region_id=origin, province=province,
                                                   first_kg=scaled(first, percent), next_kg=scaled(nxt, percent),
                                                   days_min=low, days_max=high))

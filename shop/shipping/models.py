@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import Model
@@ -20,6 +20,10 @@ class Courier(Model):
     # Volumetric weight in kg = length × width × height (cm) ÷ this (JNE, J&T, SiCepat: 6000; 0: by weight only).
     volumetric_divisor: Mapped[int] = mapped_column(default=6000, server_default="6000")
     crate_fee: Mapped[int] = mapped_column(default=0, server_default="0")  # rupiah per parcel in a wooden crate
+    # A cargo service (JNE Trucking, Indah Cargo …) for furniture and other large goods: cheaper per kilogram, but
+    # each parcel is charged at least `min_weight_g`, and it is offered only for an order with a parcel that heavy.
+    cargo: Mapped[bool] = mapped_column(default=False, server_default=false())
+    min_weight_g: Mapped[int] = mapped_column(default=0, server_default="0")
 
     rates: Mapped[list[ShippingRate]] = relationship(back_populates="courier", cascade="all, delete-orphan")
 

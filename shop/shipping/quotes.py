@@ -39,6 +39,7 @@ class Quote:
     prices: tuple[int, ...]
     parcels: tuple[Parcel, ...] = ()  # what was priced
     days: tuple[int, int] = (0, 0)  # the courier's delivery estimate in days, from the slowest parcel's rate
+    charged_g: tuple[int, ...] = ()  # the weight each parcel was charged by (its size, or a cargo's minimum)
 
     @property
     def total(self) -> int:
@@ -82,16 +83,19 @@ def quotes(province: str, shipped: list[Parcel], courier_id: int | None = None) 
         rates.setdefault(courier.id, {})[rate.origin_region_id] = rate
     found = []
     for key, by_origin in rates.items():
-        prices, chosen_rates = [], []
-        for parcel in shipped:
+        courier = couriers[key]
+        sized = [parcel.chargeable_g(courier.volumetric_divisor) for parcel in shipped]
+        if courier.min_weight_g and max(sized) < courier.min_weight_g:
+            continue  # a cargo service for goods lighter than its minimum: always dearer, not offered
+        prices, chosen_rates, charged = [], [], []
+        for parcel, weight in zip(shipped, sized, strict=True):
             chosen = by_origin.get(parcel.region_id) or by_origin.get(None)
             if chosen is None:
                 break
-            courier = couriers[key]
-            prices.append(chosen.price_for(parcel.chargeable_g(courier.volumetric_divisor))
-                          + (courier.crate_fee if parcel.needs_crate else 0))
+            charged.append(max(weight, courier.min_weight_g))
+            prices.append(chosen.price_for(charged[-1]) + (courier.crate_fee if parcel.needs_crate else 0))
             chosen_rates.append(chosen)
         else:
             days = (max(rate.days_min for rate in chosen_rates), max(rate.days_max for rate in chosen_rates))
-            found.append(Quote(couriers[key], tuple(prices), tuple(shipped), days))
+            found.append(Quote(courier, tuple(prices), tuple(shipped), days, tuple(charged)))
     return found

@@ -90,7 +90,8 @@ FIELDS = {
     "currency": _l("currency"), "required_certs": _l("required certificates"), "category_id": _l("category"),
     "photo": _l("photo"), "pnbp": "PNBP", "premi": _l("premi"), "cooperative": _l("cooperative"),
     "production_capital": _l("production capital"), "volumetric_divisor": _l("volumetric divisor"),
-    "crate_fee": _l("wooden crate fee"), "term": _l("buyers type"), "means": _l("the catalogue says"),
+    "crate_fee": _l("wooden crate fee"), "cargo": _l("cargo service"), "min_weight_g": _l("least weight charged (g)"),
+    "term": _l("buyers type"), "means": _l("the catalogue says"),
     "required_certs_override": _l("required certificates"), "reason": _l("reason"), "document": _l("scan"),
 }
 DATES = {"issued_on", "expires_on", "billing_expires_on", "deposited_on", "effective_from"}

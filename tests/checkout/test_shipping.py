@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from shop.accounts.models import Role
 from shop.extensions import db
 from shop.orders.models import Order
-from shop.shipping.models import ShippingRate
+from shop.shipping.models import Courier, ShippingRate
 from tests import factories as f
-from tests.helpers import text_of
+from tests.helpers import logged_in, text_of
 
 JAKARTA = {"name": "Yusuf Hidayat", "email": "yusuf@example.id", "phone": "081234567890", "street": "Jl. Kemang 5",
            "rt_rw": "", "kelurahan": "Bangka", "kecamatan": "Mampang Prapatan", "city": "Jakarta Selatan",
@@ -140,3 +141,53 @@ def test_a_parcel_in_a_wooden_crate_carries_the_couriers_crate_fee_and_says_so(c
     assert response.status_code == 302
     order = db.session.scalar(select(Order))
     assert sorted(p.shipping_cost for p in order.parcels) == [40_000, 40_000 + 6 * 30_000 + 75_000]
+
+
+def test_a_cargo_service_carries_furniture_at_its_least_weight_and_is_not_offered_for_small_goods(client):
+    """#23.17: a cargo service (trucking) is cheaper per kilogram but charges every parcel at least its least
+    weight; it is offered for the teak chair, and the buyer is told it is cargo and what each parcel is charged
+    by, but not for a lone 400 g bag (always dearer there), nor can such an order be placed with it."""
+    region = f.region(name="Sulawesi Tengah")
+    palu, tungkal = f.facility(region=region), f.facility(region=region)
+    chair = f.product(facility=palu, name_id="Kursi Kayu Jati", price=1_250_000, weight_g=7_000, stock=3)
+    chair.length_cm, chair.width_cm, chair.height_cm = 50, 50, 95
+    bag = f.product(facility=tungkal, name_id="Tas Rajut", price=175_000, weight_g=400, stock=3)
+    f.courier("jne", {"DKI Jakarta": (40_000, 30_000)})
+    truck = f.courier("jtr", {"DKI Jakarta": (12_000, 10_000)})
+    truck.cargo, truck.min_weight_g, truck.volumetric_divisor = True, 10_000, 4000
+    db.session.commit()
+
+    client.post("/keranjang/tambah", data={"product_id": bag.id})
+    only_bag = text_of(client.post("/checkout", data={**JAKARTA, "action": "quote"}))
+    assert "kargo untuk barang besar" not in only_bag
+    refused = client.post("/checkout", data={**JAKARTA, "courier": "jtr", "action": "place"})
+    assert refused.status_code == 200 and db.session.scalar(select(Order)) is None
+
+    client.post("/keranjang/tambah", data={"product_id": chair.id})
+    quote = text_of(client.post("/checkout", data={**JAKARTA, "courier": "jtr", "action": "quote"}))
+    assert "kargo untuk barang besar, minimal 10 kg per paket" in quote
+    assert "dihitung 59,38 kg menurut ukurannya" in quote  # 237,500 cm³ ÷ 4000
+    assert "dihitung 10 kg, bobot terendah yang ditagih layanan kargo" in quote  # the bag's parcel
+    chair_price, bag_price = 12_000 + 59 * 10_000, 12_000 + 9 * 10_000
+    assert f"Rp{chair_price:,}".replace(",", ".") in quote and f"Rp{bag_price:,}".replace(",", ".") in quote
+
+    assert client.post("/checkout", data={**JAKARTA, "courier": "jtr", "action": "place"}).status_code == 302
+    order = db.session.scalar(select(Order))
+    assert sorted(p.shipping_cost for p in order.parcels) == sorted([chair_price, bag_price])
+
+
+def test_the_admin_makes_a_courier_a_cargo_service_with_its_least_weight(app):
+    truck = f.courier("jtr", {"DKI Jakarta": (12_000, 10_000)})
+    db.session.commit()
+    admin = logged_in(app, Role.ADMIN)
+    refused = admin.post(f"/staf/kurir/{truck.id}", data={"volumetric_divisor": "4000", "crate_fee": "0",
+                                                          "cargo": "1", "min_weight_kg": ""}, follow_redirects=True)
+    assert "bobot terendah yang ditagih per paket" in text_of(refused)
+    db.session.expire_all()
+    assert db.session.get(Courier, truck.id).cargo is False
+    admin.post(f"/staf/kurir/{truck.id}", data={"volumetric_divisor": "4000", "crate_fee": "0", "cargo": "1",
+                                                "min_weight_kg": "10"})
+    db.session.expire_all()
+    saved = db.session.get(Courier, truck.id)
+    assert (saved.cargo, saved.min_weight_g, saved.volumetric_divisor) == (True, 10_000, 4000)
+    assert "layanan kargo" in text_of(admin.get("/staf/audit"))
