@@ -191,3 +191,17 @@ def test_the_admin_makes_a_courier_a_cargo_service_with_its_least_weight(app):
     saved = db.session.get(Courier, truck.id)
     assert (saved.cargo, saved.min_weight_g, saved.volumetric_divisor) == (True, 10_000, 4000)
     assert "layanan kargo" in text_of(admin.get("/staf/audit"))
+
+
+def test_a_landline_is_told_it_gets_no_whatsapp_as_soon_as_prices_are_asked_for(client):
+    """#23.8: the courier can call a landline but cannot message it on WhatsApp; a mobile number hears nothing."""
+    bag = f.product(name_id="Tas Rajut", price=175_000, weight_g=400, stock=3)
+    f.courier("jne", {"DKI Jakarta": (40_000, 30_000)})
+    db.session.commit()
+    client.post("/keranjang/tambah", data={"product_id": bag.id})
+
+    landline = text_of(client.post("/checkout", data={**JAKARTA, "phone": "021 7654 321", "action": "quote"}))
+    mobile = text_of(client.post("/checkout", data={**JAKARTA, "action": "quote"}))
+
+    assert "tidak bisa menerima pesan WhatsApp" in landline
+    assert "tidak bisa menerima pesan WhatsApp" not in mobile
