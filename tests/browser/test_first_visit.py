@@ -227,6 +227,13 @@ def test_staff_find_what_23_asked_for_on_a_phone_and_a_laptop(app, axe_page, liv
     looked_at()
 
     page.goto(f"{live_server}/staf/pesanan/{order.number}")
+    page.get_by_text("Batalkan pesanan", exact=True).first.click()  # (22) paid by transfer, no refund reference
+    page.get_by_label("Alasan").fill("Pembeli minta dibatalkan lewat telepon")
+    page.get_by_role("button", name="Batalkan pesanan").click()
+    expect(page.get_by_label("Alasan")).to_have_value("Pembeli minta dibatalkan lewat telepon")  # kept, open
+    expect(page.get_by_label("Alasan")).to_be_visible()
+    assert page.locator(".order-status").inner_text() != "dibatalkan"
+    looked_at()
     page.get_by_role("link", name="Label alamat (A6)").first.click()
     label = page.locator("body").inner_text()
     contact = app.config["SHOP_CONTACT"]
@@ -236,3 +243,27 @@ def test_staff_find_what_23_asked_for_on_a_phone_and_a_laptop(app, axe_page, liv
     looked_at()
 
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("device", VIEWPORTS)
+def test_a_teak_chair_ships_by_its_size_in_a_crate_and_can_go_by_cargo(app, axe_page, live_server, device):
+    """#23.17 in Chromium: the chair (7 kg, packed 50 × 50 × 95 cm, in a wooden crate) is priced by its size with
+    the crate said, and the demo's cargo service is offered for it and named as cargo."""
+    page = axe_page
+    page.set_viewport_size(VIEWPORTS[device])
+    demo.load(with_images=False)
+    db.session.commit()
+    page.goto(live_server + "/produk/kursi-kayu-jati")
+    page.get_by_role("button", name="Masukkan ke keranjang").click()
+    page.wait_for_url(re.compile(r"/keranjang$"))
+    page.get_by_role("link", name="Checkout").click()
+    fill_checkout(page)
+    page.get_by_role("button", name="Tampilkan ongkos kirim").click()
+    cargo = page.get_by_role("radio", name=re.compile("Trucking"))
+    expect(page.locator("#couriers")).to_contain_text("kargo untuk barang besar, minimal 10 kg per paket")
+    cargo.check()
+    page.get_by_role("button", name="Tampilkan ongkos kirim").click()
+    parcel = page.locator(".parcel").inner_text()
+    assert "menurut ukurannya" in parcel and "packing kayu" in parcel
+    fits(page)
+    assert not serious_violations(page)
