@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from slugify import slugify
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
@@ -180,9 +180,12 @@ def staff_new_product() -> str | Response:
             current_app.logger.exception("a product photo could not be stored")
             errors = {"photo": str(REJECTIONS["storage"])}
             break
-        except IntegrityError:  # the slug was taken by another request in the meantime: take the next one
+        except (IntegrityError, OperationalError) as error:
+            # The slug was taken by another request in the meantime (the unique index), or, on SQLite, another
+            # writer committed while this transaction read ("database is locked" at once: SQLite cannot wait
+            # there): the transaction was rolled back whole, so take the next free slug.
             db.session.rollback()
-            if attempt == 2:
+            if attempt == 2 or (isinstance(error, OperationalError) and "locked" not in str(error.orig)):
                 raise
         else:
             flash(_("Product saved."), "success")

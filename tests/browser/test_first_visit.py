@@ -97,7 +97,7 @@ def test_a_first_visit_from_the_home_page_to_a_paid_order_keeps_every_promise_of
     terms, returns and privacy pages (PP 80/2019), and log-in offers a forgotten password (14)."""
     page = axe_page
     page.set_viewport_size(VIEWPORTS[device])
-    demo.load(with_images=True)
+    demo.load(with_images=False)
     db.session.commit()
     problems: list[str] = []
 
