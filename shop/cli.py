@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
@@ -323,6 +324,58 @@ def search_reindex() -> None:
     click.echo(f"{changed} products' search text rewritten")
 
 
+@click.group("batches")
+def batches_group() -> None:
+    """Lots (batches) of food: deliveries from the workshops, and lots near their best-before date (#27)."""
+
+
+def _day_option(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise click.ClickException(f"{name}: write the date as YYYY-MM-DD, like 2026-12-31") from error
+
+
+@batches_group.command("receive")
+@click.argument("product_slug")
+@click.option("--lot", "code", required=True, help="The lot code as printed on the label.")
+@click.option("--produced", default=None, help="Production date, YYYY-MM-DD.")
+@click.option("--best-before", "best_before", default=None, help="Best-before date, YYYY-MM-DD.")
+@click.option("--quantity", required=True, help="Units received, a positive whole number.")
+def batches_receive(product_slug: str, code: str, produced: str | None, best_before: str | None,
+                    quantity: str) -> None:
+    """Receive a delivery from the workshop as a lot: nothing is written unless every part is right."""
+    from sqlalchemy import select
+
+    from shop.catalog.models import Product
+    from shop.catalog.stock import LotInvalid, receive_lot
+    from shop.extensions import db
+
+    product = db.session.scalar(select(Product).where(Product.slug == product_slug))
+    if product is None:
+        raise click.ClickException(f"no product {product_slug!r} (give its slug, as in its address)")
+    if not quantity.isascii() or not quantity.isdigit():
+        raise click.ClickException("--quantity: a positive whole number, like 40")
+    try:
+        lot = receive_lot(product, code, _day_option(produced, "--produced"),
+                          _day_option(best_before, "--best-before"), int(quantity), actor=None)
+    except LotInvalid as invalid:
+        db.session.rollback()
+        raise click.ClickException("; ".join(str(message) for message in invalid.errors.values())) from invalid
+    db.session.commit()
+    click.echo(f"{product.slug}: lot {lot.code} received, {lot.received_qty} units; stock now {product.stock}")
+
+
+@batches_group.command("set-aside")
+def batches_set_aside() -> None:
+    """Take lots near their best-before date off sale (MIN_SHELF_LIFE_DAYS); `jobs cron` runs it daily."""
+    from shop.catalog.stock import set_aside_due_lots
+
+    click.echo(f"{set_aside_due_lots()} lots set aside")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
@@ -334,3 +387,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(jobs_group)
     app.cli.add_command(db_roles)
     app.cli.add_command(search_group)
+    app.cli.add_command(batches_group)

@@ -53,6 +53,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "PUBLIC_HOLIDAYS": _env_dates("PUBLIC_HOLIDAYS"),
         "IMPACT_CACHE_SECONDS": _env_int("IMPACT_CACHE_SECONDS", 600),
         "CATALOG_CACHE_SECONDS": _env_int("CATALOG_CACHE_SECONDS", 300),  # 0: no catalog cache at all
+        # A lot whose best-before date leaves fewer days than this is no longer sold (set aside by a job).
+        "MIN_SHELF_LIFE_DAYS": _env_int("MIN_SHELF_LIFE_DAYS", 30),
         "CATALOG_PAGE_CACHE": _env_bool("CATALOG_PAGE_CACHE", True),  # pages as well as options and cards
         # Flask-Caching: in this process unless CACHE_REDIS_URL names a Redis (needed with several workers)
         "CACHE_TYPE": "RedisCache" if os.environ.get("CACHE_REDIS_URL") else "SimpleCache",

@@ -21,6 +21,7 @@ from rq import SimpleWorker
 from rq.cron import CronScheduler
 
 from shop import create_app
+from shop.catalog.stock import set_aside_due_lots
 from shop.certification.alerts import send_alerts
 from shop.certification.service import alerts
 from shop.extensions import db
@@ -38,6 +39,7 @@ SCHEDULE: list[tuple[str, dict[str, Any]]] = [
     ("expire_orders", {"interval": 300}),
     ("sync_online_payments", {"interval": 60}),
     ("certificate_alerts", {"daily_at": "06:00"}),  # in SHOP_TIMEZONE
+    ("set_aside_lots", {"daily_at": "00:05"}),  # a lot's shelf life is counted in days: just after midnight
 ]
 _worker_app: Flask | None = None
 
@@ -102,6 +104,12 @@ def sync_online_payments() -> dict[str, str]:
             log.warning("Midtrans sync of payment %s: %s", payment_id, error)
     deliver_after_commit()
     return done
+
+
+@_in_app
+def set_aside_lots() -> int:
+    """Lots near their best-before date taken off sale (as `batches set-aside`)."""
+    return set_aside_due_lots()
 
 
 @_in_app

@@ -87,7 +87,9 @@ def test_the_schedule_queues_the_chores_and_the_worker_expires_unpaid_orders(app
     assert sorted(job.func_name for job in due) == ["shop.jobs.deliver_mail", "shop.jobs.expire_orders",
                                                     "shop.jobs.sync_online_payments"]
     # The alerts wait for 06:00 in the shop's time zone, written in the server's own for RQ's cron.
-    assert [job.cron for job in cron.get_jobs() if job.cron] == [jobs.local_cron("06:00", app.config["SHOP_TIMEZONE"])]
+    assert [job.cron for job in cron.get_jobs() if job.cron] == [
+        jobs.local_cron("06:00", app.config["SHOP_TIMEZONE"]),  # the certificate list
+        jobs.local_cron("00:05", app.config["SHOP_TIMEZONE"])]  # lots near their best-before date set aside
     jobs.worker(burst=True)
     db.session.expire_all()
     assert order.status is OrderStatus.CANCELLED and item.stock == 3

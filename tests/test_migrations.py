@@ -229,3 +229,46 @@ def test_upgrade_turns_the_english_words_of_old_order_events_into_codes_the_read
             db.engine.dispose()
     finally:
         drop()
+
+
+def test_upgrade_puts_each_products_stock_into_one_opening_lot_sold_first(database_url, tmp_path):
+    """#27.6: the stock each product has becomes one lot "AWAL" without dates; a product without stock gets none."""
+    url, drop = fresh_database_url(database_url, tmp_path)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "x"})
+    try:
+        with app.app_context():
+            upgrade(revision="1a5753008bf4")
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO region (id, slug, name, office, city) VALUES (1, 'sulteng', 'Sulteng', 'K', 'Palu')"))
+                connection.execute(text(
+                    "INSERT INTO facility (id, slug, region_id, kind, facility_class, name, city, story_id, story_en,"
+                    " active, created_at, timezone, deposit_regime, deposit_period_days) VALUES (1, 'palu', 1, "
+                    "'lapas', 'IIA', 'Lapas', 'Palu', '', '', true, '2026-01-01', 'Asia/Makassar', 'daily', 1)"))
+                connection.execute(text(
+                    "INSERT INTO category (id, slug, name_id, name_en, required_certs, position) "
+                    "VALUES (1, 'pangan', 'Pangan', 'Food', '[\"halal\"]', 1)"))
+                for number, stock in ((1, 7), (2, 0)):
+                    connection.execute(text(
+                        "INSERT INTO product (id, facility_id, category_id, slug, name_id, name_en, description_id, "
+                        "description_en, maker_note_id, maker_note_en, price, unit_cost, weight_g, stock, active, "
+                        "featured, required_certs_reason, created_at, updated_at) VALUES (:n, 1, 1, :slug, 'Bawang', "
+                        "'Shallots', '', '', '', '', 35000, 0, 250, :stock, true, false, '', '2026-01-01', "
+                        "'2026-01-01')"),
+                        {"n": number, "slug": f"bawang-{number}", "stock": stock})
+
+            upgrade()
+
+            with db.engine.connect() as connection:
+                lots = connection.execute(text(
+                    "SELECT product_id, code, on_hand, received_qty, opening, best_before FROM lot")).all()
+                lotted = connection.execute(text("SELECT id FROM product WHERE lotted ORDER BY id")).scalars().all()
+                diff = differences(connection)
+            assert [(p, code, held, got, bool(opening), day) for p, code, held, got, opening, day in lots] == [
+                (1, "AWAL", 7, 7, True, None)]
+            assert lotted == [1]
+            assert diff == [], f"models and migrations differ: {diff}"
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()

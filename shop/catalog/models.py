@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text, false
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import Model, enum_column
@@ -136,6 +136,9 @@ class Product(Model):
     # What the buyer gets, as the label says it ("200 g", "250 ml", "1 tas, 24 × 20 × 6 cm"); not the weight shipped.
     net_content: Mapped[str] = mapped_column(String(60), default="", server_default="")
     stock: Mapped[int] = mapped_column(default=0)
+    # Its stock is kept in lots (`Lot`), and a stock change asks which; False: a plain stock (a craft never received
+    # as a lot). Read with the stock UPDATE, so a product without lots costs no query more.
+    lotted: Mapped[bool] = mapped_column(default=False, server_default=false())
     active: Mapped[bool] = mapped_column(default=True)
     featured: Mapped[bool] = mapped_column(default=False)
     # What search reads (shop.catalog.search): the names, category, facility, its city and region, and the
@@ -242,6 +245,7 @@ class StockReason(enum.StrEnum):
     ORDER = "order"  # reserved by an order
     ORDER_RELEASED = "order_released"  # an unpaid or cancelled order gave it back
     RETURNED = "returned"  # goods a buyer sent back after delivery, received by staff
+    EXPIRED = "expired"  # a lot reached its minimum remaining shelf life: set aside, never sold
 
     @property
     def label(self) -> str:
@@ -256,7 +260,38 @@ STOCK_REASON_LABELS = {
     StockReason.ORDER: _l("order"),
     StockReason.ORDER_RELEASED: _l("order released"),
     StockReason.RETURNED: _l("returned by the buyer"),
+    StockReason.EXPIRED: _l("set aside: near its best-before date"),
 }
+
+
+class Lot(Model):
+    """A batch (lot) of a product from its facility's workshop: its code as printed on the label (the production
+    code BPOM and P-IRT ask for), production and best-before dates, and how many units it holds. `on_hand` is
+    what may still be sold from it; units set aside (near their best-before date) leave it for `set_aside`.
+    A product's stock is the sum of its lots' `on_hand` (a product without lots, a craft, keeps a plain stock).
+    The lot made from stock that existed before lots has no dates and is sold first (`opening`)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="RESTRICT"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    produced_on: Mapped[date | None]
+    best_before: Mapped[date | None]
+    received_qty: Mapped[int]
+    on_hand: Mapped[int]
+    set_aside: Mapped[int] = mapped_column(default=0, server_default="0")
+    set_aside_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opening: Mapped[bool] = mapped_column(default=False, server_default=false())
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    product: Mapped[Product] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("product_id", "code", name="uq_lot_product_code"),
+        CheckConstraint("on_hand >= 0 AND set_aside >= 0 AND received_qty >= 0", name="units_not_negative"),
+        CheckConstraint("best_before IS NULL OR produced_on IS NULL OR best_before >= produced_on",
+                        name="best_before_after_production"),
+    )
 
 
 class StockMovement(Model):
@@ -268,8 +303,11 @@ class StockMovement(Model):
     reason: Mapped[StockReason] = mapped_column(enum_column(StockReason, "reason"))
     note: Mapped[str] = mapped_column(Text, default="")
     order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    lot: Mapped[Lot | None] = relationship()
 
     __table_args__ = (CheckConstraint("delta <> 0", name="delta_not_zero"),)
 

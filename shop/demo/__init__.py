@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,14 @@ from sqlalchemy import select
 
 from shop.accounts.service import create_user, user_by_email
 from shop.catalog.images import save_product_image
-from shop.catalog.models import Category, Facility, FacilityKind, Product, Region, StockMovement, StockReason
+from shop.catalog.models import Category, Facility, FacilityKind, Lot, Product, Region, StockMovement, StockReason
 from shop.certification.models import Certification, CertType, RecordedStatus
 from shop.extensions import db
 from shop.ledger.models import SHARES, Part, SplitBase, SplitRule
 from shop.ledger.service import RuleInput, create_rule
 from shop.shipping.models import Courier, ShippingRate
 from shop.shipping.provinces import PROVINCES, SUMATRA_PROVINCES
+from shop.timeutil import today
 
 DEMO_DIR = Path(__file__).parent
 FEATURED = {"bawang-goreng-palu-200g", "tas-rajut-selempang", "abon-ikan-tuna", "sarung-tenun-donggala",
@@ -81,8 +82,9 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
             product.stock = int(p["stock"])  # stock is the shop's own after the first load
         db.session.flush()
         if is_new and product.stock:
+            lot = _demo_lot(product, categories[p["category"]])
             db.session.add(StockMovement(product_id=product.id, delta=product.stock, reason=StockReason.OPENING,
-                                         note="demo data"))
+                                         note="demo data", lot_id=lot.id if lot else None))
         for cert in p.get("certs", []):
             _upsert_certificate(product, cert, facilities[p["facility"]].city)
         if with_images and not product.images:
@@ -95,6 +97,19 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
     rules = load_split_rules(catalogue.get("split_rule"), facilities)
     return {"regions": len(regions), "facilities": len(facilities), "categories": len(categories),
             "products": len(catalogue["products"]), "shipping rates": rates, "split rules": rules}
+
+
+def _demo_lot(product: Product, category: Category) -> Lot | None:
+    """Food arrives as a lot with a code and dates (#27): a demo lot made three weeks ago, good for five months."""
+    if not category.required_certs:
+        return None
+    made = today() - timedelta(days=21)
+    lot = Lot(product_id=product.id, code=f"{product.slug[:12].upper()}-{made:%y%m}", produced_on=made,
+              best_before=made + timedelta(days=150), received_qty=product.stock, on_hand=product.stock)
+    db.session.add(lot)
+    product.lotted = True
+    db.session.flush()
+    return lot
 
 
 # Demo unit cost (materials, packaging) where products.json gives none: a demo choice, used by margin rules.

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from shop.accounts import register_staff_link
 from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
-from shop.catalog import stock
+from shop.catalog import lots, stock
 from shop.catalog.models import Facility, Product, StockReason
 from shop.catalog.staff import product_for_staff
 from shop.extensions import db
@@ -180,7 +180,7 @@ def printable(number: str, kind: str, facility_id: int) -> str:
         abort(404)
     shipment = next((s for s in service.shipments(item) if s.facility_id == facility_id), None)
     return render_template(f"fulfilment/{kind}.html", order=item, group=group, shipment=shipment,
-                           facility=db.session.get(Facility, facility_id),
+                           facility=db.session.get(Facility, facility_id), lots=lots.held_by_order(item.id),
                            qr=order_qr(item.number) if kind == "label" else None)
 
 
@@ -218,10 +218,15 @@ def stock_product(product_id: int) -> str | Response:
             error = _("Enter a whole number other than 0 (negative takes stock away).")
         elif reason not in {r.value for r in (StockReason.PRODUCTION, StockReason.DAMAGED, StockReason.CORRECTION)}:
             error = _("Choose the reason.")
+        elif reason == StockReason.PRODUCTION and product.category.required_certs:
+            error = _("Food from the workshop comes in as a lot, with its code and dates: use \"Receive a lot\" below.")
         else:
+            lot_id = positive_int(request.form.get("lot_id"))
             try:
                 stock.adjust_stock(product, quantity, StockReason(reason), note=request.form.get("note", ""),
-                                   actor=current_user)
+                                   actor=current_user, lot_id=lot_id)
+            except ValueError:
+                error = _("Choose one of this product's lots.")
             except stock.NotEnoughStock as short:
                 db.session.rollback()
                 error = _("Only %(count)d in stock: it cannot go below zero.", count=short.available)
@@ -229,5 +234,36 @@ def stock_product(product_id: int) -> str | Response:
                 db.session.commit()
                 flash(_("Stock saved."), "success")
                 return redirect(url_for("fulfilment.stock_product", product_id=product.id))
+    return _stock_page(product, error=error)
+
+
+def _stock_page(product: Product, *, error: str | None = None, lot_errors: dict[str, str] | None = None) -> str:
     return render_template("fulfilment/stock_product.html", product=product, history=stock.history(product.id),
-                           error=error, reasons=[StockReason.PRODUCTION, StockReason.DAMAGED, StockReason.CORRECTION])
+                           error=error, reasons=[StockReason.PRODUCTION, StockReason.DAMAGED, StockReason.CORRECTION],
+                           lots=stock.lots_of(product.id), lot_errors=lot_errors or {},
+                           needs_lots=bool(product.category.required_certs))
+
+
+@fulfilment.post("/staf/stok/<int:product_id>/lot")
+@login_required
+@role_required(*STOCK_KEEPERS)
+def receive_lot(product_id: int) -> str | Response:
+    """A delivery from the workshop received as a lot: its code, production and best-before dates, units."""
+    product = product_for_staff(product_id)
+    form = request.form
+    quantity = whole_number(form.get("lot_quantity"), maximum=stock.MAX_LOT)
+    typed = {name: parse_day(form.get(name)) for name in ("produced_on", "best_before")}
+    bad_days = {name: _("Enter a date, like 2026-12-31.") for name, day in typed.items() if form.get(name) and not day}
+    try:
+        if bad_days:
+            raise stock.LotInvalid(bad_days)
+        lot = stock.receive_lot(product, form.get("code", ""), typed["produced_on"], typed["best_before"],
+                                quantity or 0, actor=current_user)
+    except PermissionError:
+        abort(403)
+    except stock.LotInvalid as invalid:
+        db.session.rollback()
+        return _stock_page(product, lot_errors=invalid.errors)
+    db.session.commit()
+    flash(_("Lot %(code)s received: %(count)d units.", code=lot.code, count=lot.received_qty), "success")
+    return redirect(url_for("fulfilment.stock_product", product_id=product.id))

@@ -10,7 +10,7 @@ from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from shop.catalog import search
+from shop.catalog import lots, search
 from shop.catalog.cache import Choice, keep, recall, remembered
 from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region
 from shop.certification.models import Certification, CertType
@@ -296,9 +296,13 @@ def facility_by_slug(slug: str) -> tuple[FacilityInfo, int]:
 
 
 def product_by_slug(slug: str) -> Product:
-    product = db.session.scalar(_visible().options(*product_loading()).where(Product.slug == slug))
-    if product is None:
+    """The product with what its page shows loaded, and `next_best_before`: the best-before date of the units a
+    buyer would receive next (first expiring, first out), read in the same query."""
+    row = db.session.execute(_visible().add_columns(lots.next_best_before()).options(*product_loading())
+                             .where(Product.slug == slug)).first()
+    if row is None:
         raise NotFound(slug)
+    product, product.next_best_before = row
     return product
 
 

@@ -83,6 +83,7 @@ POST_ACCESS = {
     "certification.decide_override": {ADMIN, FULFIL},
     "fulfilment.act": DESK,
     "fulfilment.stock_product": OWN_PRODUCT,
+    "fulfilment.receive_lot": OWN_PRODUCT,
     "payments.confirm": DESK,
     "payments.reject": DESK,
     "payments.refund": DESK,
