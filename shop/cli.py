@@ -368,6 +368,34 @@ def batches_receive(product_slug: str, code: str, produced: str | None, best_bef
     click.echo(f"{product.slug}: lot {lot.code} received, {lot.received_qty} units; stock now {product.stock}")
 
 
+@batches_group.command("recall")
+@click.argument("code")
+@click.option("--product", "product_slug", default=None, help="The product's slug, when several have this lot code.")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The CSV file to write.")
+def batches_recall(code: str, product_slug: str | None, output: Path) -> None:
+    """Write the orders that received or hold units of lot CODE (order, buyer's name, email and phone, units,
+    dates) to a CSV file, for phoning round; the recall itself starts on the stock screen. Exit 1: no such lot."""
+    from shop.catalog.models import Lot, Product
+    from shop.fulfilment.recalls import export
+
+    query = select(Lot).join(Product).where(Lot.code == code.strip().upper())
+    if product_slug:
+        query = query.where(Product.slug == product_slug)
+    found = list(db.session.scalars(query))
+    if not found:
+        click.echo(f"no lot {code!r}" + (f" of {product_slug!r}" if product_slug else ""), err=True)
+        raise SystemExit(1)
+    if len(found) > 1:
+        slugs = ", ".join(lot.product.slug for lot in found)
+        raise click.ClickException(f"lot {code!r} belongs to several products ({slugs}): name one with --product")
+    if not output.parent.is_dir():
+        raise click.ClickException(f"no folder {str(output.parent)!r} to write {output.name!r} in")
+    table = export(found[0])
+    output.write_bytes(table.csv())
+    click.echo(f"{len(table.rows)} orders of lot {found[0].code} ({found[0].product.slug}) written to {output}")
+
+
 @batches_group.command("set-aside")
 def batches_set_aside() -> None:
     """Take lots near their best-before date off sale (MIN_SHELF_LIFE_DAYS); `jobs cron` runs it daily."""

@@ -25,6 +25,7 @@ from shop.catalog.stock import set_aside_due_lots
 from shop.certification.alerts import send_alerts
 from shop.certification.service import alerts
 from shop.extensions import db
+from shop.fulfilment.lot_alerts import queue_lot_alerts
 from shop.jobqueue import connection, enqueue, is_configured, queue  # noqa: F401 (the queue, for callers)
 from shop.orders.service import expire_overdue_orders
 from shop.outbox.service import deliver_after_commit, deliver_due
@@ -114,7 +115,9 @@ def set_aside_lots() -> int:
 
 @_in_app
 def certificate_alerts() -> int:
-    """The daily list for the cooperative (as `certs check --mail-cooperative`), through the outbox."""
+    """The daily lists for the cooperative (as `certs check --mail-cooperative`), through the outbox: certificates
+    to renew and products not on sale, and lots near their best-before date."""
+    queue_lot_alerts(current_app.config["COOPERATIVE_EMAIL"])
     found = alerts(current_app.config["CERT_EXPIRY_WARNING_DAYS"])
     if found.expiring or found.unsellable:
         send_alerts(found, current_app.config["COOPERATIVE_EMAIL"], current_app.config["CERT_EXPIRY_WARNING_DAYS"],

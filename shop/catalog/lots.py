@@ -23,6 +23,7 @@ class Part:
     lot_id: int | None
     delta: int
     sellable: bool = True  # False: units given back to a lot that was set aside meanwhile, which leave it at once
+    recalled: bool = False  # that lot was recalled (else it neared its best-before date)
 
 
 def shelf_life_limit(day: date | None = None) -> date:
@@ -97,7 +98,7 @@ def give_back(product_id: int, quantity: int, order_id: int | None, lot_id: int 
         targets = list(_taken_by(product_id, order_id, quantity)) if order_id else []
         if not targets:
             opening = db.session.scalar(select(Lot).where(Lot.product_id == product_id, Lot.opening.is_(True)))
-            targets = [(opening or _opening_lot(product_id), quantity)]
+            targets = [(opening or opening_lot(product_id), quantity)]
     parts = []
     for lot, units in targets:
         assert lot is not None  # noqa: S101 - a lot id from this product's own movements or the caller
@@ -108,7 +109,7 @@ def give_back(product_id: int, quantity: int, order_id: int | None, lot_id: int 
         else:
             db.session.execute(update(Lot).where(Lot.id == lot.id).values(set_aside=Lot.set_aside + units)
                                .execution_options(synchronize_session=False))
-            parts.append(Part(lot.id, units, sellable=False))
+            parts.append(Part(lot.id, units, sellable=False, recalled=lot.recalled_at is not None))
     return parts
 
 
@@ -132,7 +133,7 @@ def _taken_by(product_id: int, order_id: int, quantity: int) -> list[tuple[Lot, 
     return targets
 
 
-def _opening_lot(product_id: int) -> Lot:
+def opening_lot(product_id: int) -> Lot:
     """The product's lot for units without a lot of their own (a count found more): no dates, sold first."""
     lot = Lot(product_id=product_id, code=OPENING_CODE, received_qty=0, on_hand=0, opening=True)
     db.session.add(lot)

@@ -246,6 +246,7 @@ class StockReason(enum.StrEnum):
     ORDER_RELEASED = "order_released"  # an unpaid or cancelled order gave it back
     RETURNED = "returned"  # goods a buyer sent back after delivery, received by staff
     EXPIRED = "expired"  # a lot reached its minimum remaining shelf life: set aside, never sold
+    RECALLED = "recalled"  # a lot was recalled: its unsold units blocked at once
 
     @property
     def label(self) -> str:
@@ -261,6 +262,7 @@ STOCK_REASON_LABELS = {
     StockReason.ORDER_RELEASED: _l("order released"),
     StockReason.RETURNED: _l("returned by the buyer"),
     StockReason.EXPIRED: _l("set aside: near its best-before date"),
+    StockReason.RECALLED: _l("lot recalled"),
 }
 
 
@@ -281,6 +283,10 @@ class Lot(Model):
     set_aside: Mapped[int] = mapped_column(default=0, server_default="0")
     set_aside_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opening: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A recall: its unsold units blocked at once (`set_aside`), every buyer of it told (fulfilment.recalls).
+    recalled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recall_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    recalled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -18,7 +18,7 @@ from shop.accounts import register_staff_link
 from shop.accounts.decorators import role_required
 from shop.accounts.models import Role, User
 from shop.audit.service import record, snapshot
-from shop.catalog import catalog
+from shop.catalog import catalog, lots
 from shop.catalog.images import InvalidImage, make_cover, remove_product_image, save_product_image
 from shop.catalog.models import Category, Facility, Product, StockReason
 from shop.catalog.stock import change_stock
@@ -145,9 +145,10 @@ def create_product(values: dict[str, Any], *, actor: User | None) -> Product:
     product.slug = _slug(product.name_id)
     db.session.add(product)
     db.session.flush()
-    if stock:
+    if stock:  # food keeps its stock in lots: the opening stock is its lot AWAL until the real lots come in
+        opening = lots.opening_lot(product.id) if category.required_certs else None
         change_stock(product.id, stock, StockReason.OPENING, user_id=getattr(actor, "id", None),
-                     note="")  # the reason says "opening stock" in the reader's language
+                     note="", lot_id=opening.id if opening else None)  # the reason is said in the reader's language
     record("product.create", product, None, snapshot(product, FIELDS), actor=actor)
     return product
 

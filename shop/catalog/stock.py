@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
@@ -56,8 +57,9 @@ def change_stock(product_id: int, delta: int, reason: StockReason, *, order_id: 
     for part in parts:
         db.session.add(StockMovement(product_id=product_id, delta=part.delta, reason=reason, order_id=order_id,
                                      lot_id=part.lot_id, user_id=user_id, note=note, at=now))
-        if not part.sellable:  # back to a lot set aside meanwhile: it leaves stock with the lot
-            db.session.add(StockMovement(product_id=product_id, delta=-part.delta, reason=StockReason.EXPIRED,
+        if not part.sellable:  # back to a lot set aside (or recalled) meanwhile: it leaves stock with the lot
+            db.session.add(StockMovement(product_id=product_id, delta=-part.delta,
+                                         reason=StockReason.RECALLED if part.recalled else StockReason.EXPIRED,
                                          order_id=order_id, lot_id=part.lot_id, at=now))
     unsold = sum(part.delta for part in parts if not part.sellable)
     if unsold:
@@ -191,3 +193,32 @@ def set_aside_due_lots() -> int:
 def lots_of(product_id: int) -> list[Lot]:
     return list(db.session.scalars(select(Lot).where(Lot.product_id == product_id)
                                    .order_by(*lots.first_out_order())))
+
+
+def swap_out_of_lot(product_id: int, order_id: int, lot_id: int, units: int) -> bool:
+    """An order not yet packed holds `units` of a lot being recalled: it gets as many of the product's other lots
+    instead (first expiring first out), and those of the recalled lot stay off sale with it. False, changing
+    nothing, when the other lots do not hold enough (the order stays on the recall's list)."""
+    with db.session.begin_nested() as savepoint:
+        change_stock(product_id, units, StockReason.ORDER_RELEASED, order_id=order_id, lot_id=lot_id,
+                     note="penarikan batch")
+        if change_stock(product_id, -units, StockReason.ORDER, order_id=order_id, note="penarikan batch"):
+            return True
+        savepoint.rollback()
+    return False
+
+
+LOT_ALERT_DAYS = 14  # lots that will be set aside within this many days are shown to staff and mailed daily
+
+
+def lots_nearing_limit(facility_id: int | None = None, days: int = LOT_ALERT_DAYS) -> list[tuple[Lot, date]]:
+    """Lots still on sale that will be set aside within `days` (their best-before date less the minimum shelf
+    life), with the day they will be, soonest first: to promote or discount while they can still be sold."""
+    limit = lots.shelf_life_limit()
+    query = (select(Lot).join(Product).where(Lot.on_hand > 0, Lot.set_aside_at.is_(None), Lot.best_before >= limit,
+                                             Lot.best_before < limit + timedelta(days=days))
+             .options(selectinload(Lot.product)).order_by(Lot.best_before, Lot.id))
+    if facility_id is not None:
+        query = query.where(Product.facility_id == facility_id)
+    shelf = timedelta(days=current_app.config["MIN_SHELF_LIFE_DAYS"])
+    return [(lot, lot.best_before - shelf) for lot in db.session.scalars(query) if lot.best_before]

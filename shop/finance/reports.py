@@ -254,6 +254,8 @@ class Table:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for column in sheet.iter_cols(min_row=2):
+            if not column:  # a sheet of headers alone (no rows, no totals)
+                break
             index = column[0].column - 1
             for cell in column:
                 if index in self.money:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import Model
+from shop.orders.models import Order
 from shop.shipping.models import Courier
 from shop.timeutil import utcnow
 
@@ -31,3 +32,21 @@ class Shipment(Model):
     @property
     def tracking_url(self) -> str:
         return self.courier.tracking_url.replace("{resi}", self.tracking_number) if self.courier.tracking_url else ""
+
+
+class RecallNotice(Model):
+    """A buyer told of a recalled lot: an order that received or holds units of it, the mail queued to its buyer,
+    and whether staff reached the buyer (by phone or WhatsApp) as well."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"))
+    units: Mapped[int]
+    mailed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reached_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[Order] = relationship()
+
+    __table_args__ = (UniqueConstraint("lot_id", "order_id", name="uq_recall_notice_lot_order"),)

@@ -8,20 +8,21 @@ import segno
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
-from shop.accounts import register_staff_link
+from shop.accounts import register_staff_link, register_staff_panel
 from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
 from shop.catalog import lots, stock
-from shop.catalog.models import Facility, Product, StockReason
+from shop.catalog.models import Facility, Lot, Product, StockReason
 from shop.catalog.staff import product_for_staff
 from shop.extensions import db
-from shop.fulfilment import fulfilment, service
+from shop.fulfilment import fulfilment, recalls, service
 from shop.orders import service as orders
 from shop.orders.mail import queue_shipped
 from shop.orders.models import Order, OrderStatus
@@ -36,6 +37,14 @@ READERS = (Role.ADMIN, Role.FULFILMENT, Role.FINANCE)
 STOCK_KEEPERS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 register_staff_link("fulfilment.queue", _l("Orders"), *READERS, count=lambda user: service.to_pack())
 register_staff_link("fulfilment.stock_list", _l("Stock"), *STOCK_KEEPERS)
+
+
+def _lot_panel() -> dict[str, object]:
+    facility_id = None if current_user.has_role(Role.ADMIN, Role.FULFILMENT) else current_user.facility_id
+    return {"nearing": stock.lots_nearing_limit(facility_id)}
+
+
+register_staff_panel("fulfilment/_lot_alerts.html", _lot_panel, *STOCK_KEEPERS)
 
 PROBLEMS = {
     "tracking_required": _l("Enter the tracking number (resi)."),
@@ -267,3 +276,73 @@ def receive_lot(product_id: int) -> str | Response:
     db.session.commit()
     flash(_("Lot %(code)s received: %(count)d units.", code=lot.code, count=lot.received_qty), "success")
     return redirect(url_for("fulfilment.stock_product", product_id=product.id))
+
+
+# -- recalls of a lot (#27)
+
+EXPORTS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _lot_for_staff(lot_id: int) -> Lot:
+    lot = db.session.get(Lot, lot_id)
+    if lot is None:
+        abort(404)
+    product_for_staff(lot.product_id)  # 403 for another facility's lot
+    return lot
+
+
+@fulfilment.post("/staf/stok/batch/<int:lot_id>/tarik")
+@login_required
+@role_required(*STOCK_KEEPERS)
+def recall(lot_id: int) -> Response:
+    """Start a recall of the lot: its unsold units blocked, every buyer of it mailed."""
+    lot = _lot_for_staff(lot_id)
+    try:
+        done = recalls.start_recall(lot, request.form.get("reason", ""), actor=current_user)
+    except recalls.RecallRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+        return redirect(url_for("fulfilment.stock_product", product_id=lot.product_id, _anchor="lots"))
+    db.session.commit()
+    outbox.deliver_after_commit()
+    flash(ngettext("Lot %(code)s recalled: %(num)d buyer is being told by mail.",
+                   "Lot %(code)s recalled: %(num)d buyers are being told by mail.", len(done.notices), code=lot.code),
+          "success")
+    if done.swapped:
+        flash(ngettext("%(num)d order not packed yet gets units of another lot instead.",
+                       "%(num)d orders not packed yet get units of another lot instead.", done.swapped), "success")
+    return redirect(url_for("fulfilment.recall_page", lot_id=lot.id))
+
+
+@fulfilment.get("/staf/penarikan/<int:lot_id>")
+@login_required
+@role_required(*STOCK_KEEPERS)
+def recall_page(lot_id: int) -> str:
+    lot = _lot_for_staff(lot_id)
+    return render_template("fulfilment/recall.html", lot=lot, affected=recalls.recall_list(lot.id))
+
+
+@fulfilment.post("/staf/penarikan/<int:lot_id>/pesanan/<int:order_id>")
+@login_required
+@role_required(*STOCK_KEEPERS)
+def recall_reached(lot_id: int, order_id: int) -> Response:
+    """Staff reached this buyer (by phone or WhatsApp) as well: noted, with what was agreed."""
+    lot = _lot_for_staff(lot_id)
+    try:
+        recalls.mark_reached(lot.id, order_id, request.form.get("note", ""), actor=current_user)
+    except recalls.RecallRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "error")
+    else:
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return redirect(url_for("fulfilment.recall_page", lot_id=lot.id))
+
+
+@fulfilment.get("/staf/penarikan/<int:lot_id>/unduh.<any(csv, xlsx):fmt>")
+@login_required
+@role_required(*STOCK_KEEPERS)
+def recall_export(lot_id: int, fmt: str) -> Response:
+    lot = _lot_for_staff(lot_id)
+    return Response(recalls.export(lot).render(fmt), mimetype=EXPORTS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="penarikan-{lot.id}.{fmt}"'})

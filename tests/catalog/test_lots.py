@@ -254,3 +254,23 @@ def test_the_packing_slip_and_the_label_name_each_lines_lots_and_best_before_dat
     label = text_of(desk.get(f"/staf/pesanan/{order.number}/label/{shallots.facility_id}"))
     assert f"4× BG-2611-A (baik digunakan sebelum {days(60).day} " in slip and "2× BG-2612-B" in slip
     assert "[BG-2611-A Baik sebelum" in label and "[BG-2612-B Baik sebelum" in label
+
+
+def test_lots_that_leave_sale_within_two_weeks_show_on_the_staff_home_and_in_the_daily_mail(app, shallots,
+                                                                                             smtp_inbox):
+    from shop import jobs
+    from shop.outbox.service import deliver_due
+    from tests.orders.test_buyer_mail import body
+
+    receive_lot(shallots, "BG-SOON", days(-100), days(40), 7, actor=None)  # off sale in 10 days (40 - 30)
+    db.session.commit()
+    home = text_of(logged_in(app, "fulfilment").get("/staf"))
+    assert "Batch mendekati tanggal baik digunakan sebelum" in home
+    assert f"batch BG-SOON, 7 unit, berhenti dijual mulai {days(10).day} " in home
+    assert "BG-2611-A" not in home  # 60 days: not yet
+
+    jobs.certificate_alerts()
+    jobs.certificate_alerts()  # the daily list goes once a day
+    deliver_due()
+    [mail] = [m for m in smtp_inbox.messages if "Batch mendekati" in m["Subject"]]
+    assert "BG-SOON" in body(mail) and "harga lebih rendah" in body(mail)

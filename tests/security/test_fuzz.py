@@ -126,6 +126,8 @@ def valid_forms(values: dict) -> dict[str, dict[str, str]]:
         "checkout.save_rate": {"province": "Sulawesi Tengah", "first_kg": "12000", "next_kg": "8000",
                                "origin_region_id": ""},
         "fulfilment.stock_product": {"quantity": "5", "reason": "production", "note": "batch", "lot_id": ""},
+        "fulfilment.recall": {"reason": "kemasan bocor"},
+        "fulfilment.recall_reached": {"note": "sudah ditelepon, diganti"},
         "fulfilment.receive_lot": {"code": "BG-2701-C", "produced_on": "2026-11-01", "best_before": "2027-05-01",
                                    "lot_quantity": "12"},
         "fulfilment.act": {"facility_id": str(values["facility_id"]), "courier_id": str(values["courier_id"]),

@@ -12,6 +12,7 @@ from flask import Flask
 
 from shop.catalog.images import save_product_image
 from shop.catalog.models import SearchSynonym
+from shop.catalog.stock import receive_lot
 from shop.extensions import db
 from shop.finance.models import PnbpDeposit, PnbpDepositMonth
 from shop.orders import service as orders
@@ -48,6 +49,8 @@ ACCESS = {
     "fulfilment.printable": DESK,
     "fulfilment.stock_list": CATALOG_KEEPERS,
     "fulfilment.stock_product": OWN_PRODUCT,
+    "fulfilment.recall_page": OWN_PRODUCT,
+    "fulfilment.recall_export": OWN_PRODUCT,
     "payments.review": READERS,
     "payments.order_payments": READERS,
     "payments.receipt": READERS,
@@ -84,6 +87,8 @@ POST_ACCESS = {
     "fulfilment.act": DESK,
     "fulfilment.stock_product": OWN_PRODUCT,
     "fulfilment.receive_lot": OWN_PRODUCT,
+    "fulfilment.recall": OWN_PRODUCT,
+    "fulfilment.recall_reached": OWN_PRODUCT,
     "payments.confirm": DESK,
     "payments.reject": DESK,
     "payments.refund": DESK,
@@ -123,6 +128,7 @@ def world(app: Flask):
     db.session.add(deposit)
     synonym = SearchSynonym(term="kripik", means="keripik")
     db.session.add(synonym)
+    lot = receive_lot(product, "W-2611", date(2026, 11, 1), date(2027, 5, 1), 3, actor=None)
     users = {ADMIN: f.user("admin"), FULFIL: f.user("fulfilment"), FINANCE: f.user("finance"),
              OWN: f.user("facility", facility_id=own_facility.id),
              OTHER: f.user("facility", facility_id=f.facility().id)}
@@ -133,7 +139,7 @@ def world(app: Flask):
               "rule_id": 1, "image_id": image.id, "message_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug,
               "month": "2026-10", "fmt": "xlsx", "code": "en", "filename": image.filename,
               "product_slug": product.slug, "token": "not-a-signed-token",
-              "decision": "tolak", "synonym_id": synonym.id}
+              "decision": "tolak", "synonym_id": synonym.id, "lot_id": lot.id, "order_id": order.id}
     return values, users
 
 
