@@ -1,6 +1,8 @@
 """Lots (batches) of a product and which of their units a stock change takes or gives back: first expiring, first
 out. `shop.catalog.stock.change_stock` asks here once it holds the product's row lock, so the lots it reads cannot
-change under it. A product without lots (a craft) keeps a plain stock and is left alone here."""
+change under it. Lots are changed by UPDATE statements, past the ORM: every read of them here refreshes the
+session's copies (`populate_existing`), or a second change in one transaction would see the first one's numbers.
+A product without lots (a craft) keeps a plain stock and is left alone here."""
 
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ def take(product_id: int, quantity: int, stock_before: int, lot_id: int | None =
     hold enough (the caller rolls back)."""
     if not lotted and not lot_id:
         return [Part(None, -quantity)]
-    query = select(Lot).where(Lot.product_id == product_id)
+    query = select(Lot).where(Lot.product_id == product_id).execution_options(populate_existing=True)
     lots = list(db.session.scalars(query.where(Lot.id == lot_id) if lot_id else query.order_by(*first_out_order())))
     if not lots:
         return None if lot_id else [Part(None, -quantity)]
@@ -93,11 +95,12 @@ def give_back(product_id: int, quantity: int, order_id: int | None, lot_id: int 
         return [Part(None, quantity)]
     targets: list[tuple[Lot | None, int]]
     if lot_id is not None:
-        targets = [(db.session.get(Lot, lot_id), quantity)]
+        targets = [(db.session.get(Lot, lot_id, populate_existing=True), quantity)]
     else:
         targets = list(_taken_by(product_id, order_id, quantity)) if order_id else []
         if not targets:
-            opening = db.session.scalar(select(Lot).where(Lot.product_id == product_id, Lot.opening.is_(True)))
+            opening = db.session.scalar(select(Lot).where(Lot.product_id == product_id, Lot.opening.is_(True))
+                                        .execution_options(populate_existing=True))
             targets = [(opening or opening_lot(product_id), quantity)]
     parts = []
     for lot, units in targets:
@@ -121,7 +124,8 @@ def _taken_by(product_id: int, order_id: int, quantity: int) -> list[tuple[Lot, 
         .where(StockMovement.product_id == product_id, StockMovement.order_id == order_id,
                StockMovement.reason.in_((StockReason.ORDER, StockReason.ORDER_RELEASED, StockReason.RETURNED)))
         .group_by(Lot.id).having(held < 0)
-        .order_by(Lot.best_before.desc().nulls_first(), Lot.id.desc())).tuples().all()
+        .order_by(Lot.best_before.desc().nulls_first(), Lot.id.desc())
+        .execution_options(populate_existing=True)).tuples().all()
     targets, left = [], quantity
     for lot, total in rows:
         units = min(-int(total), left)
@@ -161,7 +165,7 @@ def held_by_order(order_id: int) -> dict[int, list[tuple[Lot, int]]]:
         .where(StockMovement.order_id == order_id,
                StockMovement.reason.in_((StockReason.ORDER, StockReason.ORDER_RELEASED, StockReason.RETURNED)))
         .group_by(StockMovement.product_id, Lot.id).having(total < 0)
-        .order_by(Lot.best_before.asc().nulls_first(), Lot.id)).tuples()
+        .order_by(Lot.best_before.asc().nulls_first(), Lot.id).execution_options(populate_existing=True)).tuples()
     for product_id, lot, units in rows:
         held.setdefault(product_id, []).append((lot, -int(units)))
     return held

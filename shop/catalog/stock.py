@@ -163,6 +163,7 @@ def set_aside_due_lots() -> int:
     Safe to run twice at once: a lot already set aside is skipped."""
     limit = lots.shelf_life_limit()
     due = list(db.session.scalars(select(Lot).where(Lot.best_before < limit, Lot.set_aside_at.is_(None))
+                                  .execution_options(populate_existing=True)
                                   .order_by(Lot.product_id, Lot.id)))
     count = 0
     for lot in due:
@@ -192,6 +193,7 @@ def set_aside_due_lots() -> int:
 
 def lots_of(product_id: int) -> list[Lot]:
     return list(db.session.scalars(select(Lot).where(Lot.product_id == product_id)
+                                   .execution_options(populate_existing=True)
                                    .order_by(*lots.first_out_order())))
 
 
@@ -217,7 +219,8 @@ def lots_nearing_limit(facility_id: int | None = None, days: int = LOT_ALERT_DAY
     limit = lots.shelf_life_limit()
     query = (select(Lot).join(Product).where(Lot.on_hand > 0, Lot.set_aside_at.is_(None), Lot.best_before >= limit,
                                              Lot.best_before < limit + timedelta(days=days))
-             .options(selectinload(Lot.product)).order_by(Lot.best_before, Lot.id))
+             .options(selectinload(Lot.product)).order_by(Lot.best_before, Lot.id)
+             .execution_options(populate_existing=True))
     if facility_id is not None:
         query = query.where(Product.facility_id == facility_id)
     shelf = timedelta(days=current_app.config["MIN_SHELF_LIFE_DAYS"])

@@ -274,3 +274,17 @@ def test_lots_that_leave_sale_within_two_weeks_show_on_the_staff_home_and_in_the
     deliver_due()
     [mail] = [m for m in smtp_inbox.messages if "Batch mendekati" in m["Subject"]]
     assert "BG-SOON" in body(mail) and "harga lebih rendah" in body(mail)
+
+
+def test_lots_received_and_sold_in_one_transaction_are_counted_right():
+    """Lots change by UPDATE statements past the ORM: a sale in the same transaction as the receipt must see the
+    units just received (it once took them as units in no lot)."""
+    item = f.certified_food(stock=0)
+    f.courier()
+    one = receive_lot(item, "ONE", days(-3), days(60), 3, actor=None)  # kept: the session keeps its copies
+    two = receive_lot(item, "TWO", days(-3), days(90), 4, actor=None)
+    f.order({item: 5})  # no commit in between
+    db.session.commit()
+    assert one.code == "ONE" and two.code == "TWO"
+    assert lots_of(item) == {"ONE": (0, 0), "TWO": (2, 0)}
+    stock_agrees(item)
