@@ -105,6 +105,15 @@ SIDEWAYS_JS = """() => {
 }"""
 
 
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}  # browser journeys
+
+
+def fits(page: Any) -> None:
+    """The page does not scroll sideways (a bug on a phone)."""
+    wide = sideways_overflow(page)
+    assert not wide, f"{page.url} scrolls sideways: {wide}"
+
+
 def sideways_overflow(page: Any) -> list[str]:
     """Empty when the page does not scroll sideways; else the page width and the elements that stick out.
     Waits for the page a click may still be loading, so the layout measured is the finished one."""

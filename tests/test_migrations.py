@@ -21,6 +21,16 @@ from shop.orders.models import OrderEvent
 from tests.conftest import is_postgres
 
 
+def _region_and_facility(connection) -> None:
+    """Region 1 and facility 1, as rows of the schema of 17070f31e79a and later."""
+    connection.execute(text(
+        "INSERT INTO region (id, slug, name, office, city) VALUES (1, 'sulteng', 'Sulteng', 'K', 'Palu')"))
+    connection.execute(text(
+        "INSERT INTO facility (id, slug, region_id, kind, facility_class, name, city, story_id, story_en,"
+        " active, created_at, timezone, deposit_regime, deposit_period_days) VALUES (1, 'palu', 1, "
+        "'lapas', 'IIA', 'Lapas', 'Palu', '', '', true, '2026-01-01', 'Asia/Makassar', 'daily', 1)"))
+
+
 def fresh_database_url(database_url: str, tmp_path) -> tuple[str, object]:
     """An empty database: a new SQLite file, or a new schema on the PostgreSQL test server."""
     if not is_postgres():
@@ -182,12 +192,7 @@ def test_upgrade_turns_the_english_words_of_old_order_events_into_codes_the_read
         with app.app_context():
             upgrade(revision="17070f31e79a")
             with db.engine.begin() as connection:
-                connection.execute(text(
-                    "INSERT INTO region (id, slug, name, office, city) VALUES (1, 'sulteng', 'Sulteng', 'K', 'Palu')"))
-                connection.execute(text(
-                    "INSERT INTO facility (id, slug, region_id, kind, facility_class, name, city, story_id, story_en,"
-                    " active, created_at, timezone, deposit_regime, deposit_period_days) VALUES (1, 'palu', 1, "
-                    "'lapas', 'IIA', 'Lapas', 'Palu', '', '', true, '2026-01-01', 'Asia/Makassar', 'daily', 1)"))
+                _region_and_facility(connection)
                 connection.execute(text("INSERT INTO courier (id, code, name, tracking_url, active, position) "
                                         "VALUES (1, 'jne', 'JNE', '', true, 1)"))
                 connection.execute(text(
@@ -239,12 +244,7 @@ def test_upgrade_puts_each_products_stock_into_one_opening_lot_sold_first(databa
         with app.app_context():
             upgrade(revision="1a5753008bf4")
             with db.engine.begin() as connection:
-                connection.execute(text(
-                    "INSERT INTO region (id, slug, name, office, city) VALUES (1, 'sulteng', 'Sulteng', 'K', 'Palu')"))
-                connection.execute(text(
-                    "INSERT INTO facility (id, slug, region_id, kind, facility_class, name, city, story_id, story_en,"
-                    " active, created_at, timezone, deposit_regime, deposit_period_days) VALUES (1, 'palu', 1, "
-                    "'lapas', 'IIA', 'Lapas', 'Palu', '', '', true, '2026-01-01', 'Asia/Makassar', 'daily', 1)"))
+                _region_and_facility(connection)
                 connection.execute(text(
                     "INSERT INTO category (id, slug, name_id, name_en, required_certs, position) "
                     "VALUES (1, 'pangan', 'Pangan', 'Food', '[\"halal\"]', 1)"))

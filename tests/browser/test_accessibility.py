@@ -11,12 +11,11 @@ import pytest
 from shop import demo
 from shop.extensions import db
 from tests import factories as f
-from tests.helpers import fill_checkout, log_in_browser
+from tests.helpers import VIEWPORTS, fill_checkout, log_in_browser
 
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
 
 
 def serious_violations(page) -> list[str]:

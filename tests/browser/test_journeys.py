@@ -11,17 +11,11 @@ from playwright.sync_api import expect
 from shop import demo
 from shop.extensions import db
 from tests import factories as f
-from tests.helpers import fill_checkout, log_in_browser, sideways_overflow
+from tests.helpers import VIEWPORTS, fill_checkout, fits, log_in_browser, sideways_overflow
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
 PNG = f.PNG
-
-
-def fits(page) -> None:
-    wide = sideways_overflow(page)
-    assert not wide, f"{page.url} scrolls sideways: {wide}"
 
 
 @pytest.mark.parametrize("device", VIEWPORTS)

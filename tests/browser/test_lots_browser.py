@@ -20,16 +20,9 @@ from shop.outbox.service import deliver_due
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.timeutil import today
 from tests import factories as f
-from tests.helpers import fill_checkout, log_in_browser, sideways_overflow
+from tests.helpers import VIEWPORTS, fill_checkout, fits, log_in_browser
 
 pytestmark = pytest.mark.browser
-
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
-
-
-def fits(page) -> None:
-    wide = sideways_overflow(page)
-    assert not wide, f"{page.url} scrolls sideways: {wide}"
 
 
 @pytest.mark.parametrize("device", VIEWPORTS)

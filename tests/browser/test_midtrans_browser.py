@@ -14,11 +14,9 @@ from shop import demo
 from shop.extensions import db
 from shop.ledger.models import EntryKind, LedgerEntry
 from shop.orders.models import Order, OrderStatus
-from tests.helpers import fill_checkout, sideways_overflow
+from tests.helpers import VIEWPORTS, fill_checkout, sideways_overflow
 
 pytestmark = pytest.mark.browser
-
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
 
 
 @pytest.fixture

@@ -11,11 +11,9 @@ from playwright.sync_api import expect
 from shop import demo
 from shop.extensions import db
 from tests.browser.test_accessibility import AXE, serious_violations
-from tests.helpers import sideways_overflow
+from tests.helpers import VIEWPORTS, sideways_overflow
 
 pytestmark = pytest.mark.browser
-
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
 
 
 @pytest.mark.parametrize("device", VIEWPORTS)
