@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from shop.accounts.models import User
@@ -144,9 +145,14 @@ def receive_lot(product: Product, code: str, produced_on: date | None, best_befo
         raise LotInvalid(errors)
     lot = Lot(product_id=product.id, code=code, produced_on=produced_on, best_before=best_before,
               received_qty=quantity, on_hand=0, received_by_id=getattr(actor, "id", None), received_at=utcnow())
-    db.session.add(lot)
+    try:
+        with db.session.begin_nested():  # the same code received at the same moment (a double click): said once
+            db.session.add(lot)
+            db.session.flush()
+    except IntegrityError as taken:
+        raise LotInvalid({"code": _("This product already has a lot %(code)s: each lot code once.", code=code)}
+                         ) from taken
     lots.mark_lotted(product.id)
-    db.session.flush()
     before = current_stock(product.id)
     change_stock(product.id, quantity, StockReason.PRODUCTION, lot_id=lot.id, user_id=getattr(actor, "id", None),
                  note=code)

@@ -10,15 +10,18 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from shop import jobs
 from shop.catalog.models import Lot, Product, StockMovement, StockReason
 from shop.catalog.stock import LotInvalid, adjust_stock, receive_lot, set_aside_due_lots
 from shop.extensions import db
 from shop.orders import service as orders
 from shop.orders.models import OrderStatus
+from shop.outbox.service import deliver_due
 from shop.timeutil import today
 from tests import factories as f
 from tests.conftest import is_postgres
 from tests.helpers import at_once, logged_in, text_of
+from tests.orders.test_buyer_mail import body
 
 
 def days(n: int) -> date:
@@ -252,10 +255,6 @@ def test_the_packing_slip_and_the_label_name_each_lines_lots_and_best_before_dat
 
 def test_lots_that_leave_sale_within_two_weeks_show_on_the_staff_home_and_in_the_daily_mail(app, shallots,
                                                                                              smtp_inbox):
-    from shop import jobs
-    from shop.outbox.service import deliver_due
-    from tests.orders.test_buyer_mail import body
-
     receive_lot(shallots, "BG-SOON", days(-100), days(40), 7, actor=None)  # off sale in 10 days (40 - 30)
     db.session.commit()
     home = text_of(logged_in(app, "fulfilment").get("/staf"))
@@ -281,4 +280,30 @@ def test_lots_received_and_sold_in_one_transaction_are_counted_right():
     db.session.commit()
     assert one.code == "ONE" and two.code == "TWO"
     assert lots_of(item) == {"ONE": (0, 0), "TWO": (2, 0)}
+    stock_agrees(item)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="runs in the PostgreSQL pass of scripts/test (CI runs both)")
+def test_the_same_lot_received_twice_at_once_is_received_once(app):
+    item = f.certified_food(stock=0)
+    db.session.commit()
+    item_id = item.id
+
+    def receive() -> str:
+        with app.app_context():
+            try:
+                receive_lot(db.session.get(Product, item_id), "DOUBLE", days(-1), days(90), 4, actor=None)
+                db.session.commit()
+                return "received"
+            except LotInvalid as refused:
+                db.session.rollback()
+                return refused.errors["code"]
+            finally:
+                db.session.remove()
+
+    results = at_once(receive, receive, receive)
+
+    assert results.count("received") == 1, results
+    assert all("sudah punya batch DOUBLE" in result for result in results if result != "received")
+    assert lots_of(item) == {"DOUBLE": (4, 0)}
     stock_agrees(item)
