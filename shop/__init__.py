@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from shop import (
         assets,
         i18n,
+        logs,
         models,  # noqa: F401  (every model registered before Alembic or queries run)
         security,
         sessions,
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     sessions.init_app(app)
     assets.init_app(app)
     storefront_pages.init_app(app)
+    logs.init_app(app)  # last: its request id is the first thing every request gets, before a kept page is served
     _wire_layers(app)
     _register_blueprints(app)
     _register_cli(app)

@@ -74,6 +74,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": os.environ.get("RATELIMIT_KEY_PREFIX", ""),
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
+        # "json": one JSON object per log line on stderr (for a log collector); anything else: readable text.
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         # A server's connections can drop (restart, failover): test each as it leaves the pool. An embedded SQLite
         # file cannot, and the test would cost every request a statement.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},

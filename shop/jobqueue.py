@@ -10,6 +10,8 @@ from flask import current_app
 from redis import Redis
 from rq import Queue
 
+from shop.logs import request_id
+
 log = logging.getLogger(__name__)
 
 
@@ -29,7 +31,8 @@ def enqueue(name: str) -> bool:
     """Put a job on the queue; False (logged) when Redis cannot be reached: the work waits for the schedule,
     since every job only picks up what the database says is due."""
     try:
-        queue().enqueue(f"shop.jobs.{name}", job_timeout=300, result_ttl=3600, failure_ttl=7 * 86400)
+        queue().enqueue(f"shop.jobs.{name}", job_timeout=300, result_ttl=3600, failure_ttl=7 * 86400,
+                        meta={"request_id": request_id()})  # the job's log lines carry the request's id
     except Exception:  # noqa: BLE001 - a queue that is down must not fail the request that already committed
         log.exception("could not enqueue %s; it runs at its next scheduled time", name)
         return False

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
-from rq import SimpleWorker
+from rq import SimpleWorker, get_current_job
 from rq.cron import CronScheduler
 
 from shop import create_app
@@ -27,6 +27,7 @@ from shop.certification.service import alerts
 from shop.extensions import db
 from shop.fulfilment.lot_alerts import queue_lot_alerts
 from shop.jobqueue import connection, enqueue, is_configured, queue  # noqa: F401 (the queue, for callers)
+from shop.logs import run_with_request_id
 from shop.orders.service import expire_overdue_orders
 from shop.outbox.service import deliver_after_commit, deliver_due
 from shop.payments import midtrans_gateway, online
@@ -58,8 +59,9 @@ def _in_app(job: Callable[[], Any]) -> Callable[[], Any]:
             if _worker_app is None:
                 _worker_app = create_app()
             app = _worker_app
-        with app.app_context():
-            return _run(job)
+        current = get_current_job()
+        with app.app_context():  # its log lines carry the id of the request that enqueued it, if one did
+            return run_with_request_id(current.meta.get("request_id") if current else None, lambda: _run(job))
 
     return run
 
