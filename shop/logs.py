@@ -47,7 +47,7 @@ class RequestFields(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id() or ""
-        record.route = request.endpoint or "" if has_request_context() else ""
+        record.route = (request.endpoint or "") if has_request_context() else ""
         record.user_id = _staff_user_id()
         return True
 

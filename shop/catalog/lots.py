@@ -17,6 +17,9 @@ from shop.catalog.models import Lot, Product, StockMovement, StockReason
 from shop.extensions import db
 from shop.timeutil import today
 
+# The reasons by which an order takes units and gives them back: their sum per lot is what the order holds.
+ORDER_REASONS = (StockReason.ORDER, StockReason.ORDER_RELEASED, StockReason.RETURNED)
+
 
 @dataclass(frozen=True)
 class Part:
@@ -122,7 +125,7 @@ def _taken_by(product_id: int, order_id: int, quantity: int) -> list[tuple[Lot, 
     rows = db.session.execute(
         select(Lot, held).join(StockMovement, StockMovement.lot_id == Lot.id)
         .where(StockMovement.product_id == product_id, StockMovement.order_id == order_id,
-               StockMovement.reason.in_((StockReason.ORDER, StockReason.ORDER_RELEASED, StockReason.RETURNED)))
+               StockMovement.reason.in_(ORDER_REASONS))
         .group_by(Lot.id).having(held < 0)
         .order_by(Lot.best_before.desc().nulls_first(), Lot.id.desc())
         .execution_options(populate_existing=True)).tuples().all()
@@ -163,7 +166,7 @@ def held_by_order(order_id: int) -> dict[int, list[tuple[Lot, int]]]:
     rows = db.session.execute(
         select(StockMovement.product_id, Lot, total).join(Lot, StockMovement.lot_id == Lot.id)
         .where(StockMovement.order_id == order_id,
-               StockMovement.reason.in_((StockReason.ORDER, StockReason.ORDER_RELEASED, StockReason.RETURNED)))
+               StockMovement.reason.in_(ORDER_REASONS))
         .group_by(StockMovement.product_id, Lot.id).having(total < 0)
         .order_by(Lot.best_before.asc().nulls_first(), Lot.id).execution_options(populate_existing=True)).tuples()
     for product_id, lot, units in rows:

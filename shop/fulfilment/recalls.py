@@ -17,16 +17,15 @@ from shop import mail
 from shop.accounts.models import User
 from shop.audit.service import record
 from shop.catalog.cache import note_change
+from shop.catalog.lots import ORDER_REASONS
 from shop.catalog.models import Lot, Product, StockMovement, StockReason
-from shop.catalog.stock import swap_out_of_lot
+from shop.catalog.stock import current_stock, swap_out_of_lot
 from shop.extensions import db
 from shop.finance.reports import Table
 from shop.fulfilment.models import RecallNotice
 from shop.orders.models import Order, OrderStatus
 from shop.outbox import service as outbox
 from shop.timeutil import aware, shop_zone, utcnow
-
-TAKING = (StockReason.ORDER, StockReason.ORDER_RELEASED, StockReason.RETURNED)
 
 
 class RecallRefused(Exception):
@@ -47,7 +46,7 @@ def affected_orders(lot_id: int) -> list[tuple[Order, int]]:
     held = func.sum(StockMovement.delta)
     rows = db.session.execute(
         select(Order, held).join(StockMovement, StockMovement.order_id == Order.id)
-        .where(StockMovement.lot_id == lot_id, StockMovement.reason.in_(TAKING))
+        .where(StockMovement.lot_id == lot_id, StockMovement.reason.in_(ORDER_REASONS))
         .group_by(Order.id).having(held < 0).order_by(Order.created_at, Order.id)).tuples()
     return [(order, -int(units)) for order, units in rows]
 
@@ -75,6 +74,7 @@ def start_recall(lot: Lot, reason: str, *, actor: User | None) -> Recalled:
     db.session.refresh(lot)
     if lot.recalled_at is not None:
         raise RecallRefused(_("Lot %(code)s was already recalled.", code=lot.code))
+    before = current_stock(lot.product_id)
     units = lot.on_hand
     now = utcnow()
     db.session.execute(update(Lot).where(Lot.id == lot.id).values(
@@ -102,10 +102,9 @@ def start_recall(lot: Lot, reason: str, *, actor: User | None) -> Recalled:
             reason=reason, subject=_l("Recall: %(product)s, lot %(code)s", product=lot.product.name, code=lot.code))
         outbox.queue(message, "lot.recall")
     db.session.flush()
-    db.session.refresh(lot)
-    record("lot.recall", lot.product, {"stock": lot.product.stock + units + swapped},
-           {"stock": lot.product.stock, "lot": lot.code, "orders": len(notices), "swapped": swapped}, note=reason,
-           actor=actor)
+    record("lot.recall", lot.product, {"stock": before},  # the stock as the statements left it, not the session's
+           {"stock": current_stock(lot.product_id), "lot": lot.code, "orders": len(notices), "swapped": swapped},
+           note=reason, actor=actor)
     return Recalled(notices, swapped)
 
 

@@ -13,6 +13,8 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from shop.audit.models import AuditEntry
+from shop.catalog.lots import ORDER_REASONS
 from shop.catalog.models import Lot, Product, StockMovement
 from shop.catalog.stock import receive_lot
 from shop.extensions import db
@@ -63,7 +65,7 @@ def held(order: Order) -> dict[str, int]:
     """The units an order holds, by lot code."""
     total = func.sum(StockMovement.delta)
     rows = db.session.execute(select(Lot.code, total).join(Lot).where(StockMovement.order_id == order.id,
-                                                                      StockMovement.reason.in_(recalls.TAKING))
+                                                                      StockMovement.reason.in_(ORDER_REASONS))
                               .group_by(Lot.code).having(total != 0)).all()
     return {code: -int(units) for code, units in rows}
 
@@ -96,6 +98,8 @@ def test_a_recall_blocks_the_lot_gives_unpacked_orders_another_lot_and_tells_eve
     assert a.set_aside == 3  # the units the two unpacked orders gave back stay off sale
     item = db.session.get(Product, shallots.id)
     assert item.stock == lot("BG-B").on_hand == 5
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "lot.recall"))
+    assert entry.before["stock"] == 8 and entry.after["stock"] == 5  # the two unpacked orders took 3 of BG-B
     assert item.stock == db.session.scalar(select(func.sum(StockMovement.delta))
                                            .where(StockMovement.product_id == shallots.id))
     subjects = sorted(message["Subject"] for message in smtp_inbox.messages)
