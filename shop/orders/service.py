@@ -285,11 +285,20 @@ def expire_if_due(order: Order) -> bool:
 
 
 def expire_overdue_orders() -> list[str]:
-    """For cron (`flask --app shop orders expire`): cancel every overdue unpaid order; returns their numbers."""
+    """For cron (`flask --app shop orders expire`): cancel every overdue unpaid order; returns their numbers.
+
+    Each order is cancelled and committed on its own: one transaction for all would hold a product's row lock
+    (taken by the first order's stock release) while waiting for the next order's row, which a page reading that
+    order may hold while it waits for the same product: a deadlock on PostgreSQL."""
     due = db.session.scalars(select(Order).where(Order.status == OrderStatus.AWAITING_PAYMENT,
                                                  Order.expires_at <= utcnow())
                              .options(selectinload(Order.lines))).all()
-    return [order.number for order in due if expire_if_due(order)]
+    expired = []
+    for order in due:
+        if expire_if_due(order):
+            expired.append(order.number)
+        db.session.commit()
+    return expired
 
 
 def normalize_number(text: str) -> str:
