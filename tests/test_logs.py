@@ -60,6 +60,9 @@ def json_app(database_url, tmp_path_factory):
     try:
         yield shop
     finally:
+        with shop.app_context():  # its own engine: closed here, not by the garbage collector in a later test
+            db.session.remove()
+            db.engine.dispose()
         root.handlers.remove(handler)
         logging.getLogger("werkzeug").setLevel(logging.NOTSET)
 
