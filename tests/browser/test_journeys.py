@@ -74,8 +74,10 @@ def test_a_buyer_pays_by_bank_transfer_and_staff_take_the_order_to_delivered(app
     fits(page)
     page.get_by_role("link", name=number).first.click()
     receipt = page.locator(".receipt-preview img")
-    expect(receipt).to_be_visible()  # waits for the image to load: a bare is_visible() raced it
-    assert receipt.evaluate("img => img.complete && img.naturalWidth > 0")  # the buyer's photo, not a broken icon
+    expect(receipt).to_be_visible()
+    # The buyer's photo, not a broken icon: waited for, since a busy machine shows the box before the photo decodes
+    # (a broken image never gets a width, so this still fails then).
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=receipt.element_handle())
     fits(page)
     page.get_by_label("Referensi bank untuk transfer ini").fill("BRI 0042")
     page.get_by_role("button", name="Konfirmasi pembayaran").click()
