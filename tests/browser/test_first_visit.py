@@ -207,6 +207,7 @@ def test_staff_find_what_23_asked_for_on_a_phone_and_a_laptop(app, axe_page, liv
     page.get_by_label("Harga (Rp)").fill("Rp35.000")
     page.get_by_role("button", name="Simpan produk").click()
     errors = page.locator("main .error")
+    expect(errors.first).to_be_visible()  # the answer has come (a count does not wait for it)
     assert errors.count() >= 2  # every wrong field in one round
     expect(page.get_by_label("Harga (Rp)")).to_have_value("Rp35.000")  # kept as typed, and not called wrong
     assert page.locator(".field:has(#price) .error").count() == 0
