@@ -125,7 +125,8 @@ def _register_blueprints(app: Flask) -> None:
     modules = ["storefront.views", "storefront.order_page", "catalog.staff", "staff.catalog_admin",
                "staff.search_words", "certification.views", "accounts.views", "staff.users", "health", "cart.views",
                "checkout.views", "checkout.admin", "orders.views", "customers.views", "payments.views",
-               "fulfilment.views", "staff.audit", "ledger.views", "finance.views", "outbox.views"]
+               "fulfilment.views", "staff.audit", "ledger.views", "finance.views", "outbox.views",
+               "sales.views"]
     for name in modules:
         import_module(f"shop.{name}")
     from shop.accounts import accounts
@@ -141,9 +142,10 @@ def _register_blueprints(app: Flask) -> None:
     from shop.orders import orders
     from shop.outbox import outbox
     from shop.payments import payments
+    from shop.sales import sales
 
     for blueprint in (catalog, certification, accounts, health, cart, checkout, orders, customers, payments,
-                      fulfilment, audit, ledger, outbox):
+                      fulfilment, audit, ledger, outbox, sales):
         app.register_blueprint(blueprint)
 
 

@@ -125,6 +125,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
             "email": os.environ.get("SHOP_EMAIL") or os.environ.get("COOPERATIVE_EMAIL", "koperasi@karyabinaan.id"),
             "hours": os.environ.get("SHOP_HOURS", "Senin–Jumat, 08.00–16.00 WITA"),
         },
+        # The cooperative's static QRIS code (its EMVCo text), shown on the direct-sales screen for buyers to scan.
+        "DIRECT_QRIS_PAYLOAD": os.environ.get("DIRECT_QRIS_PAYLOAD", ""),
         "BANK_ACCOUNT": {
             "bank": os.environ.get("BANK_NAME", "Bank Rakyat Indonesia (BRI)"),
             "number": os.environ.get("BANK_ACCOUNT_NUMBER", "0000-01-000000-00-0"),

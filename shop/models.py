@@ -11,6 +11,7 @@ from shop.ledger.models import LedgerEntry, SplitRule
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from shop.outbox.models import OutboxMessage
 from shop.payments.models import Payment, Refund, RefundLine, StripeEvent
+from shop.sales.models import DayClose, DirectSale, DirectSaleLine, PointOfSale, SalesImport
 from shop.shipping.models import Courier, ShippingRate
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "Product", "ProductImage", "RecordedStatus", "Region", "Role", "User", "Courier", "ShippingRate", "Customer",
     "Order", "OrderEvent", "OrderLine", "OrderStatus", "Payment", "Refund", "StripeEvent", "Shipment", "StockMovement",
     "LedgerEntry", "SplitRule", "OutboxMessage", "PnbpDeposit", "PnbpDepositMonth", "RefundLine",
+    "DayClose", "DirectSale", "DirectSaleLine", "PointOfSale", "SalesImport",
 ]

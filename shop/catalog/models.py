@@ -247,6 +247,8 @@ class StockReason(enum.StrEnum):
     RETURNED = "returned"  # goods a buyer sent back after delivery, received by staff
     EXPIRED = "expired"  # a lot reached its minimum remaining shelf life: set aside, never sold
     RECALLED = "recalled"  # a lot was recalled: its unsold units blocked at once
+    DIRECT_SALE = "direct_sale"  # sold face to face at a gallery or an exhibition (#28)
+    DIRECT_SALE_VOIDED = "direct_sale_voided"  # a direct sale voided on its day: the units back on the shelf
 
     @property
     def label(self) -> str:
@@ -263,6 +265,8 @@ STOCK_REASON_LABELS = {
     StockReason.RETURNED: _l("returned by the buyer"),
     StockReason.EXPIRED: _l("set aside: near its best-before date"),
     StockReason.RECALLED: _l("lot recalled"),
+    StockReason.DIRECT_SALE: _l("direct sale"),
+    StockReason.DIRECT_SALE_VOIDED: _l("direct sale voided"),
 }
 
 
@@ -309,6 +313,7 @@ class StockMovement(Model):
     reason: Mapped[StockReason] = mapped_column(enum_column(StockReason, "reason"))
     note: Mapped[str] = mapped_column(Text, default="")
     order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"), index=True)
+    direct_sale_id: Mapped[int | None] = mapped_column(ForeignKey("direct_sale.id", ondelete="RESTRICT"), index=True)
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lot.id", ondelete="RESTRICT"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -31,7 +31,8 @@ class NotEnoughStock(Exception):
 
 
 def change_stock(product_id: int, delta: int, reason: StockReason, *, order_id: int | None = None,
-                 user_id: int | None = None, note: str = "", lot_id: int | None = None) -> bool:
+                 user_id: int | None = None, note: str = "", lot_id: int | None = None,
+                 direct_sale_id: int | None = None) -> bool:
     """Add `delta` (negative takes) in one statement that never lets stock go below zero; False if short.
 
     The product's row is updated first: it stays locked until the caller commits, so the lots read next cannot
@@ -57,11 +58,13 @@ def change_stock(product_id: int, delta: int, reason: StockReason, *, order_id: 
     now = utcnow()
     for part in parts:
         db.session.add(StockMovement(product_id=product_id, delta=part.delta, reason=reason, order_id=order_id,
-                                     lot_id=part.lot_id, user_id=user_id, note=note, at=now))
+                                     direct_sale_id=direct_sale_id, lot_id=part.lot_id, user_id=user_id, note=note,
+                                     at=now))
         if not part.sellable:  # back to a lot set aside (or recalled) meanwhile: it leaves stock with the lot
             db.session.add(StockMovement(product_id=product_id, delta=-part.delta,
                                          reason=StockReason.RECALLED if part.recalled else StockReason.EXPIRED,
-                                         order_id=order_id, lot_id=part.lot_id, at=now))
+                                         order_id=order_id, direct_sale_id=direct_sale_id, lot_id=part.lot_id,
+                                         at=now))
     unsold = sum(part.delta for part in parts if not part.sellable)
     if unsold:
         db.session.execute(update(Product).where(Product.id == product_id).values(stock=Product.stock - unsold)

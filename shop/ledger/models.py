@@ -95,6 +95,17 @@ KIND_LABELS = {
 REVERSAL_KINDS = (EntryKind.REFUND_REVERSAL, EntryKind.CANCELLATION_REVERSAL)
 
 
+class Channel(enum.StrEnum):
+    """Where a sale was made: the online shop, or face to face at a point of sale (#28)."""
+
+    ONLINE = "online"
+    DIRECT = "direct"
+
+    @property
+    def label(self) -> str:
+        return str(_l("online") if self is Channel.ONLINE else _l("direct"))
+
+
 class SplitRule(Model):
     """How a sale is shared, in basis points (10,000 = 100 %), from a date, for a scope.
 
@@ -147,7 +158,11 @@ class LedgerEntry(Model):
     kind: Mapped[EntryKind] = mapped_column(enum_column(EntryKind, "kind"))
     part: Mapped[Part] = mapped_column(enum_column(Part, "part"))
     amount: Mapped[int]  # rupiah, signed: reversals are negative
-    order_id: Mapped[int] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"), index=True)
+    # An online order's entries name the order; a direct sale's (#28) name the sale: exactly one of the two.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("order.id", ondelete="RESTRICT"), index=True)
+    direct_sale_id: Mapped[int | None] = mapped_column(ForeignKey("direct_sale.id", ondelete="RESTRICT"), index=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"), default=Channel.ONLINE,
+                                             server_default=Channel.ONLINE.value)
     order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_line.id", ondelete="RESTRICT"))
     facility_id: Mapped[int | None] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"))
     month: Mapped[str] = mapped_column(String(7))  # accounting month "YYYY-MM" in the facility's time zone
@@ -163,9 +178,11 @@ class LedgerEntry(Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     rule: Mapped[SplitRule | None] = relationship()
-    order: Mapped[Order] = relationship()  # noqa: F821 (shop.orders.models)
+    order: Mapped[Order | None] = relationship()  # noqa: F821 (shop.orders.models)
 
     __table_args__ = (
+        CheckConstraint("(order_id IS NULL) <> (direct_sale_id IS NULL)", name="one_sale"),
+        CheckConstraint("(channel = 'direct') = (direct_sale_id IS NOT NULL)", name="channel_of_its_sale"),
         # One entry per part in a set: booking the same sale (or refund) twice is impossible.
         Index("uq_ledger_entry_set_part", "set_key", "part", unique=True),
         Index("ix_ledger_entry_facility_month_part", "facility_id", "month", "part"),

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, column, func, select, table
 from sqlalchemy.orm import selectinload
 
 from shop.extensions import db
@@ -61,6 +61,11 @@ def months() -> list[str]:
 
 # -- the invariants
 
+# The direct sales' table, by name: their model lives in a higher layer (shop.sales), the ledger only reads numbers.
+DIRECT_SALE = table("direct_sale", column("id"), column("number"))
+# Whose entry it is: an order's id, or minus a direct sale's id.
+OWNER = func.coalesce(LedgerEntry.order_id, -LedgerEntry.direct_sale_id)
+
 @dataclass(frozen=True)
 class Breach:
     order_number: str
@@ -74,15 +79,19 @@ def verify() -> list[Breach]:
     - every paid order has exactly one sale set per line, and every rupiah was allocated by a rule;
     - no part of a line was reversed beyond what was booked;
     - per order, goods plus shipping booked equal what its counted payments kept (paid less refunded);
-    - per order, the PNBP (fees included) is never negative, and zero once everything paid went back."""
+    - per order, the PNBP (fees included) is never negative, and zero once everything paid went back.
+
+    A direct sale (#28) counts as an order of its own (its number on its receipt); it has no payments to match."""
     numbers = dict(db.session.execute(select(Order.id, Order.number)).tuples().all())
+    numbers.update((-sale_id, number) for sale_id, number in db.session.execute(
+        select(DIRECT_SALE.c.id, DIRECT_SALE.c.number)).tuples())
     breaches: list[Breach] = []
 
     gross = func.sum(case((LedgerEntry.part == Part.GROSS, LedgerEntry.amount), else_=0))
     rest = func.sum(case((LedgerEntry.part != Part.GROSS, LedgerEntry.amount), else_=0))
     for order_id, key, kind, g, r in db.session.execute(
-            select(LedgerEntry.order_id, LedgerEntry.set_key, func.min(LedgerEntry.kind), gross, rest)
-            .group_by(LedgerEntry.order_id, LedgerEntry.set_key)).tuples():
+            select(OWNER, LedgerEntry.set_key, func.min(LedgerEntry.kind), gross, rest)
+            .group_by(OWNER, LedgerEntry.set_key)).tuples():
         if EntryKind(kind) is EntryKind.SHIPPING or key.endswith(":S"):
             continue
         if (EntryKind(kind) is EntryKind.FEE and g + r != 0) or (EntryKind(kind) is not EntryKind.FEE and g != r):
@@ -97,24 +106,24 @@ def verify() -> list[Breach]:
     for line_id, order_id in paid_lines:
         if sale_sets.get(line_id) != 1:
             breaches.append(Breach(numbers[order_id], f"line {line_id} has {sale_sets.get(line_id, 0)} sale sets"))
-    for order_id, in db.session.execute(select(LedgerEntry.order_id).where(LedgerEntry.part == Part.UNALLOCATED)
-                                        .group_by(LedgerEntry.order_id).having(func.sum(LedgerEntry.amount) != 0)
+    for order_id, in db.session.execute(select(OWNER).where(LedgerEntry.part == Part.UNALLOCATED)
+                                        .group_by(OWNER).having(func.sum(LedgerEntry.amount) != 0)
                                         ).tuples():
         breaches.append(Breach(numbers[order_id], "no split rule was in force: its money is not allocated "
                                                   "(flask --app shop ledger allocate --order NUMBER)"))
 
     net = func.sum(LedgerEntry.amount)
     for order_id, reversed_line, part, amount in db.session.execute(
-            select(LedgerEntry.order_id, LedgerEntry.order_line_id, LedgerEntry.part, net)
+            select(OWNER, LedgerEntry.order_line_id, LedgerEntry.part, net)
             .where(LedgerEntry.kind.in_((EntryKind.SALE, EntryKind.SHIPPING, EntryKind.ADJUSTMENT, *REVERSAL_KINDS)))
-            .group_by(LedgerEntry.order_id, LedgerEntry.order_line_id, LedgerEntry.part)).tuples():
+            .group_by(OWNER, LedgerEntry.order_line_id, LedgerEntry.part)).tuples():
         if amount < 0:
             breaches.append(Breach(numbers[order_id], f"{part} of line {reversed_line} reversed beyond its booking"))
 
     booked = dict(db.session.execute(
-        select(LedgerEntry.order_id, func.sum(LedgerEntry.amount))
+        select(OWNER, func.sum(LedgerEntry.amount))
         .where(LedgerEntry.part.in_((Part.GROSS, Part.SHIPPING)))
-        .group_by(LedgerEntry.order_id)).tuples().all())
+        .group_by(OWNER)).tuples().all())
     kept: dict[int, int] = defaultdict(int)
     for order_id, amount, refunded in db.session.execute(
             select(Payment.order_id, Payment.amount, Payment.refunded).where(
@@ -127,8 +136,8 @@ def verify() -> list[Breach]:
 
     # The state's share, fees and all: never below zero, and exactly zero once everything paid went back.
     for order_id, pnbp in db.session.execute(
-            select(LedgerEntry.order_id, func.sum(LedgerEntry.amount)).where(LedgerEntry.part == Part.PNBP)
-            .group_by(LedgerEntry.order_id)).tuples():
+            select(OWNER, func.sum(LedgerEntry.amount)).where(LedgerEntry.part == Part.PNBP)
+            .group_by(OWNER)).tuples():
         if pnbp < 0 or (pnbp != 0 and order_id in kept and kept[order_id] == 0):
             breaches.append(Breach(numbers[order_id], f"PNBP {pnbp} after its payments kept {kept.get(order_id)}"))
     return breaches + closed_month_breaches()

@@ -17,7 +17,17 @@ from sqlalchemy.exc import IntegrityError
 from shop.audit.service import record
 from shop.catalog.models import Category, Facility, Product
 from shop.extensions import db
-from shop.ledger.models import REVERSAL_KINDS, SHARES, EntryKind, LedgerEntry, Part, PeriodClose, SplitBase, SplitRule
+from shop.ledger.models import (
+    REVERSAL_KINDS,
+    SHARES,
+    Channel,
+    EntryKind,
+    LedgerEntry,
+    Part,
+    PeriodClose,
+    SplitBase,
+    SplitRule,
+)
 from shop.money import allocate
 from shop.orders.models import Order, OrderStatus
 from shop.orders.service import lock_order
@@ -214,17 +224,21 @@ def carried_day(month: str, zone: str) -> date:
     return min(max(booked, first), last)
 
 
-def _entry(set_key: str, kind: EntryKind, part: Part, amount: int, order: Order, *, at: datetime,
+def _entry(set_key: str, kind: EntryKind, part: Part, amount: int, order: Order | None, *, at: datetime,
            periods: OpenMonths, zone: str | None = None, line: OrderLine | None = None,
            facility_id: int | None = None, rule: SplitRule | None = None, payment: Payment | None = None,
-           refund: Refund | None = None, origin_month: str | None = None, quantity: int = 0) -> LedgerEntry:
-    """One entry, dated in the facility's zone: its accounting day and month, carried over past closed months."""
+           refund: Refund | None = None, origin_month: str | None = None, quantity: int = 0,
+           direct_sale_id: int | None = None) -> LedgerEntry:
+    """One entry, of an online order or of a direct sale, dated in the facility's zone: its accounting day and month,
+    carried over past closed months."""
     facility = facility_id if facility_id is not None else (line.facility_id if line else None)
     local = aware(at).astimezone(ZoneInfo(zone or shop_zone()))
     own = local.strftime("%Y-%m")
     month = periods.month(facility, own)
     day = local.date() if month == own else carried_day(month, zone or shop_zone())
-    entry = LedgerEntry(set_key=set_key, kind=kind, part=part, amount=amount, order_id=order.id,
+    entry = LedgerEntry(set_key=set_key, kind=kind, part=part, amount=amount, order_id=order.id if order else None,
+                        direct_sale_id=direct_sale_id,
+                        channel=Channel.DIRECT if direct_sale_id is not None else Channel.ONLINE,
                         order_line_id=line.id if line else None, facility_id=facility, month=month, day=day,
                         origin_month=origin_month or own, quantity=quantity,
                         booked_at=at, rule_id=rule.id if rule else None,
@@ -424,12 +438,76 @@ def book_refund(refund: Refund) -> list[LedgerEntry]:
     return entries
 
 
+# -- direct sales (#28)
+
+@dataclass(frozen=True)
+class DirectLine:
+    """A line of a direct sale, as the ledger needs it (the sale's model lives in a higher layer)."""
+
+    line_id: int
+    facility_id: int
+    category_id: int | None
+    amount: int
+    cost: int  # the production cost of its units (a margin rule recovers it first)
+    quantity: int
+
+
+def book_direct_sale(sale_id: int, lines: Iterable[DirectLine], at: datetime) -> list[LedgerEntry]:
+    """Book a direct sale as a paid order's lines are booked: per line its gross and each part under the rule in force
+    on the sale's day in the product's facility's zone, channel "direct". No shipping, no payment fee."""
+    lines = list(lines)
+    zones = _zones(line.facility_id for line in lines)
+    periods = OpenMonths(zones)
+    at = aware(at)
+    entries: list[LedgerEntry] = []
+    for line in lines:
+        zone = zones.get(line.facility_id, shop_zone())
+        rule = rule_in_force(line.facility_id, line.category_id, at.astimezone(ZoneInfo(zone)).date())
+        key = f"direct:D{line.line_id}"
+        entries.append(_entry(key, EntryKind.SALE, Part.GROSS, line.amount, None, at=at, periods=periods, zone=zone,
+                              facility_id=line.facility_id, rule=rule, quantity=line.quantity,
+                              direct_sale_id=sale_id))
+        for part, amount in split(line.amount, line.cost, rule).items():
+            if amount:
+                entries.append(_entry(key, EntryKind.SALE, part, amount, None, at=at, periods=periods, zone=zone,
+                                      facility_id=line.facility_id, rule=rule, direct_sale_id=sale_id))
+    db.session.flush()
+    return entries
+
+
+def reverse_direct_sale(sale_id: int, at: datetime) -> list[LedgerEntry]:
+    """A voided direct sale: every part each of its lines still holds, reversed (a cancellation) in the first open
+    month; nothing booked is changed."""
+    db.session.flush()
+    rows = db.session.execute(
+        select(LedgerEntry.set_key, LedgerEntry.part, LedgerEntry.facility_id, LedgerEntry.rule_id,
+               func.min(LedgerEntry.origin_month), func.sum(LedgerEntry.amount), func.sum(LedgerEntry.quantity))
+        .where(LedgerEntry.direct_sale_id == sale_id, LedgerEntry.kind.in_(REVERSIBLE))
+        .group_by(LedgerEntry.set_key, LedgerEntry.part, LedgerEntry.facility_id, LedgerEntry.rule_id)).tuples().all()
+    zones = _zones(facility_id for _key, _part, facility_id, *_rest in rows if facility_id is not None)
+    periods = OpenMonths(zones)
+    rules = {rule.id: rule for rule in db.session.scalars(select(SplitRule).where(
+        SplitRule.id.in_({rule_id for *_head, rule_id, _origin, _amount, _units in rows if rule_id})))}
+    entries: list[LedgerEntry] = []
+    for key, part, facility_id, rule_id, origin, amount, units in sorted(
+            rows, key=lambda row: (row[0], PART_ORDER[Part(row[1])])):
+        if not amount:
+            continue
+        entries.append(_entry(f"void:{key.removeprefix('direct:')}", EntryKind.CANCELLATION_REVERSAL, Part(part),
+                              -int(amount), None, at=aware(at), periods=periods,
+                              zone=zones.get(facility_id) if facility_id is not None else None,
+                              facility_id=facility_id, rule=rules.get(rule_id) if rule_id else None,
+                              origin_month=origin, quantity=-int(units or 0), direct_sale_id=sale_id))
+    db.session.flush()
+    return entries
+
+
 # -- money that waited for a rule
 
 def unallocated_orders() -> list[tuple[int, str, int]]:
     """Orders whose money was booked while no split rule was in force and waits for one: (id, number, rupiah)."""
     left = func.sum(LedgerEntry.amount)
-    return [(order_id, number, int(amount)) for order_id, number, amount in db.session.execute(
+    return [(int(order_id or 0), number, int(amount)) for order_id, number, amount in db.session.execute(
         select(LedgerEntry.order_id, Order.number, left).join(Order, Order.id == LedgerEntry.order_id)
         .where(LedgerEntry.part == Part.UNALLOCATED).group_by(LedgerEntry.order_id, Order.number)
         .having(left != 0).order_by(LedgerEntry.order_id)).tuples()]
