@@ -404,6 +404,36 @@ def batches_set_aside() -> None:
     click.echo(f"{set_aside_due_lots()} lots set aside")
 
 
+@click.group("sales")
+def sales_group() -> None:
+    """Direct sales at exhibitions and galleries (#28)."""
+
+
+@sales_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--point", "point_name", required=True, help="The point of sale; a new name creates an exhibition.")
+def sales_import(file: Path, point_name: str) -> None:
+    """Import sales written on paper or in a spreadsheet (CSV or XLSX: tanggal, produk, jumlah, harga_satuan,
+    pembayaran). All or nothing: exit 1 with every bad row listed, nothing imported; a file imported before is
+    refused."""
+    from shop.sales.imports import ImportRefused, import_sales
+    from shop.sales.service import SaleTaken
+
+    try:
+        done = import_sales(file.read_bytes(), file.name, point_name, actor=None)
+        db.session.commit()
+    except (ImportRefused, SaleTaken) as refused:
+        db.session.rollback()
+        problems = refused.problems if isinstance(refused, ImportRefused) else []
+        for bad in problems:
+            click.echo((f"row {bad.row}: " if bad.row else "") + bad.problem, err=True)
+        if not problems:
+            click.echo("another sale was recorded at the same moment: import the file again", err=True)
+        click.echo("nothing was imported", err=True)
+        raise SystemExit(1) from refused
+    click.echo(f"{done.sales} sales imported at {done.point.name}: Rp{done.total:,}".replace(",", "."))
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(users)
@@ -416,3 +446,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_roles)
     app.cli.add_command(search_group)
     app.cli.add_command(batches_group)
+    app.cli.add_command(sales_group)

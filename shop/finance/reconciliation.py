@@ -236,7 +236,7 @@ def month_detail(facility: Facility, month: str) -> MonthRow:
 
 def month_entries(facility_id: int, month: str) -> Select[tuple[LedgerEntry]]:
     """The PNBP entries behind a month's accrued figure (a query, to paginate), newest first."""
-    return (select(LedgerEntry).options(selectinload(LedgerEntry.order))
+    return (select(LedgerEntry).options(selectinload(LedgerEntry.order), selectinload(LedgerEntry.direct_sale))
             .where(LedgerEntry.part == Part.PNBP, LedgerEntry.facility_id == facility_id, LedgerEntry.month == month)
             .order_by(LedgerEntry.id.desc()))
 
@@ -244,7 +244,7 @@ def month_entries(facility_id: int, month: str) -> Select[tuple[LedgerEntry]]:
 def carried_out(facility_id: int, month: str) -> list[LedgerEntry]:
     """PNBP entries of this month's sales that were booked in a later month because this one was closed."""
     return list(db.session.scalars(
-        select(LedgerEntry).options(selectinload(LedgerEntry.order))
+        select(LedgerEntry).options(selectinload(LedgerEntry.order), selectinload(LedgerEntry.direct_sale))
         .where(LedgerEntry.part == Part.PNBP, LedgerEntry.facility_id == facility_id,
                LedgerEntry.origin_month == month, LedgerEntry.month != month).order_by(LedgerEntry.id)))
 

@@ -23,8 +23,8 @@ from shop.finance.models import PnbpDeposit
 from shop.finance.reconciliation import MonthRow
 from shop.i18n import ZONE_NAMES
 from shop.ledger.cells import safe_cell
-from shop.ledger.models import SPLIT_PARTS, LedgerEntry, Part
-from shop.ledger.queries import LedgerFilter, filtered_entries
+from shop.ledger.models import SPLIT_PARTS, Channel, LedgerEntry, Part
+from shop.ledger.queries import DIRECT_SALE, LedgerFilter, filtered_entries
 from shop.orders.models import Order
 from shop.timeutil import aware, shop_zone, today
 
@@ -43,10 +43,15 @@ def shown_parts(report: Summary) -> list[Part]:
 class SummaryFacility:
     facility: Facility
     months: dict[str, dict[Part, int]] = field(default_factory=dict)
+    direct: dict[str, int] = field(default_factory=dict)  # of each month's sales, those made face to face (#28)
 
     @property
     def total(self) -> dict[Part, int]:
         return _sum(self.months.values())
+
+    @property
+    def direct_total(self) -> int:
+        return sum(self.direct.values())
 
 
 @dataclass
@@ -57,6 +62,10 @@ class SummaryRegion:
     @property
     def total(self) -> dict[Part, int]:
         return _sum(f.total for f in self.facilities)
+
+    @property
+    def direct_total(self) -> int:
+        return sum(f.direct_total for f in self.facilities)
 
 
 def _sum(items: Any) -> dict[Part, int]:
@@ -75,6 +84,10 @@ class Summary:
     @property
     def total(self) -> dict[Part, int]:
         return _sum(r.total for r in self.regions)
+
+    @property
+    def direct_total(self) -> int:
+        return sum(r.direct_total for r in self.regions)
 
     @property
     def months(self) -> list[str]:
@@ -103,6 +116,14 @@ def summary(year: int, facility_id: int | None = None, region_id: int | None = N
     for booked_facility, month, part, amount in db.session.execute(query).tuples():
         if booked_facility is not None:
             found[booked_facility][month][Part(part)] = int(amount)
+    direct: dict[int, dict[str, int]] = defaultdict(dict)
+    for booked_facility, month, amount in db.session.execute(
+            select(LedgerEntry.facility_id, LedgerEntry.month, func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.month.between(f"{year}-01", f"{year}-12"), LedgerEntry.part == Part.GROSS,
+                   LedgerEntry.channel == Channel.DIRECT)
+            .group_by(LedgerEntry.facility_id, LedgerEntry.month)).tuples():
+        if booked_facility is not None:
+            direct[booked_facility][month] = int(amount)
     facilities = db.session.scalars(select(Facility).options(selectinload(Facility.region))
                                     .order_by(Facility.name)).all()
     regions: dict[int, SummaryRegion] = {}
@@ -113,7 +134,8 @@ def summary(year: int, facility_id: int | None = None, region_id: int | None = N
         if facility.id not in found and not facility.active:
             continue
         group = regions.setdefault(facility.region_id, SummaryRegion(facility.region))
-        group.facilities.append(SummaryFacility(facility, dict(found.get(facility.id, {}))))
+        group.facilities.append(SummaryFacility(facility, dict(found.get(facility.id, {})),
+                                                dict(direct.get(facility.id, {}))))
     return Summary(year, sorted(regions.values(), key=lambda r: r.region.name))
 
 
@@ -285,23 +307,26 @@ def ledger_table(filters: LedgerFilter) -> Table:
     part (a sum over parts would count each sale twice: its gross and its shares)."""
     zones = {facility.id: (facility.name, facility.timezone) for facility in db.session.scalars(select(Facility))}
     rows = []
-    for entry, number in db.session.execute(
-            filtered_entries(select(LedgerEntry, Order.number).join(Order, Order.id == LedgerEntry.order_id),
+    for entry, number, direct_number in db.session.execute(
+            filtered_entries(select(LedgerEntry, Order.number, DIRECT_SALE.c.number)
+                             .outerjoin(Order, Order.id == LedgerEntry.order_id)
+                             .outerjoin(DIRECT_SALE, DIRECT_SALE.c.id == LedgerEntry.direct_sale_id),
                              filters).order_by(LedgerEntry.id)).tuples():
         name, zone = zones.get(entry.facility_id, ("", "")) if entry.facility_id else ("", "")
         booked = aware(entry.booked_at).astimezone(ZoneInfo(zone or shop_zone()))
         rows.append([entry.id, entry.month, entry.day, booked.replace(tzinfo=None),
                      ZONE_NAMES.get(zone or shop_zone(), zone or shop_zone()),
-                     entry.kind.label, entry.part.label, entry.amount, number, name, entry.origin_month,
+                     entry.kind.label, entry.part.label, entry.amount, number or direct_number, entry.channel.label,
+                     name, entry.origin_month,
                      f"#{entry.rule_id}" if entry.rule_id else "", entry.note])
     sums: dict[Part, int] = defaultdict(int)
     for entry_part, amount in db.session.execute(filtered_entries(
             select(LedgerEntry.part, func.sum(LedgerEntry.amount)).group_by(LedgerEntry.part), filters)).tuples():
         sums[Part(entry_part)] += int(amount)
     headers = [_("No."), _("Month"), _("Accounting day"), _("Booked (facility's local time)"), _("Zone"),
-               _("Kind"), _("Part"), _("Amount (Rp)"), _("Order"), _("Facility"), _("Month of the sale"),
-               _("Rule"), _("Note")]
-    totals = [[_("Total"), "", "", "", "", "", part.label, sums[part], "", "", "", "", ""]
+               _("Kind"), _("Part"), _("Amount (Rp)"), _("Order or sale"), _("Channel"), _("Facility"),
+               _("Month of the sale"), _("Rule"), _("Note")]
+    totals = [[_("Total"), "", "", "", "", "", part.label, sums[part], "", "", "", "", "", ""]
               for part in Part if part in sums]
     return Table(_("Ledger"), headers, rows, money={7}, dates={2}, times={3}, total_rows=totals)
 
@@ -330,7 +355,8 @@ def deposits_table(deposits: list[PnbpDeposit]) -> Table:
 
 def summary_table(report: Summary) -> Table:
     headers = ["Wilayah", "UPT", "Bulan", "Penjualan", "PNBP", "Premi", "Modal produksi", "Koperasi",
-               "Biaya produksi", "Belum dialokasikan"]
-    rows = [[region.region.name, item.facility.name, month, *(parts.get(p, 0) for p in SUMMARY_PARTS)]
+               "Biaya produksi", "Belum dialokasikan", "Di antaranya penjualan langsung"]
+    rows = [[region.region.name, item.facility.name, month, *(parts.get(p, 0) for p in SUMMARY_PARTS),
+             item.direct.get(month, 0)]
             for region in report.regions for item in region.facilities for month, parts in sorted(item.months.items())]
-    return Table(f"Ringkasan {report.year}", headers, rows, money=set(range(3, 3 + len(SUMMARY_PARTS))))
+    return Table(f"Ringkasan {report.year}", headers, rows, money=set(range(3, 4 + len(SUMMARY_PARTS))))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text
@@ -12,6 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shop.catalog.models import Category, Facility
 from shop.extensions import Model, enum_column
 from shop.guards import guard
+
+if TYPE_CHECKING:
+    from shop.sales.models import DirectSale
 from shop.timeutil import utcnow
 
 
@@ -179,6 +183,8 @@ class LedgerEntry(Model):
 
     rule: Mapped[SplitRule | None] = relationship()
     order: Mapped[Order | None] = relationship()  # noqa: F821 (shop.orders.models)
+    # A layer above (shop.sales): named, never imported here.
+    direct_sale: Mapped[DirectSale | None] = relationship("DirectSale")
 
     __table_args__ = (
         CheckConstraint("(order_id IS NULL) <> (direct_sale_id IS NULL)", name="one_sale"),
@@ -191,6 +197,13 @@ class LedgerEntry(Model):
         Index("ix_ledger_entry_part_facility_month_day", "part", "facility_id", "month", "day", "origin_month",
               "amount"),
     )
+
+    @property
+    def source_number(self) -> str:
+        """The number of what was sold: the online order's, or the direct sale's (its receipt's)."""
+        if self.order is not None:
+            return self.order.number
+        return self.direct_sale.number if self.direct_sale is not None else ""
 
 
 # Append-only, enforced by the database itself on both engines (shop.guards): created with the table (create_all,

@@ -34,7 +34,8 @@ class LedgerFilter:
 
 
 def entries(filters: LedgerFilter) -> Select[tuple[LedgerEntry]]:
-    query = select(LedgerEntry).options(selectinload(LedgerEntry.order)).order_by(LedgerEntry.id.desc())
+    query = (select(LedgerEntry).options(selectinload(LedgerEntry.order), selectinload(LedgerEntry.direct_sale))
+             .order_by(LedgerEntry.id.desc()))
     return filtered_entries(query, filters)
 
 

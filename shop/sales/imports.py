@@ -146,9 +146,9 @@ def import_sales(data: bytes, filename: str, point_name: str, *, actor: User | N
             said.append(_("the unit price is not whole rupiah"))
         if method not in PAY_WORDS:
             said.append(_("the payment is not tunai, qris or transfer"))
-        if product is not None and day is not None and (product.facility_id, f"{day:%Y-%m}") in closed:
-            said.append(_("%(month)s is closed for PNBP at %(facility)s", month=f"{day:%Y-%m}",
-                          facility=product.facility.name))
+        month = day.strftime("%Y-%m") if day is not None else ""
+        if product is not None and (product.facility_id, month) in closed:
+            said.append(_("%(month)s is closed for PNBP at %(facility)s", month=month, facility=product.facility.name))
         if product is not None and day is not None and day <= today and not is_sellable(product, day):
             said.append(_("%(product)s could not be sold on that day (hidden, or its food permits not valid)",
                           product=product.name_id))

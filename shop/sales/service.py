@@ -21,6 +21,7 @@ from shop.catalog.models import Facility, Product, StockMovement, StockReason
 from shop.catalog.stock import change_stock
 from shop.certification.service import is_sellable
 from shop.extensions import db
+from shop.i18n import rupiah
 from shop.ledger.service import DirectLine, book_direct_sale, reverse_direct_sale
 from shop.sales.models import DayClose, DirectSale, DirectSaleLine, PayMethod, PointKind, PointOfSale
 from shop.timeutil import aware, utcnow
@@ -187,7 +188,7 @@ def record_sale(point: PointOfSale, data: SaleInput, *, seller: User | None) -> 
     wanted: dict[int, list[LineInput]] = defaultdict(list)
     for line in data.lines:
         if not 0 < line.quantity <= MAX_QUANTITY:
-            raise SaleRefused(_("A quantity must be a whole number from 1 to %(most)s.", most=f"{MAX_QUANTITY:,}"))
+            raise SaleRefused(_("A quantity must be a whole number from 1 to %(most)s.", most=MAX_QUANTITY))
         if line.unit_price is not None and not 0 <= line.unit_price <= MAX_PRICE:
             raise SaleRefused(_("A price must be whole rupiah, not below zero."))
         wanted[line.product_id].append(line)
@@ -211,7 +212,7 @@ def record_sale(point: PointOfSale, data: SaleInput, *, seller: User | None) -> 
             reason = " ".join(line.reason.split())[:300]
             if price != product.price and not reason:
                 raise SaleRefused(_("%(product)s: a price other than the catalogue's (%(price)s) needs a reason.",
-                                    product=product.name_id, price=f"Rp{product.price:,}".replace(",", ".")),
+                                    product=product.name_id, price=rupiah(product.price)),
                                   product.name_id)
             made.append(DirectSaleLine(product_id=product.id, facility_id=product.facility_id,
                                         category_id=product.category_id, name=product.name_id,
@@ -372,7 +373,7 @@ def day_close_of(point: PointOfSale, day: date) -> DayClose | None:
 
 
 def _rupiah(amount: int) -> str:
-    return ("-" if amount < 0 else "") + f"Rp{abs(amount):,}".replace(",", ".")
+    return ("-" if amount < 0 else "") + rupiah(abs(amount))
 
 
 def day_sales(point: PointOfSale, day: date) -> list[DirectSale]:

@@ -25,6 +25,7 @@ from shop.accounts.decorators import role_required
 from shop.accounts.models import Role, User
 from shop.catalog.models import Facility
 from shop.extensions import db
+from shop.i18n import rupiah
 from shop.sales import sales
 from shop.sales import service as svc
 from shop.sales.imports import BadRow, ImportRefused, import_sales
@@ -158,7 +159,7 @@ def _form_sale() -> tuple[svc.SaleInput | None, dict[str, str]]:
             continue
         quantity = whole_number(typed, maximum=svc.MAX_QUANTITY)
         if not quantity:
-            errors[key] = _("A quantity must be a whole number from 1 to %(most)s.", most=f"{svc.MAX_QUANTITY:,}")
+            errors[key] = _("A quantity must be a whole number from 1 to %(most)s.", most=svc.MAX_QUANTITY)
             continue
         price_text = request.form.get(f"p-{product_id}", "").strip()
         price = whole_number(price_text, maximum=svc.MAX_PRICE, thousands=True) if price_text else None
@@ -192,7 +193,7 @@ def screen(point_id: int) -> Any:
         return _screen(db.session.get_one(PointOfSale, point_id), {"lines": str(refused)}, request.form, 422)
     if done.new:
         flash(_("Sale %(number)s recorded: %(total)s.", number=done.sale.number,
-                total=f"Rp{done.sale.total:,}".replace(",", ".")), "success")
+                total=rupiah(done.sale.total)), "success")
     return redirect(url_for("sales.sale", sale_id=done.sale.id))
 
 
@@ -213,7 +214,7 @@ def _json_sale(item: Any) -> svc.SaleInput:
         unit_price = None if price in (None, "") else whole_number(price, maximum=svc.MAX_PRICE, thousands=True)
         if product_id is None or not quantity or (price not in (None, "") and unit_price is None):
             raise svc.SaleRefused(_("A quantity must be a whole number from 1 to %(most)s, a price whole rupiah.",
-                                    most=f"{svc.MAX_QUANTITY:,}"))
+                                    most=svc.MAX_QUANTITY))
         lines.append(svc.LineInput(product_id, quantity, unit_price, str(line.get("reason") or "")[:300]))
     sold_at = None
     if isinstance(item.get("sold_at"), str):
@@ -262,6 +263,8 @@ def token() -> Response:
 
 
 @sales.get("/staf/penjualan/sw.js")
+@login_required
+@role_required(*SELLERS)
 def service_worker() -> Response:
     """The sales screen's service worker, served under the screen's path so that its scope covers it."""
     script = (Path(current_app.static_folder or "") / "js" / "sales-sw.js").read_text()
@@ -356,7 +359,7 @@ def import_file() -> Any:
                                     actor=current_user)
                 db.session.commit()
                 flash(_("%(count)s sales imported at %(point)s: %(total)s.", count=done.sales, point=done.point.name,
-                        total=f"Rp{done.total:,}".replace(",", ".")), "success")
+                        total=rupiah(done.total)), "success")
                 return redirect(url_for("sales.points"))
             except ImportRefused as refused:
                 db.session.rollback()

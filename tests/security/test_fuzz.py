@@ -154,6 +154,14 @@ def valid_forms(values: dict) -> dict[str, dict[str, str]]:
         "accounts.create_user": {"email": "staf.baru@example.id", "password": "kata sandi panjang",
                                  "roles": "facility", "facility_id": str(values["facility_id"]), "name": "Staf"},
         "accounts.update_user": {"roles": "facility", "facility_id": str(values["facility_id"]), "active": "1"},
+        "sales.create_point": {"name": "Bazar Uji", "kind": "exhibition", "place": "Palu", "starts_on": "2026-12-01",
+                               "ends_on": "2026-12-07"},
+        "sales.edit_point": {"name": "Galeri", "kind": "gallery", "facility_id": str(values["facility_id"]),
+                             "active": "1"},
+        "sales.screen": {"client_id": "fuzz-1", "method": "cash", f"q-{values['product_id']}": "1",
+                         f"p-{values['product_id']}": "45000", f"r-{values['product_id']}": ""},
+        "sales.void": {"reason": "salah input"},
+        "sales.close_day": {"counted_cash": "45000", "reason": "", "tanggal": "2026-12-04"},
     }
 
 

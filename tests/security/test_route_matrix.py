@@ -17,6 +17,8 @@ from shop.extensions import db
 from shop.finance.models import PnbpDeposit, PnbpDepositMonth
 from shop.orders import service as orders
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
+from shop.sales import service as sales
+from shop.sales.models import PayMethod, PointKind
 from shop.uploads import save_private_document
 from tests import factories as f
 
@@ -67,6 +69,15 @@ ACCESS = {
     "ledger.summary": PNBP_READERS,
     "ledger.summary_export": PNBP_READERS,
     "outbox.troubled": DESK,
+    # direct sales: the point's named sellers (here fulfilment and the gallery's own facility staff) and admins
+    "sales.points": CATALOG_KEEPERS,
+    "sales.token": CATALOG_KEEPERS,
+    "sales.service_worker": CATALOG_KEEPERS,
+    "sales.screen": OWN_PRODUCT,
+    "sales.sale": OWN_PRODUCT,
+    "sales.close_day": OWN_PRODUCT,
+    "sales.edit_point": DESK,
+    "sales.import_file": DESK,
 }
 # endpoint → who may POST (others: 403; anonymous: 302 to login). Allowed posts are not sent (they act).
 POST_ACCESS = {
@@ -104,6 +115,13 @@ POST_ACCESS = {
     "ledger.reopen_month": {ADMIN},
     "ledger.deposit_regime": {ADMIN, FINANCE},
     "outbox.retry": DESK,
+    "sales.create_point": DESK,
+    "sales.edit_point": DESK,
+    "sales.import_file": DESK,
+    "sales.screen": OWN_PRODUCT,
+    "sales.sync": OWN_PRODUCT,
+    "sales.void": OWN_PRODUCT,
+    "sales.close_day": OWN_PRODUCT,
 }
 STAFF_PREFIXES = ("/staf", "/akun/kata-sandi")
 
@@ -132,14 +150,20 @@ def world(app: Flask):
     users = {ADMIN: f.user("admin"), FULFIL: f.user("fulfilment"), FINANCE: f.user("finance"),
              OWN: f.user("facility", facility_id=own_facility.id),
              OTHER: f.user("facility", facility_id=f.facility().id)}
+    gallery = sales.save_point(sales.PointInput(name="Galeri", kind=PointKind.GALLERY, facility_id=own_facility.id,
+                                                seller_ids=[users[FULFIL].id, users[OWN].id]), actor=None)
     db.session.commit()
+    sale = sales.record_with_retry(gallery.id, sales.SaleInput("world-1", PayMethod.CASH,
+                                                               [sales.LineInput(product.id, 1)]),
+                                   seller=users[OWN]).sale
     values = {"number": order.number, "product_id": product.id, "cert_id": cert.id, "payment_id": payment.id,
               "line_id": order.lines[0].id, "user_id": users[FINANCE].id, "facility_id": own_facility.id,
               "courier_id": order.courier_id, "category_id": product.category_id, "kind": "slip", "step": "catatan",
               "rule_id": 1, "image_id": image.id, "message_id": 1, "deposit_id": deposit.id, "slug": own_facility.slug,
               "month": "2026-10", "fmt": "xlsx", "code": "en", "filename": image.filename,
               "product_slug": product.slug, "token": "not-a-signed-token",
-              "decision": "tolak", "synonym_id": synonym.id, "lot_id": lot.id, "order_id": order.id}
+              "decision": "tolak", "synonym_id": synonym.id, "lot_id": lot.id, "order_id": order.id,
+              "point_id": gallery.id, "sale_id": sale.id}
     return values, users
 
 
