@@ -124,7 +124,8 @@ def test_the_ledger_export_reads_in_words_with_facility_names_local_times_and_a_
     assert header[:8] == ["No.", "Bulan", "Hari akuntansi", "Dibukukan (waktu setempat UPT)", "Zona", "Jenis",
                           "Bagian", "Jumlah (Rp)"]
     body = [r for r in values[1:] if r[0] != "Total"]
-    assert {r[9] for r in body} - {None} == {palu.name} and {r[4] for r in body} == {"WITA"}  # fees: no facility
+    assert {r[10] for r in body} - {None} == {palu.name} and {r[4] for r in body} == {"WITA"}  # fees: no facility
+    assert header[8:10] == ["Pesanan atau penjualan", "Kanal"] and {r[9] for r in body} == {"daring"}  # #28
     assert {r[5] for r in body} >= {"penjualan"} and "PNBP (penerimaan negara)" in {r[6] for r in body}
     assert ("Total", "PNBP (penerimaan negara)", in_ledger) in {(r[0], r[6], r[7]) for r in values[1:]}
     assert sheet["D2"].number_format == "yyyy-mm-dd hh:mm" and sheet["H2"].number_format.startswith('"Rp"')
