@@ -62,6 +62,11 @@ def test_demo_sales_give_the_finance_desk_a_history_that_reconciles(app, client)
     assert orders >= 10 and "demo orders" in seeded.output
     assert db.session.scalar(select(func.count(PnbpDeposit.id))) > 0
     assert db.session.scalar(select(func.count(PeriodClose.id))) > 0
+    from shop.ledger.models import Channel
+    from shop.sales.models import DirectSale
+
+    assert db.session.scalar(select(func.count(DirectSale.id))) >= 5  # #28: a gallery's and a bazaar's sales
+    assert db.session.scalar(select(func.count(LedgerEntry.id)).where(LedgerEntry.channel == Channel.DIRECT)) > 0
     verify = runner.invoke(args=["ledger", "verify"])
     assert verify.exit_code == 0, verify.output
     states = {row.state.value for row in reconciliation.overview()}

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, select
 
+from shop.accounts.models import User
 from shop.catalog.models import Facility, Product
 from shop.demo import placeholder_image
 from shop.extensions import db
@@ -22,6 +23,8 @@ from shop.orders.models import Order
 from shop.orders.service import Buyer, OrderError, place_order
 from shop.payments import service as payments
 from shop.payments.models import Payment, PaymentStatus
+from shop.sales import service as direct
+from shop.sales.models import PayMethod, PointKind
 from shop.shipping.models import Courier
 from shop.timeutil import utcnow
 from shop.uploads import save_private_document
@@ -70,10 +73,52 @@ def load_sales(seed: int = 2026) -> dict[str, int]:
                 if _sale(rng, moment, products, courier, receipt, delivered=moment < real_now - timedelta(days=10)):
                     placed += 1
         _one_refund(real_now)
+        direct = _direct_sales(rng, real_now)
         deposits = _deposits(real_now)
     finally:
         current_app.config.pop("FROZEN_NOW", None)
-    return {"demo orders": placed, "demo PNBP deposits": deposits}
+    return {"demo orders": placed, "demo direct sales": direct, "demo PNBP deposits": deposits}
+
+
+def _direct_sales(rng: random.Random, now: datetime) -> int:
+    """Face-to-face sales (#28): the gallery of Lapas Perempuan Palu, and a Hari Bakti Pemasyarakatan bazaar of
+    three days last month, sold by the demo's cooperative staff (and the facility's own staff at its gallery)."""
+    palu = db.session.scalar(select(Facility).where(Facility.slug == "lapas-perempuan-palu"))
+    if palu is None:
+        return 0
+    sellers = [user.id for user in db.session.scalars(select(User).where(User.email.in_(
+        ("gudang@demo.karyabinaan.id", "lapas-perempuan-palu@demo.karyabinaan.id"))))]
+    bazaar_day = (now - timedelta(days=30)).date()
+    gallery = direct.save_point(direct.PointInput("Galeri Lapas Perempuan Palu", PointKind.GALLERY, palu.id,
+                                                  "Jl. Dayodara, Kota Palu", seller_ids=sellers), actor=None)
+    bazaar = direct.save_point(direct.PointInput("Bazar Hari Bakti Pemasyarakatan Palu", PointKind.EXHIBITION,
+                                                 place="Taman GOR Palu", starts_on=bazaar_day,
+                                                 ends_on=bazaar_day + timedelta(days=2),
+                                                 seller_ids=sellers[:1]), actor=None)
+    recorded = 0
+    for point, days in ((bazaar, [bazaar_day + timedelta(days=n) for n in range(3)]),
+                        (gallery, [(now - timedelta(days=n)).date() for n in (20, 12, 5, 2)])):
+        choices = [p for p in db.session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.id))
+                   if point.facility_id is None or p.facility_id == point.facility_id]
+        for day in days:
+            for n in range(rng.randint(2, 4)):
+                moment = _local_noon(palu, day) + timedelta(minutes=37 * n)
+                if moment > now or not choices:
+                    continue
+                _at(moment)
+                product = rng.choice(choices)
+                method = rng.choice([PayMethod.CASH, PayMethod.CASH, PayMethod.QRIS, PayMethod.TRANSFER])
+                savepoint = db.session.begin_nested()
+                try:
+                    direct.record_sale(point, direct.SaleInput(f"demo-{point.id}-{day}-{n}", method,
+                                                               [direct.LineInput(product.id, rng.randint(1, 2))]),
+                                       seller=None)
+                except (direct.SaleRefused, direct.SaleTaken):  # sold out, or not sellable on that day
+                    savepoint.rollback()
+                    continue
+                savepoint.commit()
+                recorded += 1
+    return recorded
 
 
 def _at(moment: datetime) -> None:
