@@ -19,7 +19,7 @@ from shop.catalog.models import Facility
 from shop.extensions import db
 from shop.finance.deposits import deposit_due, month_of, period_on, regime_changes, report_due
 from shop.finance.models import PnbpDeposit, PnbpDepositMonth
-from shop.ledger.models import LedgerEntry, Part, PeriodClose
+from shop.ledger.models import Channel, LedgerEntry, Part, PeriodClose
 from shop.timeutil import local_today
 
 
@@ -53,6 +53,7 @@ class MonthRow:
     accrued: int = 0  # PNBP booked in the month (sales less reversals, carried-over ones included)
     deposited: int = 0
     carried_in: int = 0  # of `accrued`: entries of sales of closed earlier months, booked here
+    direct: int = 0  # of `accrued`: PNBP of direct sales at galleries and exhibitions (#28)
     # Of `carried_in`, PNBP refunded from closed months whose PNBP was deposited: it is reclaimed from the treasury
     # (pengembalian PNBP), never netted against this month's deposits.
     reclaim: int = 0
@@ -161,15 +162,18 @@ def overview(filters: Filters = Filters()) -> list[MonthRow]:
                                                   regime_changes=changes.get(facility_id, []))
         return rows[(facility_id, month)]
 
-    daily = _where(select(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.day, func.sum(LedgerEntry.amount))
+    daily = _where(select(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.day, LedgerEntry.channel,
+                          func.sum(LedgerEntry.amount))
                    .where(LedgerEntry.part == Part.PNBP)
-                   .group_by(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.day),
+                   .group_by(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.day, LedgerEntry.channel),
                    LedgerEntry.facility_id, LedgerEntry.month, filters)
-    for facility_id, month, day, amount in db.session.execute(daily).tuples():
+    for facility_id, month, day, channel, amount in db.session.execute(daily).tuples():
         if facility_id in facilities:
             current = row(facility_id, month)
             current.accrued += int(amount)
             current.days[day] = current.days.get(day, 0) + int(amount)
+            if channel == Channel.DIRECT:
+                current.direct += int(amount)
     # Entries of earlier months' sales booked in this month: "carried over" only where that month is closed.
     earlier = _where(select(LedgerEntry.facility_id, LedgerEntry.month, LedgerEntry.origin_month,
                             func.sum(LedgerEntry.amount))

@@ -337,11 +337,11 @@ def reconciliation_table(rows: list[MonthRow]) -> Table:
     return Table("Rekonsiliasi PNBP",
                  ["Bulan", "Wilayah", "UPT", "PNBP terutang", "PNBP disetor", "Kurang setor", "Lebih setor",
                   "Lewat jatuh tempo", "Disetor terlambat", "Hari terlambat (paling lama)", "Pindahan bulan tertutup",
-                  "Status", "Batas laporan", "Diminta kembali ke kas negara"],
+                  "Status", "Batas laporan", "Diminta kembali ke kas negara", "Di antaranya dari penjualan langsung"],
                  [[r.month, r.facility.region.name, r.facility.name, r.accrued, r.deposited, r.shortfall,
                    r.over_deposit, r.overdue, *r.late, r.carried_in, STATE_NAMES[r.state.value], r.report_due,
-                   r.reclaim] for r in rows],
-                 money={3, 4, 5, 6, 7, 8, 10, 13}, dates={12})
+                   r.reclaim, r.direct] for r in rows],
+                 money={3, 4, 5, 6, 7, 8, 10, 13, 14}, dates={12})
 
 
 def deposits_table(deposits: list[PnbpDeposit]) -> Table:

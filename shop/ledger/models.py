@@ -195,7 +195,7 @@ class LedgerEntry(Model):
         Index("ix_ledger_entry_month_part", "month", "part"),
         # Covers the reconciliation: PNBP per facility, month and day, read from the index alone.
         Index("ix_ledger_entry_part_facility_month_day", "part", "facility_id", "month", "day", "origin_month",
-              "amount"),
+              "amount", "channel"),
     )
 
     @property

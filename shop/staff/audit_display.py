@@ -25,6 +25,7 @@ from shop.finance.models import PnbpDeposit
 from shop.i18n import rupiah, weight
 from shop.orders.models import Order, OrderStatus
 from shop.payments.models import Payment, PaymentStatus
+from shop.sales.models import DirectSale, PayMethod, PointKind, PointOfSale
 
 ACTIONS = {
     "category.update": _l("category changed"),
@@ -65,6 +66,13 @@ ACTIONS = {
     "split_rule.create": _l("split rule added"),
     "split_rule.delete": _l("split rule removed"),
     "stock.adjust": _l("stock adjusted"),
+    "direct_sale.record": _l("direct sale recorded"),
+    "direct_sale.void": _l("direct sale voided"),
+    "direct_sale.close_day": _l("day closed at a point of sale"),
+    "direct_sale.import": _l("direct sales imported from a file"),
+    "point_of_sale.save": _l("point of sale saved"),
+    "lot.receive": _l("lot received"),
+    "lot.recall": _l("lot recalled"),
     "user.create": _l("user added"),
     "user.update": _l("user changed"),
 }
@@ -72,7 +80,8 @@ OBJECTS = {
     "Order": _l("Order"), "Payment": _l("Payment"), "Product": _l("Product"), "Facility": _l("Facility"),
     "Category": _l("Category"), "Certification": _l("Certificate"), "Courier": _l("Courier"),
     "ShippingRate": _l("Shipping rate"), "SplitRule": _l("Split rule"), "PnbpDeposit": _l("PNBP deposit"),
-    "User": _l("User"), "SearchSynonym": _l("Search synonym"),
+    "User": _l("User"), "SearchSynonym": _l("Search synonym"), "DirectSale": _l("Direct sale"),
+    "PointOfSale": _l("Point of sale"),
 }
 FIELDS = {
     "status": _l("status"), "price": _l("price"), "stock": _l("stock"), "amount": _l("amount"),
@@ -93,12 +102,18 @@ FIELDS = {
     "crate_fee": _l("wooden crate fee"), "cargo": _l("cargo service"), "min_weight_g": _l("least weight charged (g)"),
     "term": _l("buyers type"), "means": _l("the catalogue says"),
     "required_certs_override": _l("required certificates"), "reason": _l("reason"), "document": _l("scan"),
+    "name": _l("name"), "kind": _l("kind"), "place": _l("place"), "starts_on": _l("first day"),
+    "ends_on": _l("last day"), "sellers": _l("sellers"), "method": _l("paid by"), "total": _l("total"),
+    "lines": _l("products"), "voided": _l("voided"), "day": _l("day"), "expected_cash": _l("cash expected"),
+    "counted_cash": _l("cash counted"), "file": _l("file"), "rows": _l("rows"), "quantity": _l("quantity"),
+    "unit_price": _l("unit price"), "product_id": _l("product"), "point_id": _l("point of sale"), "lot": _l("lot"),
 }
-DATES = {"issued_on", "expires_on", "billing_expires_on", "deposited_on", "effective_from"}
+DATES = {"issued_on", "expires_on", "billing_expires_on", "deposited_on", "effective_from", "starts_on", "ends_on",
+         "day"}
 REQUIREMENT_FIELDS = {"required_certs", "required_certs_override"}  # lists of requirement codes
 BASIS_POINTS = {"pnbp", "premi", "cooperative", "production_capital"}  # a split rule's shares, in 1/100 %
 MONEY = {"price", "amount", "refunded", "fee", "unit_cost", "accrued", "deposited", "first_kg", "next_kg", "gross",
-         "crate_fee"}
+         "crate_fee", "total", "expected_cash", "counted_cash", "unit_price"}
 
 
 @dataclass(frozen=True)
@@ -139,6 +154,10 @@ def value(field: str, raw: Any, target_type: str) -> str:
             return format_date(date.fromisoformat(raw), "medium")
         except ValueError:
             return raw
+    if field == "method" and raw in PayMethod.__members__.values():
+        return PayMethod(raw).label
+    if field == "kind" and target_type == "PointOfSale" and raw in PointKind.__members__.values():
+        return PointKind(raw).label
     if field == "cert_type" and raw in CertType.__members__.values():
         return CertType(raw).label
     if field in REQUIREMENT_FIELDS and isinstance(raw, list):
@@ -216,6 +235,10 @@ def targets(entries: Iterable[AuditEntry]) -> dict[tuple[str, str], Target]:
     each("PnbpDeposit", select(PnbpDeposit.id, PnbpDeposit.ntpn),
          lambda deposit_id, ntpn: Target(ntpn or _("reversal #%(id)s", id=deposit_id),
                                          url_for("ledger.deposits_page")))
+    each("DirectSale", select(DirectSale.id, DirectSale.number),
+         lambda sale_id, number: Target(number, url_for("sales.sale", sale_id=sale_id)))
+    each("PointOfSale", select(PointOfSale.id, PointOfSale.name),
+         lambda point_id, name: Target(name, url_for("sales.screen", point_id=point_id)))
     for entry in entries:
         key = (entry.target_type, entry.target_id)
         if key not in found:

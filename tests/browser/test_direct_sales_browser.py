@@ -27,7 +27,7 @@ def sales_count() -> int:
 
 @pytest.mark.parametrize("device", VIEWPORTS)
 def test_sales_made_offline_wait_on_the_phone_and_are_sent_once_when_the_connection_is_back(
-        app, axe_page, live_server, device):
+        app, axe_page, live_server, device):  # noqa: F811 (the imported fixture)
     page = axe_page
     page.set_viewport_size(VIEWPORTS[device])
     rule()

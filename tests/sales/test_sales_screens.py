@@ -212,9 +212,30 @@ def test_finance_sees_the_direct_channel_in_the_ledger_export_and_the_pnbp_month
     assert "Kanal" in export and "langsung" in export and done.sale.number in export
     month = finance.get(f"/staf/keuangan/pnbp/{bag.facility.slug}/2026-12")
     assert done.sale.number in text_of(month) and "langsung" in text_of(month)
+    assert "Di antaranya Rp15.000 dari penjualan langsung" in text_of(month)
+    exported = finance.get("/staf/keuangan/pnbp/ekspor.csv").get_data(as_text=True)
+    assert "Di antaranya dari penjualan langsung" in exported.splitlines()[0]
     summary = text_of(finance.get("/staf/keuangan/ringkasan?year=2026"))
     assert "Di antaranya penjualan langsung" in summary
     from shop.finance import reports
 
     reports.clear_impact_cache()
     assert reports.impact(2026).total["units_year"] == 1  # the public impact page counts it too
+
+
+def test_the_audit_log_says_what_happened_at_a_point_of_sale_in_words(app):
+    rule()
+    app.config["FROZEN_NOW"] = NOW
+    bag = f.product(price=50_000, stock=5)
+    seller = f.user("fulfilment")
+    point = stand(seller)
+    done = svc.record_with_retry(point.id, svc.SaleInput("a-1", svc.PayMethod.QRIS, [svc.LineInput(bag.id, 1)]),
+                                 seller=seller)
+    svc.void_sale(done.sale, actor=seller, reason="pembeli batal")
+    db.session.commit()
+    admin, _user = seller_client(app, "admin")
+    log = text_of(admin.get("/staf/audit"))
+    for words in ("penjualan langsung dicatat", "penjualan langsung dibatalkan", "tempat penjualan disimpan",
+                  done.sale.number, "Bazar HBP Palu", "dibayar dengan", "QRIS", "Rp50.000"):
+        assert words in log, words
+    assert "direct_sale." not in log and "point_of_sale." not in log
