@@ -125,7 +125,8 @@ def _register_blueprints(app: Flask) -> None:
     modules = ["storefront.views", "storefront.order_page", "catalog.staff", "staff.catalog_admin",
                "staff.search_words", "certification.views", "accounts.views", "staff.users", "health", "cart.views",
                "checkout.views", "checkout.admin", "orders.views", "customers.views", "payments.views",
-               "fulfilment.views", "staff.audit", "ledger.views", "finance.views", "outbox.views",
+               "fulfilment.views", "staff.audit", "ledger.views", "finance.views", "finance.treasury_views",
+               "outbox.views",
                "sales.views"]
     for name in modules:
         import_module(f"shop.{name}")
@@ -177,6 +178,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["moment"] = i18n.format_moment
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.globals["localized"] = i18n.localized
+    app.jinja_env.globals["zone_name"] = i18n.zone_name
     app.jinja_env.globals["current_language"] = i18n.current_language
     app.jinja_env.globals["LANGUAGE_NAMES"] = i18n.LANGUAGE_NAMES
     app.jinja_env.globals["days_range"] = i18n.days_range

@@ -223,6 +223,40 @@ def pnbp_report(year: int, slug: str | None, fmt: str, output: Path) -> None:
     click.echo(f"{len(table.rows)} facility-months of {year} written to {output}")
 
 
+@pnbp.command("statement")
+@click.option("--facility", "slug", required=True, help="The facility's slug.")
+@click.option("--month", required=True, help="The accounting month, YYYY-MM.")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx"]), default="pdf", show_default=True)
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def pnbp_statement(slug: str, month: str, fmt: str, output: Path) -> None:
+    """Write a facility's monthly PNBP statement for its head (PP 29/2009): opening balance, PNBP received,
+    deposited with the NTPN list, late deposits, amounts to ask back, closing balance, room to sign. Exit 1 for an
+    unknown facility or a month that has not ended."""
+    import re
+
+    from shop.catalog.models import Facility
+    from shop.finance import cashbook, paperwork
+    from shop.timeutil import local_today
+
+    facility = db.session.scalar(select(Facility).where(Facility.slug == slug))
+    if facility is None:
+        click.echo(f"no facility with the slug {slug!r}", err=True)
+        raise SystemExit(1)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        click.echo(f"--month: a month as YYYY-MM, not {month!r}", err=True)
+        raise SystemExit(1)
+    if month >= f"{local_today(facility.timezone):%Y-%m}":
+        click.echo(f"{month} has not ended at {facility.name}: its statement is written after the month", err=True)
+        raise SystemExit(1)
+    if not output.parent.is_dir():
+        click.echo(f"no folder {str(output.parent)!r} to write {output.name!r} in", err=True)
+        raise SystemExit(1)
+    report = cashbook.statement(facility, month)
+    output.write_bytes(paperwork.statement_pdf(report) if fmt == "pdf" else paperwork.statement_table(report).xlsx())
+    state = "closed" if report.final else "NOT closed yet: a draft"
+    click.echo(f"statement of {facility.slug} {month} ({state}) written to {output}")
+
+
 @click.group("mail")
 def mail_group() -> None:
     """The mail outbox."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,6 @@ def _env_bool(name: str, default: bool) -> bool:
     if value in (None, ""):
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _env_dates(name: str) -> frozenset[date]:
-    """Comma-separated ISO dates ("2026-12-25,2027-01-01")."""
-    return frozenset(date.fromisoformat(part.strip()) for part in os.environ.get(name, "").split(",") if part.strip())
 
 
 def load_config(instance_path: str) -> dict[str, Any]:
@@ -50,7 +45,6 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "PRIVATE_UPLOAD_FOLDER": os.environ.get("PRIVATE_UPLOAD_FOLDER") or str(instance / "private"),
         "MAX_DOCUMENT_BYTES": _env_int("MAX_DOCUMENT_BYTES", 5 * 1024 * 1024),
         "CERT_EXPIRY_WARNING_DAYS": _env_int("CERT_EXPIRY_WARNING_DAYS", 60),
-        "PUBLIC_HOLIDAYS": _env_dates("PUBLIC_HOLIDAYS"),
         "IMPACT_CACHE_SECONDS": _env_int("IMPACT_CACHE_SECONDS", 600),
         "CATALOG_CACHE_SECONDS": _env_int("CATALOG_CACHE_SECONDS", 300),  # 0: no catalog cache at all
         # A lot whose best-before date leaves fewer days than this is no longer sold (set aside by a job).

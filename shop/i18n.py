@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime as babel_format_datetime
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations, gettext, ngettext
@@ -58,12 +60,22 @@ def format_day(value: date | None, style: str = "medium") -> str:
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
-def format_moment(value: datetime | None, style: str = "medium") -> str:
-    """A moment as people read a deadline: "3 Des 2026, 02.51 WITA" (no seconds, the zone named)."""
+def zone_name(zone: str) -> str:
+    """A time zone as Indonesians say it: "WITA" for Asia/Makassar."""
+    return ZONE_NAMES.get(zone, zone)
+
+
+def format_moment(value: datetime | None, style: str = "medium", zone: str | None = None) -> str:
+    """A moment as people read a deadline: "3 Des 2026, 02.51 WITA" (no seconds, the zone named); in `zone` (a
+    facility's) when given, else the shop's."""
     if not value:
         return ""
-    zone = str(get_timezone())
     clock = "HH.mm" if current_language() == "id" else "HH:mm"
+    if zone:
+        local = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(ZoneInfo(zone))
+        shown = babel_format_datetime(local, f"d MMM y, {clock}", tzinfo=ZoneInfo(zone), locale=current_language())
+        return f"{shown} {zone_name(zone)}"
+    zone = str(get_timezone())
     return f"{format_datetime(value, f'd MMM y, {clock}')} {ZONE_NAMES.get(zone) or format_datetime(value, 'z')}"
 
 

@@ -5,7 +5,7 @@ from shop.audit.models import AuditEntry
 from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region, StockMovement
 from shop.certification.models import Certification, CertStatus, CertType, RecordedStatus
 from shop.customers.models import Customer
-from shop.finance.models import PnbpDeposit, PnbpDepositMonth
+from shop.finance.models import OnwardTransfer, PnbpDeposit, PnbpDepositMonth, PublicHoliday, StatementSent
 from shop.fulfilment.models import Shipment
 from shop.ledger.models import LedgerEntry, SplitRule
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
@@ -19,5 +19,6 @@ __all__ = [
     "Product", "ProductImage", "RecordedStatus", "Region", "Role", "User", "Courier", "ShippingRate", "Customer",
     "Order", "OrderEvent", "OrderLine", "OrderStatus", "Payment", "Refund", "StripeEvent", "Shipment", "StockMovement",
     "LedgerEntry", "SplitRule", "OutboxMessage", "PnbpDeposit", "PnbpDepositMonth", "RefundLine",
-    "DayClose", "DirectSale", "DirectSaleLine", "PointOfSale", "SalesImport",
+    "OnwardTransfer", "PublicHoliday", "StatementSent", "DayClose", "DirectSale", "DirectSaleLine", "PointOfSale",
+    "SalesImport",
 ]

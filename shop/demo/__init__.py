@@ -16,6 +16,7 @@ from shop.catalog.images import save_product_image
 from shop.catalog.models import Category, Facility, FacilityKind, Lot, Product, Region, StockMovement, StockReason
 from shop.certification.models import Certification, CertType, RecordedStatus
 from shop.extensions import db
+from shop.finance import holidays
 from shop.ledger.models import SHARES, Part, SplitBase, SplitRule
 from shop.ledger.service import RuleInput, create_rule
 from shop.shipping.models import Courier, ShippingRate
@@ -95,8 +96,10 @@ def load(data_dir: Path = DEMO_DIR, with_images: bool = True) -> dict[str, int]:
     db.session.flush()
     rates = load_couriers()
     rules = load_split_rules(catalogue.get("split_rule"), facilities)
+    days_off = holidays.load_known(today().year)  # this year's national holidays and collective leave (#29)
     return {"regions": len(regions), "facilities": len(facilities), "categories": len(categories),
-            "products": len(catalogue["products"]), "shipping rates": rates, "split rules": rules}
+            "products": len(catalogue["products"]), "shipping rates": rates, "split rules": rules,
+            "public holidays": days_off}
 
 
 def _demo_lot(product: Product, category: Category) -> Lot | None:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +15,7 @@ from shop.accounts.models import Role
 from shop.audit.service import record
 from shop.catalog.models import DepositRegime, Facility
 from shop.extensions import db
+from shop.finance.holidays import holidays
 from shop.finance.models import DepositRegimeChange, PnbpDeposit, PnbpDepositMonth
 from shop.ledger.models import LedgerEntry, Part, PeriodClose
 from shop.ledger.service import lock_facilities, next_month
@@ -319,9 +319,10 @@ def period_on(day: date, current: int, changes: list[tuple[date, int]]) -> int:
 
 
 def working_day_on_or_after(day: date) -> date:
-    """Saturdays, Sundays and the public holidays in PUBLIC_HOLIDAYS roll to the next working day."""
-    holidays = current_app.config.get("PUBLIC_HOLIDAYS", frozenset())
-    while day.weekday() >= 5 or day in holidays:
+    """Saturdays, Sundays and the public holidays finance keeps (shop.finance.holidays) roll to the next working
+    day."""
+    kept = holidays()
+    while day.weekday() >= 5 or day in kept:
         day += timedelta(days=1)
     return day
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.accounts.models import User
 from shop.catalog.models import Facility
-from shop.extensions import Model
+from shop.extensions import Model, enum_column
 from shop.guards import guard
 from shop.timeutil import utcnow
 
@@ -83,3 +86,88 @@ class DepositRegimeChange(Model):
     period_days: Mapped[int]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class HolidayKind(enum.StrEnum):
+    NATIONAL = "national"  # libur nasional
+    COLLECTIVE = "collective"  # cuti bersama (the SKB of three ministers): not a working day for deposits either
+
+    @property
+    def label(self) -> str:
+        return str(_l("National holiday") if self is HolidayKind.NATIONAL else _l("Collective leave (cuti bersama)"))
+
+
+class PublicHoliday(Model):
+    """A day that is not a working day for PNBP deposit deadlines (weekends never are), kept by finance per year."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[HolidayKind] = mapped_column(enum_column(HolidayKind, "kind"), default=HolidayKind.NATIONAL)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StatementSent(Model):
+    """A facility's monthly PNBP statement (laporan bulanan, PP 29/2009) sent to the head of the facility: when and
+    by whom. The overview's "report due / late" follows this record, not the month's close alone."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"))
+    month: Mapped[str] = mapped_column(String(7))
+    sent_on: Mapped[date] = mapped_column(Date)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    sent_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("uq_statement_sent_facility_month", "facility_id", "month", unique=True),)
+
+
+guard(StatementSent.__table__, "the sending of a statement is recorded once and never edited")
+
+
+class OnwardPart(enum.StrEnum):
+    """What the cooperative, which collects the buyer's money, owes onward: the facility's PNBP, the makers' premi
+    and the workshop's production capital."""
+
+    PNBP = "pnbp"
+    PREMI = "premi"
+    PRODUCTION_CAPITAL = "production_capital"
+
+    @property
+    def label(self) -> str:
+        return str(ONWARD_LABELS[self])
+
+
+ONWARD_LABELS = {OnwardPart.PNBP: _l("PNBP (to the facility, for the treasury)"),
+                 OnwardPart.PREMI: _l("Makers' premi"), OnwardPart.PRODUCTION_CAPITAL: _l("Production capital")}
+
+
+class OnwardTransfer(Model):
+    """Money the cooperative transferred to a facility (its PNBP, its production capital) or a workshop's makers
+    (premi): date, part, amount, the bank's reference and its receipt. Never edited: a mistake is corrected by a
+    reversing transfer (negative amount, `reverses_id`, a reason), as deposits are."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id", ondelete="RESTRICT"), index=True)
+    part: Mapped[OnwardPart] = mapped_column(enum_column(OnwardPart, "part"))
+    amount: Mapped[int]  # rupiah; negative on a reversal
+    transferred_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(80), default="")
+    receipt: Mapped[str | None] = mapped_column(String(255))  # private upload (see shop.uploads)
+    note: Mapped[str] = mapped_column(Text, default="")
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("onward_transfer.id", ondelete="RESTRICT"),
+                                                    unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    facility: Mapped[Facility] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("(reverses_id IS NULL AND amount > 0) OR (reverses_id IS NOT NULL AND amount < 0)",
+                        name="transfer_or_reversal"),
+    )
+
+
+guard(OnwardTransfer.__table__, "transfers are never edited: correct one with a reversing transfer")

@@ -18,7 +18,7 @@ from shop.audit.models import AuditEntry
 from shop.catalog.models import Facility
 from shop.extensions import db
 from shop.finance.deposits import deposit_due, month_of, period_on, regime_changes, report_due
-from shop.finance.models import PnbpDeposit, PnbpDepositMonth
+from shop.finance.models import PnbpDeposit, PnbpDepositMonth, StatementSent
 from shop.ledger.models import Channel, LedgerEntry, Part, PeriodClose
 from shop.timeutil import local_today
 
@@ -59,6 +59,7 @@ class MonthRow:
     reclaim: int = 0
     overdue: int = 0  # owed and past its deposit deadline
     closed: PeriodClose | None = None
+    sent: StatementSent | None = None  # its monthly statement, sent to the head of the facility (#29)
     today: date = field(default_factory=date.today)
     days: dict[date, int] = field(default_factory=dict)  # PNBP per accounting day
     regime_changes: list[tuple[date, int]] = field(default_factory=list)  # (first day, period before), oldest first
@@ -127,8 +128,9 @@ class MonthRow:
 
     @property
     def report_pending(self) -> bool:
-        """Ended, not closed, and its report to the head of the facility is due by the 10th (or late)."""
-        return self.ended and self.closed is None
+        """Ended, and its statement to the head of the facility not yet recorded as sent: due by the 10th (or late).
+        Closing the month alone does not send it."""
+        return self.ended and self.sent is None
 
     @property
     def report_late(self) -> bool:
@@ -201,6 +203,10 @@ def overview(filters: Filters = Filters()) -> list[MonthRow]:
                                              filters)):
         if closing.facility_id in facilities:
             row(closing.facility_id, closing.month).closed = closing
+    for sent in db.session.scalars(_where(select(StatementSent), StatementSent.facility_id, StatementSent.month,
+                                          filters)):
+        if sent.facility_id in facilities:
+            row(sent.facility_id, sent.month).sent = sent
 
     if filters.month is None:
         for facility in facilities.values():

@@ -51,9 +51,11 @@ def entries() -> str:
     filters = queries.LedgerFilter.from_args(request.args)
     page = db.paginate(queries.entries(filters), page=positive_int(request.args.get("page"), 1), per_page=100,
                        error_out=False)
+    facilities = db.session.scalars(select(Facility).order_by(Facility.name)).all()
+    zones = {facility.id: facility.timezone for facility in facilities}  # each entry in its facility's time zone
     return render_template("ledger/entries.html", page=page, filters=filters, totals=queries.totals(filters),
-                           months=queries.months(), parts=list(Part),
-                           facilities=db.session.scalars(select(Facility).order_by(Facility.name)).all())
+                           months=queries.months(), parts=list(Part), zones=zones,
+                           facilities=facilities)
 
 
 @ledger.route("/staf/keuangan/aturan", methods=["GET", "POST"])

@@ -358,7 +358,11 @@ def test_overdue_follows_the_facilitys_deposit_regime_and_working_days(app, monk
     assert deposits.deposit_due(date(2026, 10, 14), 1) == date(2026, 10, 15)
     assert deposits.deposit_due(date(2026, 10, 16), 1) == date(2026, 10, 19)  # Friday → Monday
     assert deposits.deposit_due(date(2026, 10, 14), 7) == date(2026, 10, 21)
-    monkeypatch.setitem(app.config, "PUBLIC_HOLIDAYS", frozenset({date(2026, 12, 24), date(2026, 12, 25)}))
+    from shop.finance import holidays
+    from shop.finance.models import HolidayKind
+
+    holidays.add(date(2026, 12, 24), "Cuti bersama Natal", HolidayKind.COLLECTIVE, actor=None)  # kept by finance
+    holidays.add(date(2026, 12, 25), "Natal", HolidayKind.NATIONAL, actor=None)
     assert deposits.deposit_due(date(2026, 12, 23), 1) == date(2026, 12, 28)  # cuti bersama, Christmas, weekend
 
     at(app, datetime(2026, 10, 15, 8, 0, tzinfo=UTC))  # the due day itself: not yet overdue
