@@ -480,10 +480,10 @@ def reverse_direct_sale(sale_id: int, at: datetime) -> list[LedgerEntry]:
     month; nothing booked is changed."""
     db.session.flush()
     rows = db.session.execute(
-        select(LedgerEntry.set_key, LedgerEntry.part, LedgerEntry.facility_id, LedgerEntry.rule_id,
+        select(LedgerEntry.set_key, LedgerEntry.part, LedgerEntry.facility_id, func.min(LedgerEntry.rule_id),
                func.min(LedgerEntry.origin_month), func.sum(LedgerEntry.amount), func.sum(LedgerEntry.quantity))
         .where(LedgerEntry.direct_sale_id == sale_id, LedgerEntry.kind.in_(REVERSIBLE))
-        .group_by(LedgerEntry.set_key, LedgerEntry.part, LedgerEntry.facility_id, LedgerEntry.rule_id)).tuples().all()
+        .group_by(LedgerEntry.set_key, LedgerEntry.part, LedgerEntry.facility_id)).tuples().all()
     zones = _zones(facility_id for _key, _part, facility_id, *_rest in rows if facility_id is not None)
     periods = OpenMonths(zones)
     rules = {rule.id: rule for rule in db.session.scalars(select(SplitRule).where(

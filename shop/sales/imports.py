@@ -11,11 +11,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from itertools import islice
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from shop.accounts.models import User
@@ -25,7 +26,16 @@ from shop.certification.service import is_sellable
 from shop.extensions import db
 from shop.ledger.models import PeriodClose
 from shop.sales.models import PAY_WORDS, PointKind, PointOfSale, SalesImport
-from shop.sales.service import LineInput, SaleInput, SaleRefused, point_day, record_sale
+from shop.sales.service import (
+    MAX_PRICE,
+    MAX_QUANTITY,
+    LineInput,
+    SaleInput,
+    SaleRefused,
+    SaleTaken,
+    point_day,
+    record_sale,
+)
 
 COLUMNS = ("tanggal", "produk", "jumlah", "harga_satuan", "pembayaran")
 MAX_ROWS = 5_000
@@ -58,7 +68,8 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, Any]]:
             from openpyxl import load_workbook  # noqa: PLC0415 - a heavy library, loaded for an import only
 
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-            table = [list(row) for row in sheet.iter_rows(values_only=True)]
+            # Never more rows (or columns) than an import may hold: a small file can unzip into millions.
+            table = [list(row[:20]) for row in islice(sheet.iter_rows(values_only=True), MAX_ROWS + 2)]
         except Exception as error:  # noqa: BLE001 - any unreadable workbook is one clear message
             raise ImportRefused([BadRow(0, _("The file is not a readable XLSX workbook."))]) from error
     else:
@@ -68,18 +79,21 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, Any]]:
             raise ImportRefused([BadRow(0, _("The file is not UTF-8 text: save it as CSV UTF-8."))]) from error
         sample = text[:2048]
         delimiter = ";" if sample.count(";") > sample.count(",") else ","
-        table = [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-    table = [row for row in table if any(cell not in (None, "") for cell in row)]
-    if not table:
+        table = [row[:20] for row in islice(csv.reader(io.StringIO(text), delimiter=delimiter), MAX_ROWS + 2)]
+    # Each row keeps its number in the spreadsheet (the header is row 1), blank rows left out.
+    numbered = [(number, row) for number, row in enumerate(table, start=1)
+                if any(cell not in (None, "") for cell in row)]
+    if not numbered:
         raise ImportRefused([BadRow(0, _("The file has no rows."))])
-    header = [str(cell or "").strip().lower() for cell in table[0]]
+    header = [str(cell or "").strip().lower() for cell in numbered[0][1]]
     missing = [name for name in COLUMNS if name not in header]
     if missing:
-        raise ImportRefused([BadRow(1, _("Missing columns: %(names)s. The columns are: %(all)s.",
-                                         names=", ".join(missing), all=", ".join(COLUMNS)))])
-    if len(table) - 1 > MAX_ROWS:
+        raise ImportRefused([BadRow(numbered[0][0], _("Missing columns: %(names)s. The columns are: %(all)s.",
+                                                       names=", ".join(missing), all=", ".join(COLUMNS)))])
+    if len(table) > MAX_ROWS + 1:
         raise ImportRefused([BadRow(0, _("At most %(most)s rows in one file.", most=MAX_ROWS))])
-    return [{name: (row[i] if i < len(row) else None) for i, name in enumerate(header)} for row in table[1:]]
+    return [{"_row": number, **{name: (row[i] if i < len(row) else None) for i, name in enumerate(header)}}
+            for number, row in numbered[1:]]
 
 
 def _date(value: Any) -> date | None:
@@ -111,13 +125,16 @@ def import_sales(data: bytes, filename: str, point_name: str, *, actor: User | N
     """Check every row, then record each as a sale at the point (created, as an exhibition, if it is new), all in
     the caller's transaction. ImportRefused lists every bad row and writes nothing."""
     name = " ".join(point_name.split())
-    if not name:
-        raise ImportRefused([BadRow(0, _("Name the point of sale the sales were made at."))])
-    digest = hashlib.sha256(data).hexdigest()
+    if not name or len(name) > 120:
+        raise ImportRefused([BadRow(0, _("Name the point of sale the sales were made at (at most %(most)s "
+                                         "characters).", most=120))])
+    rows = read_rows(data, filename)
+    # The file is known by what it says, not its bytes: saved again, or as CSV instead of XLSX, it is the same file.
+    digest = hashlib.sha256(repr([[str(row.get(column) or "").strip().lower() for column in COLUMNS]
+                                  for row in rows]).encode()).hexdigest()
     if db.session.scalar(select(SalesImport.id).where(SalesImport.digest == digest)):
         raise ImportRefused([BadRow(0, _("This file was imported before: its sales are already recorded."))])
-    rows = read_rows(data, filename)
-    point = db.session.scalar(select(PointOfSale).where(PointOfSale.name == name))
+    point = db.session.scalar(select(PointOfSale).where(func.lower(PointOfSale.name) == name.lower()))
     today = point_day(point) if point else point_day(PointOfSale(name=name, kind=PointKind.EXHIBITION))
     products = {p.slug: p for p in db.session.scalars(select(Product).where(
         Product.slug.in_({str(row.get("produk") or "").strip() for row in rows})))}
@@ -126,7 +143,8 @@ def import_sales(data: bytes, filename: str, point_name: str, *, actor: User | N
     problems: list[BadRow] = []
     wanted: dict[int, int] = defaultdict(int)
     checked: list[tuple[int, date, Product, int, int, str]] = []
-    for number, row in enumerate(rows, start=2):
+    for row in rows:
+        number = int(row["_row"])
         said: list[str] = []
         day = _date(row.get("tanggal"))
         slug = str(row.get("produk") or "").strip()
@@ -135,15 +153,19 @@ def import_sales(data: bytes, filename: str, point_name: str, *, actor: User | N
         price = _whole(row.get("harga_satuan"))
         method = str(row.get("pembayaran") or "").strip().lower()
         if day is None:
-            said.append(_("the date is not a date (YYYY-MM-DD)"))
+            said.append(_("the date is not a date (YYYY-MM-DD or DD/MM/YYYY)"))
         elif day > today:
             said.append(_("the date %(day)s is in the future", day=day.isoformat()))
         if product is None:
             said.append(_("no product has the address \"%(slug)s\"", slug=slug[:80]))
-        if quantity is None or quantity <= 0:
+        if quantity is None or not 0 < quantity <= MAX_QUANTITY:
             said.append(_("the quantity is not a positive whole number"))
-        if price is None or price < 0:
+        if price is None or not 0 <= price <= MAX_PRICE:
             said.append(_("the unit price is not whole rupiah"))
+        if product is not None and point is not None and point.kind is PointKind.GALLERY and \
+                product.facility_id != point.facility_id:
+            said.append(_("%(product)s is another facility's: a gallery sells its own facility's products.",
+                          product=product.name_id))
         if method not in PAY_WORDS:
             said.append(_("the payment is not tunai, qris or transfer"))
         month = day.strftime("%Y-%m") if day is not None else ""
@@ -173,9 +195,8 @@ def import_sales(data: bytes, filename: str, point_name: str, *, actor: User | N
     try:
         with db.session.begin_nested():
             db.session.flush()
-    except IntegrityError as error:  # the same file, imported by another request at the same moment
-        raise ImportRefused([BadRow(0, _("This file was imported before: its sales are already recorded."))]) \
-            from error
+    except IntegrityError as error:  # the same file, or a new point of the same name, at the same moment
+        raise SaleTaken() from error
     total = 0
     for number, day, product, quantity, price, method in checked:
         noon = datetime.combine(day, time(12), tzinfo=ZoneInfo(point.zone)).astimezone(UTC)

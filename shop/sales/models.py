@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -103,6 +104,9 @@ class DirectSale(Model):
     day: Mapped[date] = mapped_column(Date)  # the sale's day at the point (its day close, its void)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("sales_import.id", ondelete="RESTRICT"), index=True)
+    # Recorded after its day was closed at its point (an offline phone sending late, an import): the close's totals
+    # do not hold it, and the close screen says so.
+    after_close: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     void_reason: Mapped[str] = mapped_column(Text, default="")

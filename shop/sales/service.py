@@ -69,7 +69,8 @@ def may_be_seller(user: User, point: PointOfSale) -> bool:
 def points_for(user: User) -> list[PointOfSale]:
     query = select(PointOfSale).options(selectinload(PointOfSale.sellers), selectinload(PointOfSale.facility))
     points = db.session.scalars(query.order_by(PointOfSale.active.desc(), PointOfSale.name)).all()
-    return [point for point in points if user.has_role(Role.ADMIN, Role.FULFILMENT) or may_sell(user, point)]
+    everyone = user.has_role(Role.ADMIN, Role.FULFILMENT, Role.FINANCE)
+    return [point for point in points if everyone or may_sell(user, point)]
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class PointInput:
     starts_on: date | None = None
     ends_on: date | None = None
     seller_ids: Sequence[int] = ()
+    active: bool = True
 
 
 class PointInvalid(Exception):
@@ -95,6 +97,8 @@ def save_point(data: PointInput, *, actor: User | None, point: PointOfSale | Non
     name = " ".join(data.name.split())
     if not name:
         errors["name"] = _("Give the point of sale a name.")
+    elif len(name) > 120:
+        errors["name"] = _("At most %(most)s characters.", most=120)
     elif db.session.scalar(select(PointOfSale.id).where(func.lower(PointOfSale.name) == name.lower(),
                                                         PointOfSale.id != (point.id if point else 0))):
         errors["name"] = _("A point of sale with this name already exists.")
@@ -118,6 +122,7 @@ def save_point(data: PointInput, *, actor: User | None, point: PointOfSale | Non
         raise PointInvalid({"sellers": _("Only fulfilment staff, or staff of the gallery's own facility, may sell "
                                          "here: %(names)s.", names=", ".join(wrong))})
     point.sellers = sellers
+    point.active = data.active
     db.session.flush()
     record("point_of_sale.save", point, before, point_snapshot(point), actor=actor)
     return point
@@ -128,6 +133,13 @@ def point_snapshot(point: PointOfSale) -> dict[str, object]:
             "starts_on": point.starts_on.isoformat() if point.starts_on else None,
             "ends_on": point.ends_on.isoformat() if point.ends_on else None, "active": point.active,
             "sellers": sorted(user.id for user in point.sellers)}
+
+
+def lock_point(point: PointOfSale) -> None:
+    """Take the point's row lock (a no-op UPDATE, as ledger.service.lock_facilities does): a sale, a void and the
+    day's close at one point go one after another, so a close never counts a sale or void half-made beside it."""
+    db.session.execute(update(PointOfSale).where(PointOfSale.id == point.id).values(active=PointOfSale.active)
+                       .execution_options(synchronize_session=False))
 
 
 def point_day(point: PointOfSale, moment: datetime | None = None) -> date:
@@ -164,7 +176,8 @@ class Recorded:
 def _number(day: date) -> str:
     """The next number of the day: "PJ-20261204-0007"."""
     prefix = f"PJ-{day:%Y%m%d}-"
-    last = db.session.scalar(select(func.max(DirectSale.number)).where(DirectSale.number.like(f"{prefix}%")))
+    last = db.session.scalar(select(DirectSale.number).where(DirectSale.number.like(f"{prefix}%"))
+                             .order_by(func.length(DirectSale.number).desc(), DirectSale.number.desc()).limit(1))
     return f"{prefix}{int(last[len(prefix):]) + 1 if last else 1:04d}"
 
 
@@ -185,6 +198,7 @@ def record_sale(point: PointOfSale, data: SaleInput, *, seller: User | None) -> 
     sold_at = aware(data.sold_at) if data.sold_at else now
     if sold_at > now + CLOCK_SLACK:
         raise SaleRefused(_("The sale's time is in the future: check the phone's clock."))
+    sold_at = min(sold_at, now)  # a phone a few minutes fast: its sale is now, not tomorrow
     wanted: dict[int, list[LineInput]] = defaultdict(list)
     for line in data.lines:
         if not 0 < line.quantity <= MAX_QUANTITY:
@@ -195,7 +209,12 @@ def record_sale(point: PointOfSale, data: SaleInput, *, seller: User | None) -> 
     products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(wanted))
                                                     .options(selectinload(Product.facility)))}
     day = point_day(point, sold_at)
+    lock_point(point)
+    late = day_close_of(point, day) is not None
     warnings: list[str] = []
+    if late:  # the money was taken: record the sale, and say it is not in the close's totals
+        warnings.append(_("%(day)s was already closed at this point: this sale is recorded, but the day's close does "
+                          "not count it. Tell finance.", day=day.isoformat()))
     made: list[DirectSaleLine] = []
     for product_id in sorted(wanted):  # products in id order: two sales lock their rows in the same order
         product = products.get(product_id)
@@ -222,7 +241,7 @@ def record_sale(point: PointOfSale, data: SaleInput, *, seller: User | None) -> 
     sale = DirectSale(number=_number(day), client_id=client_id, receipt_token=secrets.token_urlsafe(18)[:24],
                       point_id=point.id, seller_id=getattr(seller, "id", None), method=data.method,
                       total=sum(line.amount for line in made), sold_at=sold_at, day=day, import_id=data.import_id,
-                      lines=made)
+                      after_close=late, lines=made)
     db.session.add(sale)
     try:
         with db.session.begin_nested():  # the number or the client id taken meanwhile: the caller tries again
@@ -285,7 +304,8 @@ def void_sale(sale: DirectSale, *, actor: User, reason: str) -> DirectSale:
         raise SaleRefused(_("Say why the sale is voided."), field="reason")
     if not may_void(actor, sale):
         raise SaleRefused(_("Only the seller of this sale or an administrator may void it."))
-    # The sale's row, taken first: a second void at the same moment waits here, then sees the first.
+    lock_point(sale.point)  # a close of the day at the same moment waits, or this void sees it
+    # The sale's row, taken next: a second void at the same moment waits here, then sees the first.
     done = db.session.execute(update(DirectSale).where(DirectSale.id == sale.id, DirectSale.voided_at.is_(None))
                               .values(voided_at=utcnow(), voided_by_id=actor.id, void_reason=reason[:500])
                               .execution_options(synchronize_session=False))
@@ -347,6 +367,9 @@ def close_day(point: PointOfSale, day: date, counted_cash: int, reason: str, *, 
         raise SaleRefused(_("A day that has not come yet cannot be closed."))
     if counted_cash < 0:
         raise SaleRefused(_("The counted cash cannot be below zero."))
+    lock_point(point)  # sales and voids of the point wait: the totals read next are the day's
+    if day_close_of(point, day) is not None:
+        raise SaleRefused(_("This day was already closed at this point of sale."))
     totals = day_totals(point, day)
     reason = " ".join(reason.split())[:500]
     if counted_cash != totals.by_method[PayMethod.CASH] and not reason:
@@ -366,6 +389,15 @@ def close_day(point: PointOfSale, day: date, counted_cash: int, reason: str, *, 
     record("direct_sale.close_day", point, None, {"day": day.isoformat(), "expected_cash": close.expected_cash,
                                                   "counted_cash": counted_cash}, note=close.reason, actor=actor)
     return close
+
+
+def after_close(point: PointOfSale, day: date) -> tuple[int, int]:
+    """Sales recorded after the day was closed (not voided): how many, and their total."""
+    count, total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(DirectSale.total), 0))
+        .where(DirectSale.point_id == point.id, DirectSale.day == day, DirectSale.after_close.is_(True),
+               DirectSale.voided_at.is_(None))).one()
+    return int(count), int(total)
 
 
 def day_close_of(point: PointOfSale, day: date) -> DayClose | None:
@@ -395,7 +427,7 @@ def recently_sold(point: PointOfSale, limit: int = 8) -> list[int]:
 def sellable_products(point: PointOfSale) -> list[Product]:
     """What may be sold at this point today: a gallery its facility's products, an exhibition every facility's."""
     query = (select(Product).options(selectinload(Product.facility), selectinload(Product.certifications))
-             .where(Product.active.is_(True)).order_by(Product.name_id))
+             .where(Product.active.is_(True), Product.stock > 0).order_by(Product.name_id))
     if point.kind is PointKind.GALLERY:
         query = query.where(Product.facility_id == point.facility_id)
     day = point_day(point)

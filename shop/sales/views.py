@@ -4,13 +4,14 @@ a sale and its void, the day close, imports, and the buyer's receipt (struk)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import segno
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -30,11 +31,14 @@ from shop.sales import sales
 from shop.sales import service as svc
 from shop.sales.imports import BadRow, ImportRefused, import_sales
 from shop.sales.models import DirectSale, PayMethod, PointKind, PointOfSale
+from shop.timeutil import utcnow
 from shop.web import parse_day, positive_int, whole_number
 
 SELLERS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
+READERS = (*SELLERS, Role.FINANCE)  # finance reads sales and day closes (the ledger links to them), never sells
 KEEPERS = (Role.ADMIN, Role.FULFILMENT)  # who set up points of sale and import files
 MAX_SYNC = 200  # sales in one message from a phone
+OLDEST_OFFLINE = timedelta(days=31)  # a phone's sale older than this: its clock is wrong (a reset phone says 1970)
 
 register_staff_link("sales.points", _l("Direct sales"), *SELLERS)
 
@@ -48,9 +52,17 @@ def _point(point_id: int) -> PointOfSale:
 
 def _sale(sale_id: int) -> DirectSale:
     sale = db.session.get(DirectSale, sale_id) or abort(404)
-    if not (current_user.has_role(*KEEPERS) or svc.may_sell(current_user, sale.point)):
+    if not (current_user.has_role(*KEEPERS, Role.FINANCE) or svc.may_sell(current_user, sale.point)):
         abort(403)
     return sale
+
+
+def _readable_point(point_id: int) -> PointOfSale:
+    """A point whose day closes this user may read: its sellers, cooperative staff and finance."""
+    point = db.session.get(PointOfSale, point_id) or abort(404)
+    if not (current_user.has_role(*KEEPERS, Role.FINANCE) or svc.may_sell(current_user, point)):
+        abort(403)
+    return point
 
 
 def qr_svg(text: str) -> Markup:
@@ -61,7 +73,7 @@ def qr_svg(text: str) -> Markup:
 
 @sales.get("/staf/penjualan")
 @login_required
-@role_required(*SELLERS)
+@role_required(*READERS)
 def points() -> str:
     listed = svc.points_for(current_user)
     today = {point.id: svc.day_totals(point, svc.point_day(point)) for point in listed if point.active}
@@ -82,7 +94,8 @@ def _point_input() -> svc.PointInput:
                           facility_id=positive_int(request.form.get("facility_id")),
                           place=request.form.get("place", ""), starts_on=parse_day(request.form.get("starts_on")),
                           ends_on=parse_day(request.form.get("ends_on")),
-                          seller_ids=[n for n in (positive_int(v) for v in request.form.getlist("sellers")) if n])
+                          seller_ids=[n for n in (positive_int(v) for v in request.form.getlist("sellers")) if n],
+                          active=request.form.get("active", "1") == "1")
 
 
 @sales.post("/staf/penjualan/titik")
@@ -110,8 +123,8 @@ def edit_point(point_id: int) -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            svc.save_point(_point_input(), actor=current_user, point=point)
-            point.active = request.form.get("active") == "1"
+            svc.save_point(replace(_point_input(), active=request.form.get("active") == "1"), actor=current_user,
+                           point=point)
             db.session.commit()
             flash(_("Point of sale %(name)s saved.", name=point.name), "success")
             return redirect(url_for("sales.points"))
@@ -183,7 +196,10 @@ def _form_sale() -> tuple[svc.SaleInput | None, dict[str, str]]:
 def screen(point_id: int) -> Any:
     point = _point(point_id)
     if request.method == "GET":
-        return _screen(point)
+        page, status = _screen(point)
+        response = make_response(page, status)
+        response.headers["Cache-Control"] = "no-store"  # Back brings a fresh sale id, never the last sale's
+        return response
     data, errors = _form_sale()
     if data is None:
         return _screen(point, errors, request.form, 422)
@@ -191,9 +207,17 @@ def screen(point_id: int) -> Any:
         done = svc.record_with_retry(point.id, data, seller=current_user)
     except svc.SaleRefused as refused:
         return _screen(db.session.get_one(PointOfSale, point_id), {"lines": str(refused)}, request.form, 422)
+    except svc.SaleTaken:
+        return _screen(db.session.get_one(PointOfSale, point_id),
+                       {"lines": _("The shop is busy: record the sale again.")}, request.form, 503)
     if done.new:
         flash(_("Sale %(number)s recorded: %(total)s.", number=done.sale.number,
                 total=rupiah(done.sale.total)), "success")
+        for warning in done.warnings:
+            flash(warning, "warning")
+    else:
+        flash(_("This sale was already recorded as %(number)s: nothing was recorded twice.",
+                number=done.sale.number), "warning")
     return redirect(url_for("sales.sale", sale_id=done.sale.id))
 
 
@@ -209,13 +233,20 @@ def _json_sale(item: Any) -> svc.SaleInput:
         if not isinstance(line, dict):
             raise svc.SaleRefused(_("The sale could not be read."))
         product_id = positive_int(str(line.get("product_id")))
-        quantity = whole_number(line.get("quantity"), maximum=svc.MAX_QUANTITY)
-        price = line.get("unit_price")
-        unit_price = None if price in (None, "") else whole_number(price, maximum=svc.MAX_PRICE, thousands=True)
-        if product_id is None or not quantity or (price not in (None, "") and unit_price is None):
+        quantity, price, seen = line.get("quantity"), line.get("unit_price"), line.get("seen_price")
+        if not all(value is None or (isinstance(value, int) and not isinstance(value, bool))
+                   for value in (quantity, price, seen)):
             raise svc.SaleRefused(_("A quantity must be a whole number from 1 to %(most)s, a price whole rupiah.",
                                     most=svc.MAX_QUANTITY))
-        lines.append(svc.LineInput(product_id, quantity, unit_price, str(line.get("reason") or "")[:300]))
+        reason = str(line.get("reason") or "")[:300]
+        if price is None and seen is not None:
+            # Not changed by the seller: the catalogue price the phone showed, even if it changed since.
+            price, reason = seen, reason or _("the catalogue price on the phone when it was sold")
+        if product_id is None or not isinstance(quantity, int) or not 0 < quantity <= svc.MAX_QUANTITY or \
+                (price is not None and not 0 <= price <= svc.MAX_PRICE):
+            raise svc.SaleRefused(_("A quantity must be a whole number from 1 to %(most)s, a price whole rupiah.",
+                                    most=svc.MAX_QUANTITY))
+        lines.append(svc.LineInput(product_id, quantity, price, reason))
     sold_at = None
     if isinstance(item.get("sold_at"), str):
         try:
@@ -224,6 +255,9 @@ def _json_sale(item: Any) -> svc.SaleInput:
             sold_at = None
         if sold_at is not None and sold_at.tzinfo is None:
             sold_at = None
+    if sold_at is not None and sold_at < utcnow() - OLDEST_OFFLINE:
+        raise svc.SaleRefused(_("The sale is dated %(day)s, more than a month ago: the phone's clock is wrong. Set "
+                                "the clock, then record the sale again.", day=f"{sold_at:%Y-%m-%d}"))
     return svc.SaleInput(str(item.get("client_id") or "")[:64], PayMethod(method), lines, sold_at=sold_at)
 
 
@@ -245,8 +279,13 @@ def sync(point_id: int) -> Any:
         except svc.SaleRefused as refused:
             results.append({"client_id": client_id, "status": "refused", "message": str(refused)})
             continue
+        except Exception:  # one sale that fails (busy, a fault) must not hold back the rest: it is sent again later
+            db.session.rollback()
+            current_app.logger.exception("a direct sale from a phone could not be recorded")
+            results.append({"client_id": client_id, "status": "retry"})
+            continue
         results.append({"client_id": client_id, "status": "saved" if done.new else "duplicate",
-                        "number": done.sale.number, "total": done.sale.total,
+                        "number": done.sale.number, "total": done.sale.total, "warnings": done.warnings,
                         "url": url_for("sales.sale", sale_id=done.sale.id),
                         "receipt": url_for("sales.receipt", token=done.sale.receipt_token, _external=True)})
     return jsonify(results=results)
@@ -276,16 +315,19 @@ def service_worker() -> Response:
 
 # -- a sale, its void and its receipt
 
+def _may_void(found: DirectSale) -> bool:
+    return svc.may_void(current_user, found) and found.voided_at is None and found.day == svc.point_day(found.point)
+
+
 @sales.get("/staf/penjualan/transaksi/<int:sale_id>")
 @login_required
-@role_required(*SELLERS)
+@role_required(*READERS)
 def sale(sale_id: int) -> str:
     found = _sale(sale_id)
     link = url_for("sales.receipt", token=found.receipt_token, _external=True)
     text = svc.receipt_text(found, link)
     return render_template("sales/sale.html", sale=found, link=link, whatsapp=f"https://wa.me/?text={quote(text)}",
-                           may_void=svc.may_void(current_user, found) and found.voided_at is None
-                           and found.day == svc.point_day(found.point), errors={})
+                           may_void=_may_void(found), errors={})
 
 
 @sales.post("/staf/penjualan/transaksi/<int:sale_id>/batal")
@@ -300,8 +342,9 @@ def void(sale_id: int) -> Any:
         db.session.rollback()
         found = db.session.get_one(DirectSale, sale_id)
         link = url_for("sales.receipt", token=found.receipt_token, _external=True)
-        return render_template("sales/sale.html", sale=found, link=link, whatsapp="", may_void=True,
-                               errors={"reason": str(refused)}, reason=request.form.get("reason", "")), 422
+        return render_template("sales/sale.html", sale=found, link=link, whatsapp="", may_void=_may_void(found),
+                               errors={"reason": str(refused)}, reason=request.form.get("reason", ""),
+                               refused=str(refused)), 422
     flash(_("Sale %(number)s voided: its stock and ledger entries are reversed.", number=found.number), "success")
     return redirect(url_for("sales.sale", sale_id=sale_id))
 
@@ -317,9 +360,9 @@ def receipt(token: str) -> str:
 
 @sales.route("/staf/penjualan/<int:point_id>/tutup-hari", methods=["GET", "POST"])
 @login_required
-@role_required(*SELLERS)
+@role_required(*READERS)
 def close_day(point_id: int) -> Any:
-    point = _point(point_id)
+    point = _point(point_id) if request.method == "POST" else _readable_point(point_id)
     day = parse_day(request.values.get("tanggal")) or svc.point_day(point)
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -338,8 +381,9 @@ def close_day(point_id: int) -> Any:
                 errors[refused.field or "counted_cash"] = str(refused)
     closed = svc.day_close_of(point, day)
     return render_template("sales/close.html", point=point, day=day, totals=svc.day_totals(point, day),
-                           closed=closed, errors=errors, values=request.form, sales=svc.day_sales(point, day),
-                           methods=list(PayMethod)), 422 if errors else 200
+                           closed=closed, late=svc.after_close(point, day) if closed else (0, 0), errors=errors,
+                           values=request.form, sales=svc.day_sales(point, day), methods=list(PayMethod),
+                           may_close=svc.may_sell(current_user, point)), 422 if errors else 200
 
 
 # -- imports

@@ -256,3 +256,76 @@ def test_a_direct_sale_and_an_online_checkout_race_for_the_last_unit_and_only_on
         StockMovement.product_id == bag_id, StockMovement.delta < 0))
     assert sold == 1
     assert verify() == []
+
+
+def test_a_sale_arriving_for_a_closed_day_is_recorded_flagged_and_said_on_the_close(app):
+    rule()
+    bag = f.product(price=50_000, stock=5)
+    seller = f.user("fulfilment")
+    stand = point(seller)
+    app.config["FROZEN_NOW"] = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # 20.00 in Palu
+    sell(stand, seller, [(bag.id, 1)], client_id="d1")
+    svc.close_day(stand, date(2026, 12, 4), 50_000, "", actor=seller)
+    db.session.commit()
+    # The phone that was offline sends the afternoon's sale after the close: the money was taken, so it is recorded.
+    late = sell(stand, seller, [(bag.id, 2)], client_id="d2", sold_at=datetime(2026, 12, 4, 8, 0, tzinfo=UTC))
+    assert late.new and late.sale.after_close and late.warnings
+    assert svc.after_close(stand, date(2026, 12, 4)) == (1, 100_000)
+    close = svc.day_close_of(stand, date(2026, 12, 4))
+    assert close.expected_cash == 50_000  # the close stays as counted
+
+
+def test_a_phone_a_few_minutes_fast_sells_now_and_a_clock_far_ahead_is_refused(app):
+    rule()
+    bag = f.product(stock=5)
+    seller = f.user("fulfilment")
+    stand = point(seller)
+    now = datetime(2026, 12, 4, 15, 58, tzinfo=UTC)  # 23.58 in Palu
+    app.config["FROZEN_NOW"] = now
+    done = sell(stand, seller, [(bag.id, 1)], client_id="c1", sold_at=datetime(2026, 12, 4, 16, 3, tzinfo=UTC))
+    assert done.sale.day == date(2026, 12, 4)  # not tomorrow
+    with pytest.raises(svc.SaleRefused, match="jam|clock"):
+        sell(stand, seller, [(bag.id, 1)], client_id="c2", sold_at=datetime(2026, 12, 5, 0, 0, tzinfo=UTC))
+
+
+@pytest.mark.skipif(not is_postgres(), reason="runs in the PostgreSQL pass of scripts/test (CI runs both)")
+def test_a_void_and_the_days_close_at_the_same_moment_never_count_a_voided_sale_as_cash(app):
+    rule()
+    bag = f.product(price=50_000, stock=5)
+    seller = f.user("fulfilment")
+    stand = point(seller)
+    app.config["FROZEN_NOW"] = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+    sell(stand, seller, [(bag.id, 1)], client_id="k1")
+    doomed = sell(stand, seller, [(bag.id, 1)], client_id="k2").sale
+    db.session.commit()
+    stand_id, sale_id, seller_id = stand.id, doomed.id, seller.id
+
+    def in_context(work):
+        def run():
+            with app.app_context():
+                app.config["FROZEN_NOW"] = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+                try:
+                    result = work()
+                    db.session.commit()
+                    return result
+                except Exception:
+                    db.session.rollback()
+                    raise
+                finally:
+                    db.session.remove()
+        return run
+
+    from shop.accounts.models import User
+
+    void = in_context(lambda: svc.void_sale(db.session.get(DirectSale, sale_id), actor=db.session.get(User, seller_id),
+                                            reason="batal"))
+    close = in_context(lambda: svc.close_day(db.session.get(PointOfSale, stand_id), date(2026, 12, 4), 50_000,
+                                             "selisih", actor=db.session.get(User, seller_id)).expected_cash)
+    voided, expected = at_once(void, close)
+    db.session.expire_all()
+    if isinstance(voided, Exception):  # the close came first: the void is refused, the sale stays counted
+        assert isinstance(voided, svc.SaleRefused) and expected == 100_000
+        assert db.session.get(DirectSale, sale_id).voided_at is None
+    else:  # the void came first: the close does not count the voided sale
+        assert expected == 50_000
+    assert db.session.get(Product, bag.id).stock == (4 if not isinstance(voided, Exception) else 3)

@@ -102,7 +102,7 @@ def test_only_named_sellers_sell_at_a_point(app):
     client, _user = seller_client(app)
     assert client.get(f"/staf/penjualan/{point.id}").status_code == 403
     finance, _ = seller_client(app, "finance")
-    assert finance.get("/staf/penjualan").status_code == 403
+    assert finance.get(f"/staf/penjualan/{point.id}").status_code == 403  # finance reads, never sells
 
 
 def test_a_void_and_a_day_close_through_the_screens(app):
@@ -239,3 +239,62 @@ def test_the_audit_log_says_what_happened_at_a_point_of_sale_in_words(app):
                   done.sale.number, "Bazar HBP Palu", "dibayar dengan", "QRIS", "Rp50.000"):
         assert words in log, words
     assert "direct_sale." not in log and "point_of_sale." not in log
+
+
+def test_an_untouched_price_is_the_one_the_phone_showed_and_a_month_old_clock_is_refused(app):
+    rule()
+    app.config["FROZEN_NOW"] = NOW
+    bag = f.product(name_id="Tas Rajut Biru", price=125_000, stock=5)
+    client, user = seller_client(app)
+    point = stand(user)
+    bag.price = 130_000  # the catalogue price changed after the phone loaded the screen
+    db.session.commit()
+    answer = client.post(f"/staf/penjualan/{point.id}/kirim", json={"sales": [
+        {"client_id": "p-1", "method": "cash",
+         "lines": [{"product_id": bag.id, "quantity": 1, "unit_price": None, "seen_price": 125000}]},
+        {"client_id": "p-2", "method": "cash", "sold_at": "2026-10-01T03:00:00Z",
+         "lines": [{"product_id": bag.id, "quantity": 1, "seen_price": 130000}]},
+        {"client_id": "p-3", "method": "cash", "lines": [{"product_id": bag.id, "quantity": 1.5}]},
+    ]}).get_json()["results"]
+    assert [r["status"] for r in answer] == ["saved", "refused", "refused"]
+    assert "jam ponsel" in answer[1]["message"]
+    line = db.session.scalar(select(DirectSale)).lines[0]
+    assert (line.unit_price, line.catalog_price) == (125_000, 130_000) and "ponsel" in line.price_reason
+
+
+def test_the_same_rows_saved_again_as_another_file_are_refused_and_rows_keep_their_spreadsheet_numbers(app):
+    rule()
+    app.config["FROZEN_NOW"] = NOW
+    f.product(slug="tas-rajut-biru", price=125_000, stock=5)
+    client, _user = seller_client(app)
+    token = csrf(client, "/staf/penjualan/impor")
+    first = client.post("/staf/penjualan/impor", data={"csrf_token": token, "point": "Bazar Jambi", "file": (
+        io.BytesIO(_csv("2026-12-01,tas-rajut-biru,1,125000,tunai")), "bazar.csv")})
+    assert first.status_code == 302
+    resaved = _csv("2026-12-01,tas-rajut-biru,1,125000,tunai").replace(b"\n", b"\r\n") + b"\r\n"
+    again = client.post("/staf/penjualan/impor", data={"csrf_token": token, "point": "bazar jambi", "file": (
+        io.BytesIO(resaved), "bazar (1).csv")})
+    assert again.status_code == 422 and "sudah diimpor sebelumnya" in text_of(again)
+    assert db.session.scalar(select(func.count()).select_from(DirectSale)) == 1
+    gappy = b"tanggal,produk,jumlah,harga_satuan,pembayaran\n\n\n2026-12-02,tas-rajut-biru,x,125000,tunai\n"
+    bad = client.post("/staf/penjualan/impor", data={"csrf_token": token, "point": "Bazar Jambi", "file": (
+        io.BytesIO(gappy), "b.csv")})
+    assert "Baris 4" in text_of(bad)  # the row as the spreadsheet numbers it, blank rows counted
+    assert db.session.scalar(select(func.count()).select_from(PointOfSale)) == 1  # "bazar jambi" is the same point
+
+
+def test_finance_reads_a_direct_sale_and_its_days_close_but_cannot_sell_or_void(app):
+    rule()
+    app.config["FROZEN_NOW"] = NOW
+    bag = f.product(price=50_000, stock=5)
+    seller = f.user("fulfilment")
+    point = stand(seller)
+    done = svc.record_with_retry(point.id, svc.SaleInput("f-1", svc.PayMethod.CASH, [svc.LineInput(bag.id, 1)]),
+                                 seller=seller)
+    finance, _user = seller_client(app, "finance")
+    page = finance.get(f"/staf/penjualan/transaksi/{done.sale.id}")
+    assert page.status_code == 200 and "Batalkan penjualan" not in text_of(page)
+    close = finance.get(f"/staf/penjualan/{point.id}/tutup-hari")
+    assert close.status_code == 200 and "Belum ditutup" in text_of(close)
+    assert finance.get(f"/staf/penjualan/{point.id}").status_code == 403
+    assert finance.post(f"/staf/penjualan/transaksi/{done.sale.id}/batal", data={"reason": "x"}).status_code == 403

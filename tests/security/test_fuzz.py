@@ -162,6 +162,11 @@ def valid_forms(values: dict) -> dict[str, dict[str, str]]:
                          f"p-{values['product_id']}": "45000", f"r-{values['product_id']}": ""},
         "sales.void": {"reason": "salah input"},
         "sales.close_day": {"counted_cash": "45000", "reason": "", "tanggal": "2026-12-04"},
+        "ledger.statement_sent": {"sent_on": "2026-11-09"},
+        "ledger.holidays": {"day": "2026-12-24", "name": "Cuti bersama Natal", "kind": "collective", "year": "2026"},
+        "ledger.record_transfer": {"facility_id": str(values["facility_id"]), "part": "premi", "amount": "15000",
+                                   "transferred_on": "2026-11-05", "reference": "TRF-2", "note": ""},
+        "ledger.reverse_transfer": {"reason": "salah ketik"},
     }
 
 

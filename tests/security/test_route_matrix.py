@@ -14,7 +14,14 @@ from shop.catalog.images import save_product_image
 from shop.catalog.models import SearchSynonym
 from shop.catalog.stock import receive_lot
 from shop.extensions import db
-from shop.finance.models import PnbpDeposit, PnbpDepositMonth
+from shop.finance.models import (
+    HolidayKind,
+    OnwardPart,
+    OnwardTransfer,
+    PnbpDeposit,
+    PnbpDepositMonth,
+    PublicHoliday,
+)
 from shop.orders import service as orders
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus
 from shop.sales import service as sales
@@ -68,14 +75,23 @@ ACCESS = {
     "ledger.deposit_receipt": OWN_PNBP,
     "ledger.summary": PNBP_READERS,
     "ledger.summary_export": PNBP_READERS,
+    # the treasurer's month (#29): a facility's cash book and statement (its own treasurer too), what is owed onward
+    "ledger.cash_book": OWN_PNBP,
+    "ledger.cash_book_file": OWN_PNBP,
+    "ledger.statement": OWN_PNBP,
+    "ledger.statement_file": OWN_PNBP,
+    "ledger.onward": PNBP_READERS,
+    "ledger.onward_export": PNBP_READERS,
+    "ledger.transfer_receipt": OWN_PNBP,
+    "ledger.holidays": {ADMIN, FINANCE},
     "outbox.troubled": DESK,
     # direct sales: the point's named sellers (here fulfilment and the gallery's own facility staff) and admins
-    "sales.points": CATALOG_KEEPERS,
+    "sales.points": EVERYONE,
     "sales.token": CATALOG_KEEPERS,
     "sales.service_worker": CATALOG_KEEPERS,
     "sales.screen": OWN_PRODUCT,
-    "sales.sale": OWN_PRODUCT,
-    "sales.close_day": OWN_PRODUCT,
+    "sales.sale": {*OWN_PRODUCT, FINANCE},  # finance reads (the ledger links to it)
+    "sales.close_day": {*OWN_PRODUCT, FINANCE},
     "sales.edit_point": DESK,
     "sales.import_file": DESK,
 }
@@ -115,6 +131,11 @@ POST_ACCESS = {
     "ledger.reopen_month": {ADMIN},
     "ledger.deposit_regime": {ADMIN, FINANCE},
     "outbox.retry": DESK,
+    "ledger.statement_sent": OWN_PNBP,
+    "ledger.holidays": {ADMIN, FINANCE},
+    "ledger.remove_holiday": {ADMIN, FINANCE},
+    "ledger.record_transfer": {ADMIN, FINANCE},
+    "ledger.reverse_transfer": {ADMIN, FINANCE},
     "sales.create_point": DESK,
     "sales.edit_point": DESK,
     "sales.import_file": DESK,
@@ -144,6 +165,11 @@ def world(app: Flask):
                           receipt=save_private_document(f.PDF, "pnbp"))
     deposit.months = [PnbpDepositMonth(month="2026-10", amount=1_000)]
     db.session.add(deposit)
+    transfer = OnwardTransfer(facility_id=own_facility.id, part=OnwardPart.PNBP, amount=1_000,
+                              transferred_on=date(2026, 11, 5), reference="TRF-1",
+                              receipt=save_private_document(f.PDF, "transfers"))
+    holiday = PublicHoliday(day=date(2026, 12, 25), name="Natal", kind=HolidayKind.NATIONAL)
+    db.session.add_all([transfer, holiday])
     synonym = SearchSynonym(term="kripik", means="keripik")
     db.session.add(synonym)
     lot = receive_lot(product, "W-2611", date(2026, 11, 1), date(2027, 5, 1), 3, actor=None)
@@ -163,7 +189,8 @@ def world(app: Flask):
               "month": "2026-10", "fmt": "xlsx", "code": "en", "filename": image.filename,
               "product_slug": product.slug, "token": "not-a-signed-token",
               "decision": "tolak", "synonym_id": synonym.id, "lot_id": lot.id, "order_id": order.id,
-              "point_id": gallery.id, "sale_id": sale.id}
+              "point_id": gallery.id, "sale_id": sale.id,
+              "transfer_id": transfer.id, "holiday_id": holiday.id}
     return values, users
 
 

@@ -7,9 +7,12 @@
   var box = document.getElementById("sale-queue");
   if (!form || !box || !window.indexedDB || !window.fetch) { return; }
   var point = form.dataset.point;
+  var user = form.dataset.user;  // each sale waits for the account that made it
   var message = form.querySelector(".sale-message");
   var totalOut = document.getElementById("sale-total");
   var sending = false;
+  var again = false;
+  var problem = "";  // why sending stopped: the log-in has ended, or the shop refused the whole batch
   var sent = [];
 
   if ("serviceWorker" in navigator) {
@@ -50,12 +53,13 @@
         var result = work(tx.objectStore("queue"));
         tx.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
         tx.onerror = function () { reject(tx.error); };
+        tx.onabort = function () { reject(tx.error); };
       });
     });
   }
   function all() {
     return store("readonly", function (s) { return s.getAll(); }).then(function (items) {
-      return (items || []).filter(function (item) { return item.point === point; })
+      return (items || []).filter(function (item) { return item.point === point && item.user === user; })
         .sort(function (a, b) { return a.made < b.made ? -1 : 1; });
     });
   }
@@ -94,27 +98,39 @@
         link.textContent = done.number;
         li.appendChild(document.createTextNode(box.dataset.sent + ": "));
         li.appendChild(link);
-        li.appendChild(document.createTextNode(" · " + rupiah(done.total)));
+        li.appendChild(document.createTextNode(" · " + rupiah(done.total) + (done.note ? " · " + done.note : "")));
         list.appendChild(li);
       });
       var waiting = items.filter(function (i) { return i.state === "waiting"; }).length;
       box.hidden = items.length === 0 && sent.length === 0 && navigator.onLine;
       box.querySelector(".queue-send").hidden = waiting === 0;
-      state.textContent = navigator.onLine ? (waiting ? box.dataset.waiting + ": " + waiting : box.dataset.empty)
+      state.textContent = problem ? problem + (waiting ? " (" + waiting + ")" : "")
+        : navigator.onLine ? (waiting ? box.dataset.waiting + ": " + waiting : box.dataset.empty)
         : box.dataset.offline + (waiting ? " (" + waiting + ")" : "");
+      box.classList.toggle("queue-problem", !!problem);
+      box.querySelector(".queue-login").hidden = problem !== box.dataset.login;
       box.dataset.waitingCount = String(waiting);
     });
   }
 
   // -- sending
+  function isJson(r) {
+    return !r.redirected && (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+  }
   function flush() {
-    if (sending || !navigator.onLine) { return render(); }
+    if (sending) { again = true; return render(); }
+    if (!navigator.onLine) { return render(); }
     sending = true;
     return all().then(function (items) {
       var waiting = items.filter(function (i) { return i.state === "waiting"; });
-      if (!waiting.length) { return null; }
+      if (!waiting.length) { problem = ""; return null; }
       return fetch(form.dataset.token, { credentials: "same-origin", cache: "no-store" })
-        .then(function (r) { if (!r.ok) { throw new Error("token " + r.status); } return r.json(); })
+        .then(function (r) {
+          // The log-in page instead of a token: the session ended. Say so; the sales stay on the phone.
+          if (r.ok && !isJson(r) || r.status === 401 || r.status === 403) { problem = box.dataset.login; }
+          if (!r.ok || !isJson(r)) { throw new Error("token " + r.status); }
+          return r.json();
+        })
         .then(function (token) {
           return fetch(form.dataset.sync, {
             method: "POST", credentials: "same-origin",
@@ -122,7 +138,14 @@
             body: JSON.stringify({ sales: waiting.map(function (i) { return i.sale; }) })
           });
         })
-        .then(function (r) { if (!r.ok) { throw new Error("sync " + r.status); } return r.json(); })
+        .then(function (r) {
+          if (!r.ok || !isJson(r)) {
+            problem = r.status === 403 || !isJson(r) ? box.dataset.login : box.dataset.failed + " (" + r.status + ")";
+            throw new Error("sync " + r.status);
+          }
+          problem = "";
+          return r.json();
+        })
         .then(function (answer) {
           var work = (answer.results || []).map(function (result) {
             var item = waiting.filter(function (i) { return i.client_id === result.client_id; })[0];
@@ -132,34 +155,46 @@
               item.message = result.message;
               return put(item);
             }
-            sent.unshift({ number: result.number, url: result.url, total: result.total });
+            if (result.status !== "saved" && result.status !== "duplicate") { return null; }  // sent again later
+            sent.unshift({ number: result.number, url: result.url, total: result.total,
+                           note: (result.warnings || []).join(" ") });
             sent = sent.slice(0, 5);
             return remove(item.client_id);
           });
           return Promise.all(work);
         });
     }).catch(function () { /* still offline, or the server is away: kept, tried again */ })
-      .then(function () { sending = false; return render(); });
+      .then(function () {
+        sending = false;
+        if (again) { again = false; return flush(); }
+        return render();
+      });
   }
 
   // -- the form
   function lines() {
-    var found = [], problems = [];
+    var found = [], problems = [], unreadable = [];
     form.querySelectorAll(".sale-product").forEach(function (row) {
       var id = row.dataset.id;
-      var qty = digits(form.elements["q-" + id].value);
+      var qtyText = form.elements["q-" + id].value.trim();
+      var qty = digits(qtyText);
+      if (qtyText && qty === null) { unreadable.push(row.dataset.label); return; }
       if (!qty) { return; }
-      var typed = digits(form.elements["p-" + id].value);
-      var price = typed === null ? parseInt(row.dataset.price, 10) : typed;
+      var priceText = form.elements["p-" + id].value.trim();
+      var typed = digits(priceText);
+      if (priceText && typed === null) { unreadable.push(row.dataset.label); return; }
+      var seen = parseInt(row.dataset.price, 10);
+      var price = typed === null ? seen : typed;
       var reason = form.elements["r-" + id].value.trim();
-      if (price !== parseInt(row.dataset.price, 10) && !reason) { problems.push(row.dataset.label); }
-      found.push({ product_id: parseInt(id, 10), quantity: qty, unit_price: price, reason: reason,
-                   label: row.dataset.label });
+      if (price !== seen && !reason) { problems.push(row.dataset.label); }
+      // The catalogue price as this screen showed it goes along: if it changed since, the buyer still paid this.
+      found.push({ product_id: parseInt(id, 10), quantity: qty, unit_price: price === seen ? null : price,
+                   seen_price: seen, reason: reason, label: row.dataset.label, price: price });
     });
-    return { lines: found, problems: problems };
+    return { lines: found, problems: problems, unreadable: unreadable };
   }
   function showTotal() {
-    var total = lines().lines.reduce(function (sum, l) { return sum + l.quantity * l.unit_price; }, 0);
+    var total = lines().lines.reduce(function (sum, l) { return sum + l.quantity * l.price; }, 0);
     totalOut.textContent = rupiah(total);
     return total;
   }
@@ -181,15 +216,17 @@
     var picked = lines();
     var method = form.querySelector("input[name=method]:checked");
     message.classList.remove("error");
-    if (!picked.lines.length || !method || picked.problems.length) {
+    if (picked.unreadable.length || !picked.lines.length || !method || picked.problems.length) {
       message.classList.add("error");
-      message.textContent = !picked.lines.length ? form.dataset.needLine : !method ? form.dataset.needMethod
+      message.textContent = picked.unreadable.length ? form.dataset.unreadable + " (" + picked.unreadable.join(", ") + ")"
+        : !picked.lines.length ? form.dataset.needLine : !method ? form.dataset.needMethod
         : form.dataset.needReason + " (" + picked.problems.join(", ") + ")";
       return;
     }
     var id = newId();
     var total = showTotal();
-    var item = { client_id: id, point: point, made: new Date().toISOString(), state: "waiting", total: total,
+    var item = { client_id: id, point: point, user: user, made: new Date().toISOString(), state: "waiting",
+                 total: total,
                  sale: { client_id: id, method: method.value, sold_at: new Date().toISOString(),
                          lines: picked.lines } };
     put(item).then(function () {
@@ -203,6 +240,9 @@
       showTotal();
       message.textContent = navigator.onLine ? "" : form.dataset.kept;
       return flush();
+    }).catch(function () {
+      // The phone could not keep it (storage full or blocked): send it the plain way instead.
+      form.submit();
     });
   });
 
