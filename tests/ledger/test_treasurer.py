@@ -198,3 +198,14 @@ def test_holidays_are_kept_by_finance_and_move_the_deposit_deadline(app):
     assert holidays.load_known(2026) == 0
     assert len(holidays.of_year(2026)) == len(holidays.KNOWN_YEARS[2026])
     assert HolidayKind.COLLECTIVE in {h.kind for h in holidays.of_year(2026)}
+
+
+def test_times_are_in_each_facilitys_zone_said_as_wib_or_wita(app, month):
+    jambi = f.facility(name="Lapas Kuala Tungkal", slug="lapas-kuala-tungkal", timezone="Asia/Jakarta")
+    at(app, datetime(2026, 12, 4, 3, 0, tzinfo=UTC))  # 10.00 in Jambi, 11.00 in Palu
+    paid({f.product(facility=jambi, price=10_000): 1})
+    finance = logged_in(app, "finance")
+    entries = text_of(finance.get("/staf/keuangan/buku-besar?month=2026-12"))
+    assert "4 Des 2026, 10.00 WIB" in entries and "Asia/" not in entries
+    october = text_of(finance.get("/staf/keuangan/pnbp/lapas-perempuan-palu/2026-10"))
+    assert "WITA" in october and "Asia/" not in october
