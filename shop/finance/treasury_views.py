@@ -50,7 +50,7 @@ def _file(data: bytes, fmt: str, name: str) -> Response:
 def cash_book(slug: str, month: str) -> str:
     facility = _month(slug, month)
     return render_template("ledger/cash_book.html", facility=facility, month=month,
-                           book=cashbook.cash_book(facility, month))
+                           book=cashbook.cash_book(facility, month), first_day=cashbook.month_bounds(month)[0])
 
 
 @ledger.get("/staf/keuangan/pnbp/<slug>/<month>/bku.<any(xlsx, pdf):fmt>")
