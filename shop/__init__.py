@@ -41,7 +41,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         assets,
         i18n,
         logs,
+        metrics,
         models,  # noqa: F401  (every model registered before Alembic or queries run)
+        reporting,
         security,
         sessions,
     )
@@ -70,6 +72,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     sessions.init_app(app)
     assets.init_app(app)
     storefront_pages.init_app(app)
+    metrics.init_app(app)  # /metrics, and each request counted and timed
+    reporting.init_app(app)  # error reports, when SENTRY_DSN is set
+    if app.testing:  # a route that fails on purpose, to test the error reports; never in a running shop
+        app.add_url_rule("/_test/error", endpoint="test_error", view_func=_fail_on_purpose)
     logs.init_app(app)  # last: its request id is the first thing every request gets, before a kept page is served
     _wire_layers(app)
     _register_blueprints(app)
@@ -77,6 +83,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_template_helpers(app)
     _register_error_pages(app)
     return app
+
+
+def _fail_on_purpose() -> str:
+    raise RuntimeError("a forced error for siti@example.id at +6281234567890 (testing only)")
 
 
 def _wire_layers(app: Flask) -> None:
@@ -123,7 +133,8 @@ def _register_blueprints(app: Flask) -> None:
     from importlib import import_module
 
     modules = ["storefront.views", "storefront.order_page", "catalog.staff", "staff.catalog_admin",
-               "staff.search_words", "certification.views", "accounts.views", "staff.users", "health", "cart.views",
+               "staff.search_words", "staff.system", "certification.views", "accounts.views", "staff.users", "health",
+               "cart.views",
                "checkout.views", "checkout.admin", "orders.views", "customers.views", "payments.views",
                "fulfilment.views", "staff.audit", "ledger.views", "finance.views", "finance.treasury_views",
                "outbox.views",

@@ -69,6 +69,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
         # "json": one JSON object per log line on stderr (for a log collector); anything else: readable text.
+        # Error reports to Sentry (or a server speaking its protocol): off while unset (#30).
+        "SENTRY_DSN": os.environ.get("SENTRY_DSN", ""),
+        "SENTRY_ENVIRONMENT": os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        # /metrics: 404 while unset; with it, only "Authorization: Bearer <token>" gets the metrics (#30).
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         # A server's connections can drop (restart, failover): test each as it leaves the pool. An embedded SQLite
         # file cannot, and the test would cost every request a statement.

@@ -4,12 +4,14 @@ The jobs live in `shop.jobs`, above every domain; this module sits at the bottom
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
 from redis import Redis
 from rq import Queue
 
+from shop import metrics
 from shop.logs import request_id
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,22 @@ def connection() -> Any:
 
 def queue() -> Any:
     return Queue(current_app.config["JOB_QUEUE_NAME"], connection=connection())
+
+
+def _length() -> list[tuple[dict[str, str], float]]:
+    """Jobs waiting, and how long the oldest has waited (only where a queue is configured)."""
+    if not is_configured():
+        return []
+    waiting = queue()
+    jobs = waiting.get_jobs(0, 0)
+    oldest = jobs[0].enqueued_at if jobs and jobs[0].enqueued_at else None
+    age = (datetime.now(UTC) - (oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC))).total_seconds() \
+        if oldest else 0.0
+    return [({"measure": "length"}, float(len(waiting))), ({"measure": "oldest_seconds"}, age)]
+
+
+metrics.register_gauge("kb_job_queue", "The job queue: jobs waiting (length) and the oldest's age (oldest_seconds)",
+                       _length)
 
 
 def enqueue(name: str) -> bool:

@@ -20,7 +20,7 @@ from flask import Flask, current_app, has_app_context
 from rq import SimpleWorker, get_current_job
 from rq.cron import CronScheduler
 
-from shop import create_app
+from shop import chores, create_app
 from shop.catalog.stock import set_aside_due_lots
 from shop.certification.alerts import send_alerts
 from shop.certification.service import alerts
@@ -32,17 +32,11 @@ from shop.orders.service import expire_overdue_orders
 from shop.outbox.service import deliver_after_commit, deliver_due
 from shop.payments import midtrans_gateway, online
 from shop.payments.models import Payment
+from shop.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-# (job, seconds between runs, or a daily time in SHOP_TIMEZONE) — what `jobs cron` schedules.
-SCHEDULE: list[tuple[str, dict[str, Any]]] = [
-    ("deliver_mail", {"interval": 60}),
-    ("expire_orders", {"interval": 300}),
-    ("sync_online_payments", {"interval": 60}),
-    ("certificate_alerts", {"daily_at": "06:00"}),  # in SHOP_TIMEZONE
-    ("set_aside_lots", {"daily_at": "00:05"}),  # a lot's shelf life is counted in days: just after midnight
-]
+SCHEDULE = chores.SCHEDULE  # what `jobs cron` schedules (kept with the record of each chore's last run)
 _worker_app: Flask | None = None
 
 
@@ -67,15 +61,27 @@ def _in_app(job: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def _run(job: Callable[[], Any]) -> Any:
+    started = utcnow()
     try:
         result = job()
         db.session.commit()
-        return result
-    except Exception:
+    except Exception as error:
         db.session.rollback()
-        raise
-    finally:
+        _note(job.__name__, started, f"{type(error).__name__}: {error}" or "failed")
         db.session.remove()
+        raise
+    _note(job.__name__, started)
+    db.session.remove()
+    return result
+
+
+def _note(name: str, started: Any, error: str = "") -> None:
+    """The chore's last run, for the system page; never the reason a chore fails."""
+    try:
+        chores.note_run(name, started, error)
+    except Exception:  # noqa: BLE001 - the record of a run is news, not the work itself
+        db.session.rollback()
+        log.warning("the last run of %s could not be recorded", name, exc_info=True)
 
 
 @_in_app

@@ -4,6 +4,7 @@ from shop.accounts.models import Role, User
 from shop.audit.models import AuditEntry
 from shop.catalog.models import Category, Facility, FacilityKind, Product, ProductImage, Region, StockMovement
 from shop.certification.models import Certification, CertStatus, CertType, RecordedStatus
+from shop.chores import ChoreRun
 from shop.customers.models import Customer
 from shop.finance.models import OnwardTransfer, PnbpDeposit, PnbpDepositMonth, PublicHoliday, StatementSent
 from shop.fulfilment.models import Shipment
@@ -20,5 +21,5 @@ __all__ = [
     "Order", "OrderEvent", "OrderLine", "OrderStatus", "Payment", "Refund", "StripeEvent", "Shipment", "StockMovement",
     "LedgerEntry", "SplitRule", "OutboxMessage", "PnbpDeposit", "PnbpDepositMonth", "RefundLine",
     "OnwardTransfer", "PublicHoliday", "StatementSent", "DayClose", "DirectSale", "DirectSaleLine", "PointOfSale",
-    "SalesImport",
+    "SalesImport", "ChoreRun",
 ]

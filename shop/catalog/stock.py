@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from shop import metrics
 from shop.accounts.models import User
 from shop.audit.service import record
 from shop.catalog import lots
@@ -73,6 +74,15 @@ def change_stock(product_id: int, delta: int, reason: StockReason, *, order_id: 
     db.session.flush()
     note_stock_change(db.session(), slug, after - delta + unsold, after)  # the pages that show it change with it
     return True
+
+
+def _sold_out() -> list[tuple[dict[str, str], float]]:
+    count = db.session.scalar(select(func.count()).select_from(Product).where(Product.active.is_(True),
+                                                                              Product.stock <= 0))
+    return [({}, float(count or 0))]
+
+
+metrics.register_gauge("kb_products_sold_out", "Products on sale with no stock left", _sold_out)
 
 
 def adjust_stock(product: Product, delta: int, reason: StockReason, *, note: str, actor: User | None,

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from shop import metrics
 from shop.accounts.models import Actor
 from shop.catalog.models import Facility, Product, StockReason
 from shop.catalog.stock import change_stock, current_stock
@@ -171,6 +172,7 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
     # written before. Products in id order, so two buyers of the same two products lock them in one order.
     for product in products:
         _take_stock(product, items[product.id], order.id)
+    metrics.ORDERS.inc()
     return order
 
 

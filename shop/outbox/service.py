@@ -16,11 +16,11 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from shop import mail
+from shop import mail, metrics
 from shop.extensions import db, rows_changed
 from shop.jobqueue import enqueue
 from shop.outbox.models import MailStatus, OutboxMessage
-from shop.timeutil import utcnow
+from shop.timeutil import aware, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,30 @@ def deliver_due(limit: int = 50, only: list[int] | None = None) -> dict[str, int
         if rows_changed(written) != 1:
             log.warning("mail %s was claimed by another deliverer meanwhile; its outcome stands", message_id)
         counts[outcome] += 1
+        metrics.MAIL.labels(outcome).inc()
     return counts
+
+
+def _backlog() -> list[tuple[dict[str, str], float]]:
+    """Mail waiting to go, by status, and the age of the oldest mail still waiting (the outbox's backlog)."""
+    rows = db.session.execute(select(OutboxMessage.status, func.count(), func.min(OutboxMessage.created_at))
+                              .where(OutboxMessage.status.in_((MailStatus.PENDING, MailStatus.SENDING,
+                                                               MailStatus.FAILED)))
+                              .group_by(OutboxMessage.status)).tuples().all()
+    found = [({"status": str(MailStatus(status).value)}, float(count)) for status, count, _oldest in rows]
+    return found
+
+
+def _oldest_waiting() -> list[tuple[dict[str, str], float]]:
+    oldest = db.session.scalar(select(func.min(OutboxMessage.created_at)).where(
+        OutboxMessage.status.in_((MailStatus.PENDING, MailStatus.SENDING))))
+    return [({}, (utcnow() - aware(oldest)).total_seconds() if oldest else 0.0)]
+
+
+metrics.register_gauge("kb_outbox_messages", "Mail in the outbox not sent, by status (pending, sending, failed)",
+                       _backlog)
+metrics.register_gauge("kb_outbox_oldest_waiting_seconds", "Age of the oldest mail still waiting to be sent",
+                       _oldest_waiting)
 
 
 def _attempt(row: OutboxMessage) -> tuple[str, dict[str, object]]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, false, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, event, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop import metrics
 from shop.extensions import Model, enum_column
 from shop.timeutil import utcnow
 
@@ -131,6 +132,18 @@ class Payment(Model):
     @property
     def refundable(self) -> int:
         return self.amount - self.refunded if self.status is PaymentStatus.SUCCEEDED else 0
+
+
+PROVIDERS = {PaymentMethod.CARD: "stripe", PaymentMethod.MIDTRANS: "midtrans", PaymentMethod.BANK_TRANSFER: "bank"}
+OUTCOMES = {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.EXPIRED, PaymentStatus.REJECTED}
+
+
+@event.listens_for(Payment.status, "set")
+def _count_outcome(payment: Payment, value: PaymentStatus, old: Any, _initiator: Any) -> None:
+    """Each payment reaching an outcome, counted for /metrics by provider, the way it was paid and the outcome."""
+    if value in OUTCOMES and value != old:
+        metrics.PAYMENTS.labels(PROVIDERS.get(payment.method, str(payment.method)),
+                                payment.pay_type or payment.channel or str(payment.method), str(value)).inc()
 
 
 class Refund(Model):

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from shop import metrics
 from shop.accounts.models import Actor
 from shop.audit.service import record
 from shop.extensions import db
@@ -642,3 +643,17 @@ _HANDLERS = {
     "payment_intent.payment_failed": _on_payment_failed,
     "charge.refunded": _on_charge_refunded,
 }
+
+
+STUCK_AFTER = timedelta(days=1)  # a payment still pending this long: the system page and /metrics say so
+
+
+def stuck_payments() -> int:
+    """Payments still pending (or a transfer receipt waiting for staff) a day after they began."""
+    return int(db.session.scalar(select(func.count()).select_from(Payment).where(
+        Payment.status.in_((PaymentStatus.PENDING, PaymentStatus.SUBMITTED)),
+        Payment.created_at < utcnow() - STUCK_AFTER)) or 0)
+
+
+metrics.register_gauge("kb_payments_stuck", "Payments still pending or waiting for a check a day after they began",
+                       lambda: [({}, float(stuck_payments()))])

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from shop import metrics
 from shop.accounts.models import Role, User
 from shop.audit.service import record
 from shop.catalog.models import Facility, Product, StockMovement, StockReason
@@ -258,6 +259,7 @@ def record_sale(point: PointOfSale, data: SaleInput, *, seller: User | None) -> 
     book_direct_sale(sale.id, [DirectLine(item.id, item.facility_id, item.category_id, item.amount,
                                           item.unit_cost * item.quantity, item.quantity) for item in made], sold_at)
     record("direct_sale.record", sale, None, sale_snapshot(sale), actor=seller)
+    metrics.DIRECT_SALES.inc()
     return Recorded(sale, new=True, warnings=warnings)
 
 

@@ -17,6 +17,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from shop import metrics
 from shop.cart.session import item_count
 from shop.catalog.cache import generation, pages_enabled, store, unavailable
 from shop.extensions import cache, limiter
@@ -81,6 +82,7 @@ def cached_page(view: Callable[..., Any] | None = None, *,
         try:
             shared_key, page_key = g.pop("catalog_page", None) or _page_keys()
             shared = cache.get(shared_key)
+            metrics.CACHE.labels("shared", "miss" if shared is None else "hit").inc()
         except Exception as error:  # noqa: BLE001 - see unavailable
             unavailable(error)
             return view(*args, **kwargs)
@@ -117,6 +119,7 @@ def serve_kept_page() -> Any:
     try:
         keys = _page_keys()
         stored = cache.get(keys[1]) if keys[1] else None
+        metrics.CACHE.labels("page", "miss" if stored is None else "hit").inc()
     except Exception as error:  # noqa: BLE001 - see unavailable
         unavailable(error)
         return None

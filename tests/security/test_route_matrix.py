@@ -43,6 +43,7 @@ ACCESS = {
     "accounts.staff": EVERYONE,
     "accounts.password": EVERYONE,
     "accounts.users": {ADMIN},
+    "accounts.system": {ADMIN},
     "catalog.admin_facilities": {ADMIN},
     "catalog.synonyms": DESK,
     "checkout.couriers": {ADMIN},
