@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reporting,
         security,
         sessions,
+        storage,
     )
     from shop.i18n import select_locale
     from shop.storefront import pages as storefront_pages
@@ -72,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     sessions.init_app(app)
     assets.init_app(app)
     storefront_pages.init_app(app)
+    storage.init_app(app)  # the two folders for uploads, or a bucket
     metrics.init_app(app)  # /metrics, and each request counted and timed
     reporting.init_app(app)  # error reports, when SENTRY_DSN is set
     if app.testing:  # a route that fails on purpose, to test the error reports; never in a running shop

@@ -43,6 +43,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # A phone's photo is 5-12 MB: taken whole and made smaller here (shop.catalog.images), never refused.
         "MAX_CONTENT_LENGTH": _env_int("MAX_UPLOAD_BYTES", 16 * 1024 * 1024),
         "PRIVATE_UPLOAD_FOLDER": os.environ.get("PRIVATE_UPLOAD_FOLDER") or str(instance / "private"),
+        # s3://bucket/prefix: photos and documents in S3-compatible object storage instead of the two folders (#30)
+        "UPLOAD_STORAGE_URL": os.environ.get("UPLOAD_STORAGE_URL", ""),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL", ""),  # MinIO, Ceph, a provider outside AWS
+        "S3_REGION": os.environ.get("S3_REGION", ""),
         "MAX_DOCUMENT_BYTES": _env_int("MAX_DOCUMENT_BYTES", 5 * 1024 * 1024),
         "CERT_EXPIRY_WARNING_DAYS": _env_int("CERT_EXPIRY_WARNING_DAYS", 60),
         "IMPACT_CACHE_SECONDS": _env_int("IMPACT_CACHE_SECONDS", 600),

@@ -6,16 +6,17 @@ folder and served only to staff, as sandboxed downloads."""
 from __future__ import annotations
 
 import io
-import os
 import uuid
 import warnings
-from pathlib import Path
 from typing import Any
 
-from flask import current_app, send_from_directory
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from PIL import Image, UnidentifiedImageError
 from werkzeug.wrappers import Response
+
+from shop import storage
+from shop.storage import StorageUnavailable, store_file  # noqa: F401 (where callers have always found them)
 
 # Magic numbers of the accepted document types; the file name and the browser's claimed type are ignored.
 SIGNATURES = {b"%PDF-": "pdf", b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
@@ -40,24 +41,6 @@ REJECTIONS = {
 }
 
 
-class StorageUnavailable(OSError):
-    """A file could not be written (disk full, read-only, gone); nothing of it was left behind."""
-
-
-def store_file(path: Path, data: bytes) -> None:
-    """Write `data` to `path` whole or not at all: into a temporary name beside it, then renamed, so a full disk
-    leaves no half-written file that a later request would serve."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(partial, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise StorageUnavailable(error.errno, f"{path}: {error.strerror}") from error
 
 
 class DocumentRejected(ValueError):
@@ -157,16 +140,13 @@ def _has_active_content(root: Any) -> bool:
     return False
 
 
-def private_root() -> Path:
-    return Path(current_app.config["PRIVATE_UPLOAD_FOLDER"])
-
-
 def save_private_document(data: bytes, folder: str) -> str:
-    """Check and store the bytes under PRIVATE_UPLOAD_FOLDER/<folder>/; returns the path relative to that root."""
+    """Check and store the bytes in the private store (PRIVATE_UPLOAD_FOLDER or the bucket's private part), under
+    <folder>/; returns its name there."""
     kind, stored = checked_document(data)
     name = f"{uuid.uuid4().hex}.{kind}"
     try:
-        store_file(private_root() / folder / name, stored)
+        storage.private().put(f"{folder}/{name}", stored)
     except StorageUnavailable:
         current_app.logger.exception("a private document could not be stored")
         raise DocumentRejected("storage") from None
@@ -175,13 +155,13 @@ def save_private_document(data: bytes, folder: str) -> str:
 
 def remove_private_document(name: str) -> None:
     """Take back a document stored for a row that was never committed (the row lost a race, say)."""
-    (private_root() / name).unlink(missing_ok=True)
+    storage.private().delete(name)
 
 
 def send_private_document(name: str) -> Response:
     """A receipt or scan for staff: downloaded, never rendered as a page (a file that is secretly HTML or a
     script cannot run in the shop's origin), and never cached."""
-    response = send_from_directory(private_root(), name, max_age=0, as_attachment=True)
+    response = storage.private().serve(name, download=True, max_age=0)
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

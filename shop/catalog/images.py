@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 import uuid
 import warnings
-from pathlib import Path
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 
+from shop import storage
 from shop.catalog.models import THUMB_SIDE, Product, ProductImage
 from shop.extensions import db
-from shop.uploads import MAX_PIXELS, StorageUnavailable, store_file
+from shop.uploads import MAX_PIXELS, StorageUnavailable
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
 FULL_SIZE = (1600, 1600)
@@ -26,12 +26,6 @@ class InvalidImage(ValueError):
     def __init__(self, detail: str, reason: str = "type") -> None:
         super().__init__(detail)
         self.reason = reason
-
-
-def upload_dir() -> Path:
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / "products"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: str = "",
@@ -63,9 +57,9 @@ def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: 
     full.thumbnail(FULL_SIZE)
     thumb = image.copy()
     thumb.thumbnail(THUMB_SIZE)
-    written: list[Path] = []
-    try:  # both files or neither (StorageUnavailable: the disk is full or gone)
-        folder = upload_dir()
+    written: list[str] = []
+    store = storage.public()
+    try:  # every size or none (StorageUnavailable: the disk is full or gone, the bucket away)
         # JPEG for every browser, WebP (a third smaller) for those that take it: the pages offer both.
         for size, name, quality in ((full, f"{stem}.jpg", 85), (thumb, f"{stem}-thumb.jpg", 80),
                                     (full, f"{stem}.webp", 80), (thumb, f"{stem}-thumb.webp", 75)):
@@ -74,11 +68,14 @@ def save_product_image(product: Product, data: bytes, alt_id: str = "", alt_en: 
                 size.save(encoded, "WEBP", quality=quality, method=4)
             else:
                 size.save(encoded, "JPEG", quality=quality, optimize=True)
-            store_file(folder / name, encoded.getvalue())
-            written.append(folder / name)
+            store.put(f"products/{name}", encoded.getvalue())
+            written.append(f"products/{name}")
     except OSError as error:
-        for path in written:
-            path.unlink(missing_ok=True)
+        for key in written:
+            try:
+                store.delete(key)
+            except Exception:  # noqa: BLE001 - the store that just failed may fail to delete too: left for a clean-up
+                current_app.logger.warning("could not remove %s after a failed photo upload", key)
         raise StorageUnavailable(error.errno, str(error)) from error
     position = db.session.scalar(
         select(func.coalesce(func.max(ProductImage.position) + 1, 0)).where(ProductImage.product_id == product.id)

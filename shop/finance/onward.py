@@ -22,7 +22,7 @@ from shop.ledger.models import LedgerEntry, Part
 from shop.timeutil import today
 from shop.uploads import DocumentRejected, save_private_document
 
-MAX_AMOUNT = 10_000_000_000  # rupiah in one transfer
+MAX_AMOUNT = 2_000_000_000  # rupiah in one transfer (the column is a 32-bit integer, as every amount is)
 
 
 class TransferInvalid(Exception):

@@ -24,11 +24,13 @@ from shop.audit.service import record
 from shop.catalog.models import Product
 from shop.certification.service import is_sellable
 from shop.extensions import db
+from shop.i18n import rupiah
 from shop.ledger.models import PeriodClose
 from shop.sales.models import PAY_WORDS, PointKind, PointOfSale, SalesImport
 from shop.sales.service import (
     MAX_PRICE,
     MAX_QUANTITY,
+    MAX_SALE,
     LineInput,
     SaleInput,
     SaleRefused,
@@ -162,6 +164,8 @@ def import_sales(data: bytes, filename: str, point_name: str, *, actor: User | N
             said.append(_("the quantity is not a positive whole number"))
         if price is None or not 0 <= price <= MAX_PRICE:
             said.append(_("the unit price is not whole rupiah"))
+        elif quantity and quantity > 0 and quantity * price > MAX_SALE:
+            said.append(_("more than %(most)s in one row: split it", most=rupiah(MAX_SALE)))
         if product is not None and point is not None and point.kind is PointKind.GALLERY and \
                 product.facility_id != point.facility_id:
             said.append(_("%(product)s is another facility's: a gallery sells its own facility's products.",

@@ -29,6 +29,7 @@ from shop.timeutil import aware, utcnow
 
 MAX_QUANTITY = 10_000  # units of one product in one sale
 MAX_PRICE = 100_000_000  # rupiah per unit
+MAX_SALE = 1_000_000_000  # rupiah in one sale (amounts are 32-bit integers in the database)
 CLOCK_SLACK = timedelta(minutes=10)  # a phone's clock may run this far ahead of the server's
 
 
@@ -239,6 +240,9 @@ def record_sale(point: PointOfSale, data: SaleInput, *, seller: User | None) -> 
                                         quantity=line.quantity, unit_price=price, catalog_price=product.price,
                                         price_reason=reason if price != product.price else "",
                                         unit_cost=product.unit_cost))
+    if sum(line.amount for line in made) > MAX_SALE:
+        raise SaleRefused(_("A sale of more than %(most)s cannot be recorded at once: split it.",
+                            most=rupiah(MAX_SALE)))
     sale = DirectSale(number=_number(day), client_id=client_id, receipt_token=secrets.token_urlsafe(18)[:24],
                       point_id=point.id, seller_id=getattr(seller, "id", None), method=data.method,
                       total=sum(line.amount for line in made), sold_at=sold_at, day=day, import_id=data.import_id,
@@ -367,7 +371,7 @@ def close_day(point: PointOfSale, day: date, counted_cash: int, reason: str, *, 
     QRIS and transfer totals kept to match against the bank statement. Once per point and day."""
     if day > point_day(point):
         raise SaleRefused(_("A day that has not come yet cannot be closed."))
-    if counted_cash < 0:
+    if not 0 <= counted_cash <= 2_000_000_000:
         raise SaleRefused(_("The counted cash cannot be below zero."))
     lock_point(point)  # sales and voids of the point wait: the totals read next are the day's
     if day_close_of(point, day) is not None:

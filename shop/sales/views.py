@@ -366,7 +366,7 @@ def close_day(point_id: int) -> Any:
     day = parse_day(request.values.get("tanggal")) or svc.point_day(point)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        counted = whole_number(request.form.get("counted_cash"), maximum=svc.MAX_PRICE * 100, thousands=True)
+        counted = whole_number(request.form.get("counted_cash"), maximum=2_000_000_000, thousands=True)
         if counted is None:
             errors["counted_cash"] = _("Type the cash counted, in whole rupiah.")
         else:

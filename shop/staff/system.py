@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 from sqlalchemy import func, select, text
 
-from shop import chores, jobqueue, metrics
+from shop import chores, jobqueue, metrics, storage
 from shop.accounts import accounts, register_staff_link
 from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
@@ -126,6 +126,14 @@ def _disk(name: str, folder: str) -> Check:
                                   total=f"{usage.total / 1e9:.1f}", share=f"{free * 100:.0f}"), warning=low)
 
 
+def _bucket(name: str, store: storage.BucketStore) -> Check:
+    try:
+        store.reachable()
+    except Exception as error:  # noqa: BLE001
+        return Check(name, False, f"{store.describe()}: {str(error)[:300]}")
+    return Check(name, True, _("%(where)s answers", where=store.describe()))
+
+
 def _webhooks() -> Check:
     """Webhooks refused or failing since the server started (every worker: the metrics' counts)."""
     refused = 0.0
@@ -190,8 +198,10 @@ def system() -> System:
                               _("%(count)s still pending %(hours)s hours after they began", count=stuck,
                                 hours=int(STUCK_AFTER.total_seconds() // 3600)), warning=stuck > 0))
     found.checks.append(_webhooks())
-    found.checks.append(_disk(_("Uploads (photos)"), current_app.config["UPLOAD_FOLDER"]))
-    found.checks.append(_disk(_("Uploads (receipts and scans)"), current_app.config["PRIVATE_UPLOAD_FOLDER"]))
+    for name, store in ((_("Uploads (photos)"), storage.public()), (_("Uploads (receipts and scans)"),
+                                                                     storage.private())):
+        found.checks.append(_bucket(name, store) if isinstance(store, storage.BucketStore)
+                            else _disk(name, store.describe()))
     found.chores = _chores()
     workers = _workers()
     if current_app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://") and workers > 1:

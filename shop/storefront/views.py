@@ -6,10 +6,11 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from flask import abort, current_app, jsonify, redirect, render_template, request, send_from_directory, session
+from flask import abort, current_app, jsonify, redirect, render_template, request, session
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from shop import storage
 from shop.catalog import catalog, search
 from shop.catalog.cache import stock_version
 from shop.certification.service import sale_state
@@ -114,7 +115,7 @@ def language(code: str) -> Response:
 
 @catalog.get("/media/<path:filename>")
 def media(filename: str) -> Response:
-    return send_from_directory(current_app.config["UPLOAD_FOLDER"], filename, max_age=7 * 24 * 3600)
+    return storage.public().serve(filename, download=False, max_age=7 * 24 * 3600)
 
 
 @catalog.get("/favicon.ico")

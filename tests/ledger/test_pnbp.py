@@ -408,9 +408,12 @@ def test_the_overview_lists_facility_months_newest_first_with_the_report_due_by_
 def test_a_deposit_that_loses_the_ntpn_race_leaves_no_receipt_file_behind(app, monkeypatch):
     """The insert fails as it does when another facility's clerk recorded the same NTPN a moment earlier (a
     stand-in for that race: the flush raises the database's unique violation)."""
+    from pathlib import Path
+
     from sqlalchemy.exc import IntegrityError
 
-    from shop.uploads import private_root
+    def private_root():
+        return Path(app.config["PRIVATE_UPLOAD_FOLDER"])
 
     palu, _, _ = october_sale(app)
     at(app, datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
