@@ -3,16 +3,17 @@ PROMETHEUS_MULTIPROC_DIR set, the folder is emptied when the server starts (valu
 up) and a worker that exits is marked dead, so its gauges leave /metrics while its counters still count."""
 
 import os
-import shutil
+from pathlib import Path
 
 from prometheus_client import multiprocess
 
 
 def on_starting(server):  # noqa: ARG001 - gunicorn's hook signature
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if folder:
-        shutil.rmtree(folder, ignore_errors=True)
+    if folder:  # only the metrics' own files: a folder set by mistake loses nothing else
         os.makedirs(folder, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink(missing_ok=True)
 
 
 def child_exit(server, worker):  # noqa: ARG001 - gunicorn's hook signature

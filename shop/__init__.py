@@ -78,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     reporting.init_app(app)  # error reports, when SENTRY_DSN is set
     if app.testing:  # a route that fails on purpose, to test the error reports; never in a running shop
         app.add_url_rule("/_test/error", endpoint="test_error", view_func=_fail_on_purpose)
+        app.add_url_rule("/_test/error/<token>", endpoint="test_error", view_func=_fail_on_purpose)
     logs.init_app(app)  # last: its request id is the first thing every request gets, before a kept page is served
     _wire_layers(app)
     _register_blueprints(app)
@@ -87,8 +88,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _fail_on_purpose() -> str:
-    raise RuntimeError("a forced error for siti@example.id at +6281234567890 (testing only)")
+def _fail_on_purpose(token: str = "") -> str:
+    """Fails as a database error does, its message holding what a buyer typed (its row values)."""
+    from flask import request
+
+    password = request.args.get("password", "")  # a local an error report must never carry  # noqa: F841
+    typed = ", ".join(repr(request.args.get(key, "")) for key in ("email", "phone", "street"))
+    raise RuntimeError(f"a forced error (testing only) [parameters: ({typed})]")
 
 
 def _wire_layers(app: Flask) -> None:

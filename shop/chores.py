@@ -3,6 +3,7 @@ say that a schedule stopped (a cron or worker that died) before buyers notice wh
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from shop.extensions import Model, db
 from shop.timeutil import utcnow
+
+PARAMETERS = re.compile(r"\[parameters: .*")
 
 # (job, seconds between runs, or a daily time in SHOP_TIMEZONE): what `jobs cron` schedules (shop.jobs runs them).
 SCHEDULE: list[tuple[str, dict[str, Any]]] = [
@@ -37,7 +40,9 @@ def note_run(name: str, started_at: datetime, error: str = "") -> None:
     """Write the chore's outcome in a transaction of its own (the chore's own committed or rolled back already)."""
     now = utcnow()
     run = db.session.get(ChoreRun, name) or ChoreRun(name=name)
-    run.started_at, run.finished_at, run.ok, run.error = started_at, now, not error, error[:2000]
+    # The error's kind and first line, without a database error's row values (they may hold buyers' addresses).
+    error = PARAMETERS.sub("[parameters: …]", error.splitlines()[0] if error else "")
+    run.started_at, run.finished_at, run.ok, run.error = started_at, now, not error, error[:500]
     if not error:
         run.last_ok_at = now
     db.session.add(run)

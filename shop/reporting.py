@@ -15,8 +15,11 @@ from sentry_sdk.integrations.flask import FlaskIntegration
 from sentry_sdk.integrations.rq import RqIntegration
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[A-Za-z][\w-]*)+")
-PHONE = re.compile(r"(\+62|\b0)8\d[\d -]{6,13}\d")
-SECRET_HEADERS = {"authorization", "cookie", "x-csrftoken", "stripe-signature", "x-sentry-auth"}
+PHONE = re.compile(r"(?:\+?62|\b0)[\s-]?\(?8[\d\s)-]{7,15}\d")
+PARAMETERS = re.compile(r"\[parameters: .*?\](?=\s*(\(Background|$))", re.S)  # a database error's row values
+TOKEN = re.compile(r"/[A-Za-z0-9_.~-]{16,}")  # a long path segment: a reset, verification or receipt token
+SECRET_HEADERS = {"authorization", "cookie", "x-csrftoken", "stripe-signature", "x-sentry-auth", "referer",
+                  "x-forwarded-for", "x-real-ip", "forwarded"}
 
 
 def release() -> str:
@@ -28,7 +31,7 @@ def release() -> str:
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return PHONE.sub("[phone]", EMAIL.sub("[email]", value))
+        return PHONE.sub("[phone]", EMAIL.sub("[email]", PARAMETERS.sub("[parameters: scrubbed]", value)))
     if isinstance(value, dict):
         return {key: _scrub(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -42,6 +45,8 @@ def scrub(event: Any, _hint: Any = None) -> Any:
     if isinstance(request, dict):
         for key in ("data", "cookies", "query_string", "env"):
             request.pop(key, None)
+        if isinstance(request.get("url"), str):
+            request["url"] = TOKEN.sub("/[token]", request["url"])
         headers = request.get("headers")
         if isinstance(headers, dict):
             request["headers"] = {name: value for name, value in headers.items()
@@ -52,6 +57,9 @@ def scrub(event: Any, _hint: Any = None) -> Any:
 
 
 def _scrub_crumb(crumb: Any, _hint: Any) -> Any:
+    data = crumb.get("data") if isinstance(crumb, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("url"), str):
+        data["url"] = TOKEN.sub("/[token]", data["url"].split("?", 1)[0])
     return _scrub(crumb)
 
 
@@ -60,7 +68,9 @@ def init_app(app: Flask) -> None:
     if not dsn:
         return
     # send_default_pii stays at its default, off (newer SDKs warn when it is passed at all)
+    # No frame locals (a form dict, a buyer's address); no request body.
     sentry_sdk.init(dsn=dsn, integrations=[FlaskIntegration(), RqIntegration()], max_request_body_size="never",
+                    include_local_variables=False,
                     release=release(),
                     environment=app.config.get("SENTRY_ENVIRONMENT") or "production",
                     before_send=scrub, before_breadcrumb=_scrub_crumb,

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from flask import Flask, abort, current_app, send_from_directory
+from flask import Flask, abort, current_app, request, send_from_directory
+from flask_babel import gettext as _
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
@@ -110,7 +111,8 @@ class BucketStore:
             raise StorageUnavailable(0, f"s3://{self.bucket}/{self._key(key)}: {error}") from error
 
     def get(self, key: str) -> bytes | None:
-        from botocore.exceptions import ClientError  # noqa: PLC0415
+        """The file, None when there is none; StorageUnavailable when the bucket cannot be read now."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         if _safe_key(key) is None:
             return None
@@ -119,18 +121,34 @@ class BucketStore:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
-            raise
+            raise StorageUnavailable(0, f"{self.describe()}/{key}: {error}") from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(0, f"{self.describe()}/{key}: {error}") from error
 
     def delete(self, key: str) -> None:
+        """Best effort: a file left behind is only space, never a wrong answer."""
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
         if _safe_key(key) is not None:
-            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+            except (BotoCoreError, ClientError):
+                current_app.logger.warning("could not delete %s/%s", self.describe(), key, exc_info=True)
 
     def serve(self, key: str, *, download: bool, max_age: int) -> Response:
-        data = self.get(key)
+        try:
+            data = self.get(key)
+        except StorageUnavailable:
+            current_app.logger.exception("a stored file could not be read")
+            return Response(_("The file cannot be read right now: try again in a moment.") + "\n", status=503,
+                            mimetype="text/plain", headers={"Retry-After": "30"})
         if data is None:
             abort(404)
         response = Response(data, mimetype=mimetypes.guess_type(key)[0] or "application/octet-stream")
         response.headers["Cache-Control"] = f"public, max-age={max_age}" if max_age else "no-cache"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.add_etag()
+        response.make_conditional(request)
         if download:
             response.headers["Content-Disposition"] = f'attachment; filename="{key.rsplit("/", 1)[-1]}"'
         return response
@@ -144,12 +162,16 @@ class BucketStore:
 
 def _bucket(app: Flask, url: str) -> tuple[Any, str, str]:
     import boto3  # noqa: PLC0415 - loaded only when a bucket is configured
+    from botocore.config import Config  # noqa: PLC0415
 
     parsed = urlparse(url)
     if parsed.scheme != "s3" or not parsed.netloc:
         raise ValueError(f"UPLOAD_STORAGE_URL must be s3://bucket/prefix, not {url!r}")
+    # Short timeouts and few retries: a bucket that is away costs a request seconds, never a worker for minutes.
     client = boto3.client("s3", endpoint_url=app.config.get("S3_ENDPOINT_URL") or None,
-                          region_name=app.config.get("S3_REGION") or None)
+                          region_name=app.config.get("S3_REGION") or None,
+                          config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2,
+                                                                                     "mode": "standard"}))
     return client, parsed.netloc, parsed.path.strip("/")
 
 

@@ -76,3 +76,12 @@ def test_two_gunicorn_workers_add_their_counts_up_in_one_scrape(app, tmp_path):
             assert value(found, "kb_http_requests_total", route="catalog.product", status="404") == 40
     finally:
         server.stop()
+
+
+def test_a_made_up_method_does_not_make_a_series_of_its_own(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "METRICS_TOKEN", "t")
+    for method in ("FOO1", "FOO2", "BAR"):
+        client.open("/produk", method=method)
+    found = samples(client.get("/metrics", headers={"Authorization": "Bearer t"}).get_data(as_text=True))
+    methods = {dict(labels).get("method") for (name, labels) in found if name == "kb_http_requests_total"}
+    assert "OTHER" in methods and not methods & {"FOO1", "FOO2", "BAR"}

@@ -101,3 +101,14 @@ def test_a_bucket_that_is_away_refuses_the_upload_and_writes_nothing(bucket_app,
     with pytest.raises(OSError):
         save_product_image(f.product(), f.png_image())
     db.session.rollback()
+
+
+def test_a_bucket_that_cannot_be_read_answers_503_not_a_server_error(bucket_app, s3):
+    _endpoint, client = s3
+    image = save_product_image(f.product(), f.png_image())
+    db.session.commit()
+    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        client.delete_object(Bucket=BUCKET, Key=item["Key"])
+    client.delete_bucket(Bucket=BUCKET)
+    answer = bucket_app.test_client().get(f"/media/{image.filename}")
+    assert answer.status_code == 503 and "coba lagi" in answer.get_data(as_text=True)

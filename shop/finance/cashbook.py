@@ -10,11 +10,10 @@ opening balance (everything received before the month less everything deposited 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from shop.accounts.models import User
 from shop.audit.service import record
@@ -23,7 +22,7 @@ from shop.extensions import db
 from shop.finance.models import PnbpDeposit, PnbpDepositMonth, StatementSent
 from shop.finance.reconciliation import MonthRow, month_detail
 from shop.ledger.models import LedgerEntry, Part, PeriodClose
-from shop.ledger.service import next_month
+from shop.ledger.service import lock_facilities, next_month
 from shop.timeutil import local_today
 
 
@@ -77,20 +76,30 @@ def cash_book(facility: Facility, month: str) -> CashBook:
     book = CashBook(facility, month, int(before_in) - int(before_out))
     closed = set(db.session.scalars(select(PeriodClose.month).where(PeriodClose.facility_id == facility.id)))
     lines: list[tuple[date, int, BookRow]] = []
+    by_origin: dict[str, list[tuple[date, int]]] = {}
     for day, origin, amount in db.session.execute(
             select(LedgerEntry.day, LedgerEntry.origin_month, func.sum(LedgerEntry.amount))
             .where(LedgerEntry.part == Part.PNBP, LedgerEntry.facility_id == facility.id, LedgerEntry.month == month)
             .group_by(LedgerEntry.day, LedgerEntry.origin_month)).tuples():
-        amount = int(amount)
-        if not amount:
+        if int(amount):
+            by_origin.setdefault(origin, []).append((day, int(amount)))
+    for origin, days in by_origin.items():
+        net = sum(amount for _day, amount in days)
+        if origin != month and origin in closed and net < 0:
+            # As the reconciliation counts it: a closed month's entries carried here are netted over the month, and
+            # only what is left below zero is asked back (on the day of the last of them).
+            last = max(day for day, _amount in days)
+            lines.append((last, 2, BookRow(last, _("PNBP of %(month)s refunded after it was deposited: to ask back "
+                                                   "from the treasury", month=origin), reclaimed=-net)))
             continue
-        if origin != month and origin in closed and amount < 0:
-            lines.append((day, 2, BookRow(day, _("PNBP of %(month)s refunded after it was deposited: to ask back from "
-                                                 "the treasury", month=origin), reclaimed=-amount)))
-        else:
-            lines.append((day, 0, BookRow(day, _("PNBP received") if origin == month else
-                                          _("PNBP received (a sale of %(month)s, carried over)", month=origin),
-                                          received=amount)))
+        for day, amount in days:
+            if origin == month:
+                text = _("PNBP received") if amount > 0 else _("PNBP refunded before it was deposited")
+            elif amount > 0:
+                text = _("PNBP received (a sale of %(month)s, carried over)", month=origin)
+            else:
+                text = _("PNBP of %(month)s refunded (carried over)", month=origin)
+            lines.append((day, 0, BookRow(day, text, received=amount)))
     for deposit in db.session.scalars(select(PnbpDeposit).where(
             PnbpDeposit.facility_id == facility.id, PnbpDeposit.deposited_on >= first,
             PnbpDeposit.deposited_on <= last).order_by(PnbpDeposit.deposited_on, PnbpDeposit.id)):
@@ -155,9 +164,18 @@ def statement(facility: Facility, month: str) -> Statement:
                     select(PnbpDeposit, PnbpDepositMonth.amount).join(PnbpDepositMonth)
                     .where(PnbpDeposit.facility_id == facility.id, PnbpDepositMonth.month == month)
                     .order_by(PnbpDeposit.deposited_on, PnbpDeposit.id)).tuples()]
-    sent = db.session.scalar(select(StatementSent).where(StatementSent.facility_id == facility.id,
-                                                         StatementSent.month == month))
-    return Statement(facility, month, cash_book(facility, month), month_detail(facility, month), deposits, sent)
+    row = month_detail(facility, month)
+    sent = row.sent
+    return Statement(facility, month, cash_book(facility, month), row, deposits, sent)
+
+
+def latest_sent(facility_id: int, month: str, since: datetime | None = None) -> StatementSent | None:
+    """The month's last statement recorded as sent; with `since` (the month's close), only one sent after it: a month
+    reopened and closed again is sent again, with its new figures."""
+    query = select(StatementSent).where(StatementSent.facility_id == facility_id, StatementSent.month == month)
+    if since is not None:
+        query = query.where(StatementSent.recorded_at >= since)
+    return db.session.scalar(query.order_by(StatementSent.recorded_at.desc(), StatementSent.id.desc()).limit(1))
 
 
 class StatementRefused(Exception):
@@ -166,17 +184,17 @@ class StatementRefused(Exception):
 
 def mark_sent(facility: Facility, month: str, sent_on: date, *, actor: User) -> StatementSent:
     """Record that the month's statement went to the head of the facility: only for a closed month, once."""
-    if db.session.scalar(select(PeriodClose.id).where(PeriodClose.facility_id == facility.id,
-                                                      PeriodClose.month == month)) is None:
+    lock_facilities([facility.id])  # a close or reopen of the month at the same moment waits, or this waits for it
+    closing = db.session.scalar(select(PeriodClose).where(PeriodClose.facility_id == facility.id,
+                                                          PeriodClose.month == month))
+    if closing is None:
         raise StatementRefused(_("Close the month first: the statement is sent with the figures of a closed month."))
     if sent_on > local_today(facility.timezone) or f"{sent_on:%Y-%m}" <= month:
         raise StatementRefused(_("The date it was sent must be after the month and not in the future."))
+    if latest_sent(facility.id, month, since=closing.closed_at) is not None:
+        raise StatementRefused(_("This month's statement was already recorded as sent."))
     sent = StatementSent(facility_id=facility.id, month=month, sent_on=sent_on, sent_by_id=actor.id)
     db.session.add(sent)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as error:
-        raise StatementRefused(_("This month's statement was already recorded as sent.")) from error
+    db.session.flush()
     record("pnbp_statement.sent", facility, None, {"month": month, "sent_on": sent_on.isoformat()}, actor=actor)
     return sent

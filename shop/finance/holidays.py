@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from shop.accounts.models import User
@@ -96,11 +96,15 @@ def add(day: date | None, name: str, kind: HolidayKind, *, actor: User | None) -
     return holiday
 
 
-def remove(holiday: PublicHoliday, *, actor: User | None) -> None:
+def remove(holiday: PublicHoliday, *, actor: User | None) -> bool:
+    """Remove a day; False when another request removed it a moment ago."""
+    gone = db.session.execute(delete(PublicHoliday).where(PublicHoliday.id == holiday.id)
+                              .execution_options(synchronize_session=False))
+    if gone.rowcount != 1:  # type: ignore[attr-defined]
+        return False
     record("holiday.remove", holiday, {"day": holiday.day.isoformat(), "name": holiday.name}, None, actor=actor)
-    db.session.delete(holiday)
-    db.session.flush()
     forget()
+    return True
 
 
 def load_known(year: int, *, actor: User | None = None) -> int:
@@ -110,8 +114,13 @@ def load_known(year: int, *, actor: User | None = None) -> int:
     added = 0
     for day, name, kind in KNOWN_YEARS.get(year, []):
         if day not in kept:
-            db.session.add(PublicHoliday(day=day, name=name, kind=kind, created_by_id=getattr(actor, "id", None)))
-            added += 1
-    db.session.flush()
+            try:
+                with db.session.begin_nested():  # added by another request at the same moment: left as it is
+                    db.session.add(PublicHoliday(day=day, name=name, kind=kind,
+                                                 created_by_id=getattr(actor, "id", None)))
+                    db.session.flush()
+                added += 1
+            except IntegrityError:
+                continue
     forget()
     return added

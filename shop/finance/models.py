@@ -121,7 +121,8 @@ class StatementSent(Model):
 
     sent_by: Mapped[User | None] = relationship()
 
-    __table_args__ = (Index("uq_statement_sent_facility_month", "facility_id", "month", unique=True),)
+    # Sent again after a reopened month is closed anew: the last one sent after the close counts.
+    __table_args__ = (Index("ix_statement_sent_facility_month", "facility_id", "month"),)
 
 
 guard(StatementSent.__table__, "the sending of a statement is recorded once and never edited")

@@ -50,6 +50,17 @@ def record_transfer(facility: Facility | None, part: OnwardPart | None, amount: 
         errors["reference"] = _("Enter the bank's reference of the transfer.")
     elif len(reference) > 80:
         errors["reference"] = _("At most 80 characters.")
+    if not errors and facility is not None and part is not None:
+        # The facility's row, locked: two clerks entering the same bank line at once go one after the other.
+        db.session.execute(update(Facility).where(Facility.id == facility.id).values(active=Facility.active)
+                           .execution_options(synchronize_session=False))
+        standing = db.session.scalar(select(OnwardTransfer.id).where(
+            OnwardTransfer.facility_id == facility.id, OnwardTransfer.part == part,
+            OnwardTransfer.reference == reference, OnwardTransfer.reverses_id.is_(None),
+            OnwardTransfer.id.not_in(select(OnwardTransfer.reverses_id).where(
+                OnwardTransfer.reverses_id.is_not(None)))))
+        if standing is not None:
+            errors["reference"] = _("A transfer with this reference is already recorded for this facility and part.")
     stored = None
     if receipt and not errors:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from typing import Any
+from xml.sax.saxutils import escape  # ReportLab reads a Paragraph's text as markup: every typed text is escaped
 
 from shop.finance.cashbook import CashBook, Statement, month_bounds
 from shop.finance.reports import Table
@@ -85,7 +86,7 @@ def _pdf(title: str, build: Any) -> bytes:
 def _grid(kit: dict[str, Any], data: list[list[Any]], widths: list[float], numbers: set[int],
           header: bool = True) -> Any:
     small = kit["styles"]["BodyText"].clone("cell", fontSize=8, leading=10)
-    cells = [[kit["Paragraph"](str(value), small) if isinstance(value, str) and column not in numbers else value
+    cells = [[kit["Paragraph"](escape(value), small) if isinstance(value, str) and column not in numbers else value
               for column, value in enumerate(line)] for line in data]
     table = kit["Table"](cells, colWidths=widths, repeatRows=1 if header else 0)
     style = [("GRID", (0, 0), (-1, -1), 0.4, kit["colors"].grey), ("FONTSIZE", (0, 0), (-1, -1), 8),
@@ -100,8 +101,8 @@ def _grid(kit: dict[str, Any], data: list[list[Any]], widths: list[float], numbe
 
 def _heading(kit: dict[str, Any], title: str, facility: Any, month: str) -> list[Any]:
     zone = ZONE_NAMES.get(facility.timezone, facility.timezone)
-    return [kit["Paragraph"](title, kit["styles"]["Title"]),
-            kit["Paragraph"](f"{facility.name} · {month_name(month)} · waktu {zone}", kit["styles"]["Normal"]),
+    return [kit["Paragraph"](escape(title), kit["styles"]["Title"]),
+            kit["Paragraph"](escape(f"{facility.name} · {month_name(month)} · waktu {zone}"), kit["styles"]["Normal"]),
             kit["Spacer"](1, 4 * kit["mm"])]
 
 

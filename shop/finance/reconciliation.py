@@ -20,7 +20,7 @@ from shop.extensions import db
 from shop.finance.deposits import deposit_due, month_of, period_on, regime_changes, report_due
 from shop.finance.models import PnbpDeposit, PnbpDepositMonth, StatementSent
 from shop.ledger.models import Channel, LedgerEntry, Part, PeriodClose
-from shop.timeutil import local_today
+from shop.timeutil import aware, local_today
 
 
 class MonthState(enum.StrEnum):
@@ -204,9 +204,12 @@ def overview(filters: Filters = Filters()) -> list[MonthRow]:
         if closing.facility_id in facilities:
             row(closing.facility_id, closing.month).closed = closing
     for sent in db.session.scalars(_where(select(StatementSent), StatementSent.facility_id, StatementSent.month,
-                                          filters)):
-        if sent.facility_id in facilities:
-            row(sent.facility_id, sent.month).sent = sent
+                                          filters).order_by(StatementSent.recorded_at, StatementSent.id)):
+        if sent.facility_id in facilities:  # the last one sent counts, and only if sent after the month's close
+            current = row(sent.facility_id, sent.month)
+            # (a month reopened since it was sent is not sent: its figures may change, and it is sent again)
+            current.sent = sent if current.closed is not None and aware(sent.recorded_at) >= aware(
+                current.closed.closed_at) else None
 
     if filters.month is None:
         for facility in facilities.values():

@@ -22,7 +22,7 @@ from shop.finance.models import HolidayKind, OnwardPart, OnwardTransfer, PublicH
 from shop.finance.views import EXPORTS, FINANCE, READERS, _facility, _own_facility, _year
 from shop.i18n import rupiah
 from shop.ledger import ledger
-from shop.timeutil import today
+from shop.timeutil import local_today, today
 from shop.uploads import send_private_document
 from shop.web import parse_day, positive_int, whole_number
 
@@ -69,7 +69,8 @@ def cash_book_file(slug: str, month: str, fmt: str) -> Response:
 def statement(slug: str, month: str) -> str:
     facility = _month(slug, month)
     return render_template("ledger/statement.html", facility=facility, month=month,
-                           report=cashbook.statement(facility, month), today=today(), errors={})
+                           report=cashbook.statement(facility, month), today=local_today(facility.timezone),
+                           errors={})
 
 
 @ledger.get("/staf/keuangan/pnbp/<slug>/<month>/laporan.<any(xlsx, pdf):fmt>")
@@ -138,9 +139,9 @@ def holidays_page() -> Any:
 def remove_holiday(holiday_id: int) -> Response:
     holiday = db.session.get(PublicHoliday, holiday_id) or abort(404)
     year = holiday.day.year
-    holidays.remove(holiday, actor=current_user)
+    removed = holidays.remove(holiday, actor=current_user)
     db.session.commit()
-    flash(_("Holiday removed."), "success")
+    flash(_("Holiday removed.") if removed else _("That day was already removed."), "success")
     return redirect(url_for("ledger.holidays", year=year))
 
 

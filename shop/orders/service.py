@@ -172,7 +172,7 @@ def place_order(items: dict[int, int], buyer: Buyer, courier_id: int, *, languag
     # written before. Products in id order, so two buyers of the same two products lock them in one order.
     for product in products:
         _take_stock(product, items[product.id], order.id)
-    metrics.ORDERS.inc()
+    metrics.on_commit(metrics.ORDERS)
     return order
 
 

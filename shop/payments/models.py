@@ -142,8 +142,8 @@ OUTCOMES = {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED, PaymentStatus.EXPIRED
 def _count_outcome(payment: Payment, value: PaymentStatus, old: Any, _initiator: Any) -> None:
     """Each payment reaching an outcome, counted for /metrics by provider, the way it was paid and the outcome."""
     if value in OUTCOMES and value != old:
-        metrics.PAYMENTS.labels(PROVIDERS.get(payment.method, str(payment.method)),
-                                payment.pay_type or payment.channel or str(payment.method), str(value)).inc()
+        metrics.on_commit(metrics.PAYMENTS, PROVIDERS.get(payment.method, str(payment.method)),
+                          payment.pay_type or payment.channel or str(payment.method), str(value))
 
 
 class Refund(Model):

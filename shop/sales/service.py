@@ -263,7 +263,7 @@ def record_sale(point: PointOfSale, data: SaleInput, *, seller: User | None) -> 
     book_direct_sale(sale.id, [DirectLine(item.id, item.facility_id, item.category_id, item.amount,
                                           item.unit_cost * item.quantity, item.quantity) for item in made], sold_at)
     record("direct_sale.record", sale, None, sale_snapshot(sale), actor=seller)
-    metrics.DIRECT_SALES.inc()
+    metrics.on_commit(metrics.DIRECT_SALES)
     return Recorded(sale, new=True, warnings=warnings)
 
 

@@ -10,7 +10,7 @@ import platform
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from shop.accounts import accounts, register_staff_link
 from shop.accounts.decorators import role_required
 from shop.accounts.models import Role
 from shop.extensions import db
+from shop.i18n import format_moment
 from shop.outbox.models import MailStatus, OutboxMessage
 from shop.payments.service import STUCK_AFTER, stuck_payments
 from shop.timeutil import aware, utcnow
@@ -138,7 +139,7 @@ def _webhooks() -> Check:
     """Webhooks refused or failing since the server started (every worker: the metrics' counts)."""
     refused = 0.0
     try:
-        for family in text_string_to_metric_families(metrics.exposition().decode()):
+        for family in text_string_to_metric_families(metrics.counters_exposition().decode()):
             for sample in family.samples:
                 if sample.name == "kb_webhooks_total" and sample.labels.get("outcome") in ("invalid", "malformed",
                                                                                          "error"):
@@ -198,20 +199,23 @@ def system() -> System:
                               _("%(count)s still pending %(hours)s hours after they began", count=stuck,
                                 hours=int(STUCK_AFTER.total_seconds() // 3600)), warning=stuck > 0))
     found.checks.append(_webhooks())
-    for name, store in ((_("Uploads (photos)"), storage.public()), (_("Uploads (receipts and scans)"),
-                                                                     storage.private())):
-        found.checks.append(_bucket(name, store) if isinstance(store, storage.BucketStore)
-                            else _disk(name, store.describe()))
+    if isinstance(storage.public(), storage.BucketStore):  # photos and documents share one bucket: asked once
+        found.checks.append(_bucket(_("Uploads"), storage.public()))  # type: ignore[arg-type]
+    else:
+        found.checks.append(_disk(_("Uploads (photos)"), storage.public().describe()))
+        found.checks.append(_disk(_("Uploads (receipts and scans)"), storage.private().describe()))
     found.chores = _chores()
-    workers = _workers()
-    if current_app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://") and workers > 1:
+    in_memory = current_app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://")
+    workers = _workers() if in_memory else 0  # (only then does the count matter: read from /proc)
+    if in_memory and workers > 1:
         found.warnings.append(_("%(workers)s workers keep their rate limits in memory: each counts on its own, so a "
                                 "password guesser gets %(workers)s times the tries. Set RATELIMIT_STORAGE_URI to a "
                                 "Redis.", workers=workers))
     found.versions = [("Karya Binaan", _version("karya-binaan")), ("Python", platform.python_version()),
                       ("Flask", _version("flask")), ("SQLAlchemy", _version("sqlalchemy")),
                       (_("Database server"), server), (_("Server"), request.environ.get("SERVER_SOFTWARE", "—")),
-                      (_("Workers of this server"), str(workers)), (_("Checked at"), f"{datetime.now():%H:%M:%S}")]
+                      (_("Workers of this server"), str(workers) if workers else "—"),
+                      (_("Checked at"), format_moment(utcnow()))]
     return found
 
 

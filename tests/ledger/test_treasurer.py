@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from shop.extensions import db
 from shop.finance import cashbook, deposits, holidays, onward, paperwork, reconciliation
-from shop.finance.models import HolidayKind, OnwardPart
+from shop.finance.models import HolidayKind, OnwardPart, PnbpDeposit
 from shop.payments import service as payments
 from tests import factories as f
 from tests.helpers import logged_in, text_of
@@ -209,3 +210,44 @@ def test_times_are_in_each_facilitys_zone_said_as_wib_or_wita(app, month):
     assert "4 Des 2026, 10.00 WIB" in entries and "Asia/" not in entries
     october = text_of(finance.get("/staf/keuangan/pnbp/lapas-perempuan-palu/2026-10"))
     assert "WITA" in october and "Asia/" not in october
+
+
+def test_a_reopened_month_is_sent_again_and_typed_markup_never_breaks_the_pdf(app, month):
+    finance, admin = f.user("finance"), f.user("admin")
+    cashbook.mark_sent(month, "2026-10", date(2026, 11, 9), actor=finance)
+    db.session.commit()
+    assert not reconciliation.month_detail(month, "2026-10").report_pending
+    deposits.reopen_month(month, "2026-10", "koreksi setoran", actor=admin)
+    db.session.commit()
+    assert reconciliation.month_detail(month, "2026-10").report_pending  # its figures may change: send again
+    mistaken = db.session.scalar(select(PnbpDeposit).where(PnbpDeposit.ntpn == "9Z8Y7X6W5V4U3T2S"))
+    deposits.reverse_deposit(mistaken, "salah <br> ketik & <img src='/etc/passwd'/>", actor=finance)
+    db.session.commit()
+    book = cashbook.cash_book(month, "2026-12")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(paperwork.cash_book_pdf(book))).pages)
+    assert "salah <br> ketik" in text  # shown as typed, not read as markup
+    with pytest.raises(cashbook.StatementRefused):  # open again: not sendable until closed anew
+        cashbook.mark_sent(month, "2026-10", date(2026, 12, 3), actor=finance)
+
+
+def test_the_cash_books_amount_to_ask_back_is_the_reconciliations(app, month):
+    """A closed month's sale carried in and a refund of it on another day are netted, as the reconciliation does."""
+    from shop.sales import service as direct
+    from shop.sales.models import PayMethod, PointKind
+
+    stand = direct.save_point(direct.PointInput("Bazar", PointKind.EXHIBITION), actor=None)
+    at(app, datetime(2026, 11, 12, 3, 0, tzinfo=UTC))
+    sold = f.product(facility=month, price=40_000, stock=5)
+    direct.record_sale(stand, direct.SaleInput("late-oct", PayMethod.CASH, [direct.LineInput(sold.id, 1)],
+                                               sold_at=datetime(2026, 10, 30, 3, 0, tzinfo=UTC)), seller=None)
+    db.session.commit()
+    at(app, datetime(2026, 12, 4, 3, 0, tzinfo=UTC))
+    report = cashbook.statement(month, "2026-11")
+    assert report.row.reclaim == 9_000 == report.book.reclaimed  # 15.000 refunded less 6.000 carried in
+    assert report.book.closing == -6_000  # 3.000 received in November, 9.000 to ask back
+
+
+def test_the_same_transfer_is_not_recorded_twice(app, month):
+    with pytest.raises(onward.TransferInvalid) as twice:
+        onward.record_transfer(month, OnwardPart.PNBP, 21_000, date(2026, 10, 20), "BRI-TRF-77", None, "", actor=None)
+    assert "sudah tercatat" in twice.value.errors["reference"]
