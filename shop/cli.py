@@ -145,6 +145,17 @@ def ledger_allocate(number: str) -> None:
     from shop.ledger import service
     from shop.orders.service import order_by_number
 
+    if number.strip().upper().startswith("PJ-"):  # a direct sale's number (its receipt's)
+        try:
+            entries = service.allocate_direct_sale(number.strip().upper(), actor=None)
+        except service.RuleError as error:
+            raise click.ClickException({"unknown": f"no direct sale {number}",
+                                        "nothing": f"{number} has no unallocated money",
+                                        "no_rule": "no split rule is in force for its lines: add one first"}
+                                       .get(str(error), str(error))) from None
+        db.session.commit()
+        click.echo(f"{number.strip().upper()}: {len(entries)} entries booked as adjustments.")
+        return
     order = order_by_number(number.strip().upper())
     if order is None:
         raise click.ClickException(f"no order {number}")

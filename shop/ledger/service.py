@@ -3,6 +3,7 @@ append-only ledger. Functions flush, never commit: a sale is booked in the trans
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, column, func, or_, select, table, update
 from sqlalchemy.exc import IntegrityError
 
 from shop.audit.service import record
@@ -28,6 +29,7 @@ from shop.ledger.models import (
     SplitBase,
     SplitRule,
 )
+from shop.ledger.queries import DIRECT_SALE
 from shop.money import allocate
 from shop.orders.models import Order, OrderStatus
 from shop.orders.service import lock_order
@@ -505,12 +507,69 @@ def reverse_direct_sale(sale_id: int, at: datetime) -> list[LedgerEntry]:
 # -- money that waited for a rule
 
 def unallocated_orders() -> list[tuple[int, str, int]]:
-    """Orders whose money was booked while no split rule was in force and waits for one: (id, number, rupiah)."""
+    """Orders and direct sales whose money was booked while no split rule was in force and waits for one:
+    (id, number, rupiah); a direct sale's id is negative."""
     left = func.sum(LedgerEntry.amount)
-    return [(int(order_id or 0), number, int(amount)) for order_id, number, amount in db.session.execute(
+    orders = [(int(order_id or 0), number, int(amount)) for order_id, number, amount in db.session.execute(
         select(LedgerEntry.order_id, Order.number, left).join(Order, Order.id == LedgerEntry.order_id)
         .where(LedgerEntry.part == Part.UNALLOCATED).group_by(LedgerEntry.order_id, Order.number)
         .having(left != 0).order_by(LedgerEntry.order_id)).tuples()]
+    direct = [(-int(sale_id), number, int(amount)) for sale_id, number, amount in db.session.execute(
+        select(LedgerEntry.direct_sale_id, DIRECT_SALE.c.number, left)
+        .join(DIRECT_SALE, DIRECT_SALE.c.id == LedgerEntry.direct_sale_id)
+        .where(LedgerEntry.part == Part.UNALLOCATED).group_by(LedgerEntry.direct_sale_id, DIRECT_SALE.c.number)
+        .having(left != 0).order_by(LedgerEntry.direct_sale_id)).tuples()]
+    return orders + direct
+
+
+# A direct sale's lines, read by table name: their model lives in a higher layer (shop.sales).
+DIRECT_LINE = table("direct_sale_line", column("id"), column("sale_id"), column("facility_id"),
+                    column("category_id"), column("unit_cost"), column("quantity"), column("unit_price"))
+
+
+def allocate_direct_sale(number: str, *, actor: User | None) -> list[LedgerEntry]:
+    """`allocate_order` for a direct sale ("PJ-…"): its money booked unallocated, shared by the rule in force now
+    in the first open month. RuleError "unknown", "nothing" or "no_rule"."""
+    sale_id = db.session.scalar(select(DIRECT_SALE.c.id).where(DIRECT_SALE.c.number == number))
+    if sale_id is None:
+        raise RuleError("unknown")
+    lines = db.session.execute(select(DIRECT_LINE).where(DIRECT_LINE.c.sale_id == sale_id)
+                               .order_by(DIRECT_LINE.c.id)).all()
+    zones = _zones(line.facility_id for line in lines)
+    periods = OpenMonths(zones)  # the facilities' locks: a second allocation at the same moment waits, then sees
+    held = dict(db.session.execute(
+        select(LedgerEntry.set_key, func.sum(LedgerEntry.amount))
+        .where(LedgerEntry.direct_sale_id == sale_id, LedgerEntry.part == Part.UNALLOCATED)
+        .group_by(LedgerEntry.set_key)).tuples().all())
+    waiting_by_line: dict[int, int] = defaultdict(int)
+    for key, amount in held.items():  # "direct:D7", "allocate:D7:…", "void:D7" … net to what still waits
+        found = re.search(r":D(\d+)", key)
+        if found:
+            waiting_by_line[int(found.group(1))] += int(amount)
+    at = utcnow()
+    entries: list[LedgerEntry] = []
+    for line in lines:
+        waiting = waiting_by_line.get(line.id, 0)
+        if waiting <= 0:
+            continue
+        zone = zones.get(line.facility_id, shop_zone())
+        rule = rule_in_force(line.facility_id, line.category_id, at.astimezone(ZoneInfo(zone)).date())
+        if rule is None:
+            raise RuleError("no_rule")
+        amount = line.quantity * line.unit_price
+        cost = line.unit_cost * line.quantity * waiting // amount if amount else 0
+        key = f"allocate:D{line.id}:{at.strftime('%Y%m%d%H%M%S%f')}"
+        entries.append(_entry(key, EntryKind.ADJUSTMENT, Part.UNALLOCATED, -waiting, None, at=at, periods=periods,
+                              zone=zone, facility_id=line.facility_id, rule=rule, direct_sale_id=sale_id))
+        for part, share in split(waiting, cost, rule).items():
+            if share:
+                entries.append(_entry(key, EntryKind.ADJUSTMENT, part, share, None, at=at, periods=periods,
+                                      zone=zone, facility_id=line.facility_id, rule=rule, direct_sale_id=sale_id))
+    if not entries:
+        raise RuleError("nothing")
+    db.session.flush()
+    record("ledger.allocate", ("DirectSale", sale_id), None, {"entries": len(entries)}, actor=actor)
+    return entries
 
 
 def allocate_order(order: Order, *, actor: User | None) -> list[LedgerEntry]:

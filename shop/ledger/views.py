@@ -31,6 +31,7 @@ register_staff_link("ledger.rules", _l("Split rules"), *FINANCE)
 
 RULE_PROBLEMS = {
     "nothing": _l("This order has no money waiting for a rule."),
+    "unknown": _l("There is no such sale."),
     "no_rule": _l("Still no split rule is in force for this order's products: add one first."),
     "shares": _l("Enter every share as a percentage from 0 to 100, with at most two decimals."),
     "sum": _l("The shares must add up to exactly 100 %."),
@@ -131,10 +132,14 @@ def delete_rule(rule_id: int) -> Response:
 @login_required
 @role_required(*FINANCE)
 def allocate(number: str) -> Response:
-    order = db.session.scalar(select(Order).where(Order.number == number))
-    if order is None:
-        abort(404)
-    commit_or_refuse(lambda: service.allocate_order(order, actor=current_user),
+    if number.startswith("PJ-"):  # a direct sale (#28)
+        work = lambda: service.allocate_direct_sale(number, actor=current_user)  # noqa: E731
+    else:
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        if order is None:
+            abort(404)
+        work = lambda: service.allocate_order(order, actor=current_user)  # noqa: E731
+    commit_or_refuse(work,
                      {service.RuleError: problem(RULE_PROBLEMS)},
                      _("The money of %(number)s is now shared by the rule in force.", number=number))
     return redirect(url_for("ledger.rules"))

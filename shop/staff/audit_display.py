@@ -66,6 +66,7 @@ ACTIONS = {
     "split_rule.create": _l("split rule added"),
     "split_rule.delete": _l("split rule removed"),
     "stock.adjust": _l("stock adjusted"),
+    "ledger.allocate": _l("money waiting for a rule shared by the rule in force"),
     "direct_sale.record": _l("direct sale recorded"),
     "direct_sale.void": _l("direct sale voided"),
     "direct_sale.close_day": _l("day closed at a point of sale"),

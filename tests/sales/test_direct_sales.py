@@ -18,7 +18,7 @@ from shop.sales import service as svc
 from shop.sales.models import DayClose, DirectSale, PayMethod, PointKind, PointOfSale
 from tests import factories as f
 from tests.conftest import is_postgres
-from tests.helpers import at_once
+from tests.helpers import at_once, logged_in
 from tests.ledger.factories import paid, rule
 
 
@@ -329,3 +329,27 @@ def test_a_void_and_the_days_close_at_the_same_moment_never_count_a_voided_sale_
     else:  # the void came first: the close does not count the voided sale
         assert expected == 50_000
     assert db.session.get(Product, bag.id).stock == (4 if not isinstance(voided, Exception) else 3)
+
+
+def test_a_direct_sale_made_while_no_rule_was_in_force_is_shared_once_one_is(app):
+    from shop.ledger.service import allocate_direct_sale, unallocated_orders
+
+    bag = f.product(price=100_000, stock=5)
+    seller = f.user("fulfilment")
+    stand = point(seller)
+    app.config["FROZEN_NOW"] = datetime(2026, 12, 4, 3, 0, tzinfo=UTC)
+    done = sell(stand, seller, [(bag.id, 1)])  # no split rule yet: the money waits, unallocated
+    assert parts_of(done.sale) == {Part.GROSS: 100_000, Part.UNALLOCATED: 100_000}
+    assert [(number, amount) for _id, number, amount in unallocated_orders()] == [(done.sale.number, 100_000)]
+    rule(since=date(2026, 12, 1))
+    db.session.commit()
+    finance = logged_in(app, "finance")
+    assert finance.post(f"/staf/keuangan/alokasi/{done.sale.number}").status_code == 302
+    parts = parts_of(done.sale)
+    assert parts[Part.UNALLOCATED] == 0 and parts[Part.PNBP] == 15_000 and unallocated_orders() == []
+    assert verify() == []
+    svc.void_sale(db.session.get(DirectSale, done.sale.id), actor=seller, reason="salah catat")
+    db.session.commit()
+    assert set(parts_of(done.sale).values()) == {0} and verify() == []
+    with pytest.raises(Exception, match="nothing"):
+        allocate_direct_sale(done.sale.number, actor=None)
