@@ -80,30 +80,26 @@ def _drop_rolled_back(session: Session) -> None:
     session.info.pop("metrics", None)
 
 
-def counters_exposition() -> bytes:
-    """The counters only (no database gauges): what the system page reads."""
-    registry = CollectorRegistry()
-    if multiprocess():
-        MultiProcessCollector(registry)
-    else:
-        for collector in list(REGISTRY._collector_to_names):  # noqa: SLF001
-            registry.register(collector)
-    return generate_latest(registry)
-
-
 def multiprocess() -> bool:
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
-def exposition() -> bytes:
+def exposition(gauges: bool = True) -> bytes:
+    """Every worker's counters (or this process's), and, with `gauges`, what the database says now."""
     registry = CollectorRegistry()
     if multiprocess():
         MultiProcessCollector(registry)
     else:
         for collector in list(REGISTRY._collector_to_names):  # noqa: SLF001 - the process's own metrics
             registry.register(collector)
-    registry.register(DatabaseGauges())
+    if gauges:
+        registry.register(DatabaseGauges())
     return generate_latest(registry)
+
+
+def counters_exposition() -> bytes:
+    """The counters only (no database gauges): what the system page reads."""
+    return exposition(gauges=False)
 
 
 def metrics_view() -> Response:

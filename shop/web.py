@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
+import segno
 from flask import current_app, flash, request, url_for
 from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
@@ -151,3 +152,9 @@ def commit_or_refuse(work: Callable[[], T], refused: Mapping[type[Exception], Ca
 def problem(table: Mapping[str, object]) -> Callable[[Exception], object]:
     """For `commit_or_refuse`: the message a table of problem keys gives for an error whose text is its key."""
     return lambda error: table[str(error)]
+
+
+def qr_svg(text: str, scale: int = 4, border: int = 3, title: str | None = None) -> Markup:
+    """Text drawn as a QR code in inline SVG (no image from elsewhere, no script): a QRIS code to pay, an order
+    number for the courier's scanner."""
+    return Markup(segno.make(text, error="m", micro=False).svg_inline(scale=scale, border=border, title=title))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import segno
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,7 +29,7 @@ from shop.outbox import service as outbox
 from shop.payments import errors as payment_errors
 from shop.payments import service as payments
 from shop.shipping.models import Courier
-from shop.web import commit_or_refuse, parse_day, positive_int, problem, whole_number
+from shop.web import commit_or_refuse, parse_day, positive_int, problem, qr_svg, whole_number
 
 DESK = (Role.ADMIN, Role.FULFILMENT)
 READERS = (Role.ADMIN, Role.FULFILMENT, Role.FINANCE)
@@ -195,7 +194,7 @@ def printable(number: str, kind: str, facility_id: int) -> str:
 
 def order_qr(number: str) -> Markup:
     """The order number as a QR code (inline SVG), for the courier's scanner at drop-off."""
-    return Markup(segno.make(number, error="m", micro=False).svg_inline(scale=3, border=2, title=number))
+    return qr_svg(number, scale=3, border=2, title=number)
 
 
 # -- stock

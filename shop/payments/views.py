@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import segno
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -32,7 +30,7 @@ from shop.payments import stripe_gateway as gateway
 from shop.payments.forms import ConfirmTransferForm, RefundForm, RejectTransferForm
 from shop.payments.models import Payment, PaymentMethod, PaymentStatus, channel_label
 from shop.uploads import DocumentRejected, save_private_document, send_private_document
-from shop.web import commit_or_refuse, public_url, whole_number
+from shop.web import commit_or_refuse, public_url, qr_svg, whole_number
 
 STAFF = (Role.ADMIN, Role.FULFILMENT)
 register_staff_link("payments.review", _l("Payments"), Role.ADMIN, Role.FULFILMENT, Role.FINANCE,
@@ -54,11 +52,6 @@ def pay(number: str) -> str:
                            online_available=online.available(order), channels=online.channels(),
                            online_payment=attempt if attempt and attempt.status is PaymentStatus.PENDING else None,
                            channel_label=channel_label, qr_svg=qr_svg)
-
-
-def qr_svg(text: str) -> Markup:
-    """A QRIS string drawn as an inline SVG here (no image from elsewhere, no script)."""
-    return Markup(segno.make(text, error="m", micro=False).svg_inline(scale=4, border=3))
 
 
 @payments.post("/pesanan/<number>/bayar/online")

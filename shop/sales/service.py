@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -380,7 +380,7 @@ def close_day(point: PointOfSale, day: date, counted_cash: int, reason: str, *, 
     reason = " ".join(reason.split())[:500]
     if counted_cash != totals.by_method[PayMethod.CASH] and not reason:
         raise SaleRefused(_("The counted cash differs from the cash sales by %(difference)s: say why.",
-                            difference=_rupiah(counted_cash - totals.by_method[PayMethod.CASH])), field="reason")
+                            difference=rupiah(counted_cash - totals.by_method[PayMethod.CASH])), field="reason")
     close = DayClose(point_id=point.id, day=day, sales=totals.sales, expected_cash=totals.by_method[PayMethod.CASH],
                      counted_cash=counted_cash, qris_total=totals.by_method[PayMethod.QRIS],
                      transfer_total=totals.by_method[PayMethod.TRANSFER],
@@ -408,10 +408,6 @@ def after_close(point: PointOfSale, day: date) -> tuple[int, int]:
 
 def day_close_of(point: PointOfSale, day: date) -> DayClose | None:
     return db.session.scalar(select(DayClose).where(DayClose.point_id == point.id, DayClose.day == day))
-
-
-def _rupiah(amount: int) -> str:
-    return ("-" if amount < 0 else "") + rupiah(abs(amount))
 
 
 def day_sales(point: PointOfSale, day: date) -> list[DirectSale]:
@@ -443,13 +439,6 @@ def sellable_products(point: PointOfSale) -> list[Product]:
 def receipt_text(sale: DirectSale, link: str) -> str:
     """The receipt as a WhatsApp message: its number, what was bought, the total and the link."""
     lines = [_("Receipt %(number)s, %(place)s", number=sale.number, place=sale.point.name)]
-    lines += [f"{line.quantity} × {line.name} = {_rupiah(line.amount)}" for line in sale.lines]
-    lines += [_("Total %(total)s (%(method)s)", total=_rupiah(sale.total), method=sale.method.label), link]
+    lines += [f"{line.quantity} × {line.name} = {rupiah(line.amount)}" for line in sale.lines]
+    lines += [_("Total %(total)s (%(method)s)", total=rupiah(sale.total), method=sale.method.label), link]
     return "\n".join(lines)
-
-
-def sales_between(start: date, end: date, point_ids: Iterable[int] | None = None) -> list[DirectSale]:
-    query = select(DirectSale).where(DirectSale.day >= start, DirectSale.day <= end)
-    if point_ids is not None:
-        query = query.where(DirectSale.point_id.in_(list(point_ids)))
-    return list(db.session.scalars(query.order_by(DirectSale.id)))

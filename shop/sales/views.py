@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import segno
 from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
@@ -32,7 +30,7 @@ from shop.sales import service as svc
 from shop.sales.imports import BadRow, ImportRefused, import_sales
 from shop.sales.models import DirectSale, PayMethod, PointKind, PointOfSale
 from shop.timeutil import utcnow
-from shop.web import parse_day, positive_int, whole_number
+from shop.web import parse_day, positive_int, qr_svg, whole_number
 
 SELLERS = (Role.ADMIN, Role.FULFILMENT, Role.FACILITY)
 READERS = (*SELLERS, Role.FINANCE)  # finance reads sales and day closes (the ledger links to them), never sells
@@ -63,10 +61,6 @@ def _readable_point(point_id: int) -> PointOfSale:
     if not (current_user.has_role(*KEEPERS, Role.FINANCE) or svc.may_sell(current_user, point)):
         abort(403)
     return point
-
-
-def qr_svg(text: str) -> Markup:
-    return Markup(segno.make(text, error="m", micro=False).svg_inline(scale=4, border=3))  # noqa: S704 - segno's SVG
 
 
 # -- points of sale
